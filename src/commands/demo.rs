@@ -1,0 +1,113 @@
+use std::time::Instant;
+
+use anyhow::bail;
+
+use crate::config::{Config, DataKey, KeySource};
+use crate::crypto::CitizenCipher;
+use crate::on_pool;
+use crate::registry::generate;
+use crate::registry::import::progress::Progress;
+use crate::registry::import::source::Table;
+use crate::registry::import::{self, Options};
+use crate::store::Store;
+use crate::store::units::count_people;
+
+#[derive(Debug, Clone)]
+pub struct DemoOptions {
+    pub people: u64,
+    pub seed: u64,
+    pub reset: bool,
+    pub serve: bool,
+}
+
+/// Prepares a database with the real tree and a synthetic population, then serves it.
+pub async fn run(mut config: Config, options: DemoOptions) -> anyhow::Result<()> {
+    if config.data_key.is_none() {
+        if let KeySource::Missing(path) = &config.key_source {
+            let key = DataKey::create_file(path)?;
+            eprintln!(
+                "đã tạo khóa dữ liệu mới tại {} (quyền 0600); giữ tệp này, mất nó là mất số định danh đã mã hóa \
+                 / created a new data key at {} (mode 0600); keep it: without it the encrypted citizen numbers are lost",
+                path.display(),
+                path.display()
+            );
+            config.key_source = KeySource::File(path.clone());
+            config.data_key = Some(key);
+        }
+    }
+    let key = config.require_data_key()?;
+    let store = super::open_store(&config).await?;
+    let existing = count_people(&store).await?;
+    if existing > 0 {
+        if !options.reset {
+            bail!(
+                "cơ sở dữ liệu {} đã có {existing} người; dùng --reset để xóa và tạo lại \
+                 / the database already holds {existing} people; use --reset to wipe and recreate it",
+                config.database_url
+            );
+        }
+        eprintln!("xóa dữ liệu cũ / wiping the registry ({existing} people)");
+        wipe(&store).await?;
+    }
+    let started = Instant::now();
+    let quiet = Options::default();
+    let villages =
+        generate::villages(options.seed).into_iter().map(|v| vec![v.commune_code, v.code, v.name, v.kind.to_owned()]);
+    let table = Table::from_rows(&generate::UNITS_HEADER, &import::units::COLUMNS, villages)?;
+    ensure_clean(import::units::import(&store, table, &quiet).await?)?;
+    let orgs = generate::organisations(options.seed)
+        .into_iter()
+        .map(|o| vec![o.code, o.name, o.kind.to_owned(), o.commune_code]);
+    let table = Table::from_rows(&generate::ORGANISATIONS_HEADER, &import::organisations::COLUMNS, orgs)?;
+    ensure_clean(import::organisations::import(&store, table, &quiet).await?)?;
+    let people = generate::People::new(options.people, options.seed).map(Vec::from);
+    let table = Table::from_rows(&generate::PEOPLE_HEADER, &import::people::COLUMNS, people)?;
+    let outcome =
+        import::people(&store, &config.database_url, CitizenCipher::new(&key), table, &quiet, Progress::for_stderr())
+            .await?;
+    ensure_clean(outcome)?;
+    eprintln!(
+        "đã tạo {} người ở 148 xã, phường trong {:.1} giây / created {} people in {:.1} s",
+        options.people,
+        started.elapsed().as_secs_f64(),
+        options.people,
+        started.elapsed().as_secs_f64()
+    );
+    if !options.serve {
+        store.close().await;
+        return Ok(());
+    }
+    super::serve::run(config, store).await
+}
+
+fn ensure_clean(outcome: import::Outcome) -> anyhow::Result<()> {
+    if let Some(first) = outcome.bad.first() {
+        bail!(
+            "the generator produced a bad row ({} of them), first: row {}, {}: {}",
+            outcome.bad.len(),
+            first.line,
+            first.column,
+            first.en
+        );
+    }
+    Ok(())
+}
+
+/// Empties the registry in one transaction (the built-in tree stays).
+async fn wipe(store: &Store) -> anyhow::Result<()> {
+    on_pool!(store, pool => {
+        let mut tx = pool.begin().await?;
+        for sql in [
+            "DELETE FROM person_history",
+            "DELETE FROM person",
+            "DELETE FROM household",
+            "DELETE FROM organisation",
+            "DELETE FROM unit WHERE level = 'thon'",
+            "UPDATE unit SET people_count = 0, household_count = 0",
+        ] {
+            sqlx::query(sql).execute(&mut *tx).await?;
+        }
+        tx.commit().await?;
+    });
+    Ok(())
+}

@@ -1,0 +1,24 @@
+//! What each subcommand does. `main.rs` only parses the command line and calls these.
+
+pub mod backup;
+pub mod demo;
+pub mod generate;
+pub mod import;
+pub mod serve;
+
+use crate::config::Config;
+use crate::store::Store;
+
+/// Opens the configured database and brings its schema up to date.
+pub async fn open_store(config: &Config) -> anyhow::Result<Store> {
+    let store = Store::connect(&config.database_url).await?;
+    store.migrate().await?;
+    Ok(store)
+}
+
+pub async fn migrate(config: &Config) -> anyhow::Result<()> {
+    let store = open_store(config).await?;
+    eprintln!("cơ sở dữ liệu {} đã được cập nhật cấu trúc / the database schema is up to date", config.database_url);
+    store.close().await;
+    Ok(())
+}

@@ -1,0 +1,240 @@
+//! Configuration: one typed struct, read from the environment in this one place.
+//! Secrets never appear in `Debug` output or logs.
+
+use std::fmt;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, bail};
+
+pub const DEFAULT_DATABASE_URL: &str = "sqlite://data/hocvuso.db";
+pub const DEFAULT_LISTEN: &str = "127.0.0.1:8080";
+pub const DEFAULT_KEY_FILE: &str = "data/hocvuso.key";
+
+/// Where the data lives, chosen by the URL's scheme. An unknown scheme is an error, never a new file.
+#[derive(Clone, PartialEq, Eq)]
+pub enum DatabaseUrl {
+    Sqlite(PathBuf),
+    Postgres(String),
+}
+
+impl DatabaseUrl {
+    pub fn parse(raw: &str) -> anyhow::Result<Self> {
+        let raw = raw.trim();
+        if raw.starts_with("postgres://") || raw.starts_with("postgresql://") {
+            return Ok(Self::Postgres(raw.to_owned()));
+        }
+        if let Some(rest) = raw.strip_prefix("sqlite:") {
+            let path = rest.strip_prefix("//").unwrap_or(rest);
+            let path = path.split('?').next().unwrap_or_default();
+            if path.is_empty() || path == ":memory:" {
+                bail!("DATABASE_URL \"{raw}\": give a file path, e.g. sqlite://data/hocvuso.db");
+            }
+            return Ok(Self::Sqlite(PathBuf::from(path)));
+        }
+        bail!(
+            "DATABASE_URL phải bắt đầu bằng sqlite:, postgres:// hoặc postgresql:// / \
+             DATABASE_URL must start with sqlite:, postgres:// or postgresql:// (got scheme \"{}\")",
+            raw.split(':').next().unwrap_or_default()
+        )
+    }
+
+    pub fn is_sqlite(&self) -> bool {
+        matches!(self, Self::Sqlite(_))
+    }
+}
+
+impl fmt::Debug for DatabaseUrl {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Sqlite(path) => write!(f, "sqlite://{}", path.display()),
+            // A PostgreSQL URL may carry a password.
+            Self::Postgres(url) => match url::Url::parse(url) {
+                Ok(mut parsed) => {
+                    if parsed.password().is_some() {
+                        let _ = parsed.set_password(Some("***"));
+                    }
+                    write!(f, "{parsed}")
+                }
+                Err(_) => f.write_str("postgres://(unparsable)"),
+            },
+        }
+    }
+}
+
+impl fmt::Display for DatabaseUrl {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Debug::fmt(self, f)
+    }
+}
+
+/// The 32-byte key that encrypts and hashes citizen numbers.
+#[derive(Clone)]
+pub struct DataKey([u8; 32]);
+
+impl DataKey {
+    pub fn parse_hex(raw: &str) -> anyhow::Result<Self> {
+        let bytes = hex::decode(raw.trim())
+            .ok()
+            .filter(|b| b.len() == 32)
+            .context("HOCVUSO_DATA_KEY phải là 64 ký tự hex (32 byte) / must be 64 hex characters (32 bytes)")?;
+        let mut key = [0u8; 32];
+        key.copy_from_slice(&bytes);
+        Ok(Self(key))
+    }
+
+    pub fn generate() -> Self {
+        use rand::RngCore;
+        let mut key = [0u8; 32];
+        // ThreadRng is a CSPRNG seeded from the operating system.
+        rand::rng().fill_bytes(&mut key);
+        Self(key)
+    }
+
+    pub fn to_hex(&self) -> String {
+        hex::encode(self.0)
+    }
+
+    pub fn bytes(&self) -> &[u8; 32] {
+        &self.0
+    }
+
+    pub fn read_file(path: &Path) -> anyhow::Result<Self> {
+        let text = std::fs::read_to_string(path).with_context(|| format!("reading the data key {}", path.display()))?;
+        Self::parse_hex(&text)
+    }
+
+    /// Writes a new key with mode 0600 (owner only).
+    pub fn create_file(path: &Path) -> anyhow::Result<Self> {
+        use std::io::Write;
+        use std::os::unix::fs::OpenOptionsExt;
+        if let Some(dir) = path.parent() {
+            std::fs::create_dir_all(dir)?;
+        }
+        let key = Self::generate();
+        let mut file = std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .mode(0o600)
+            .open(path)
+            .with_context(|| format!("creating the data key {}", path.display()))?;
+        writeln!(file, "{}", key.to_hex())?;
+        file.sync_all()?;
+        Ok(key)
+    }
+}
+
+impl fmt::Debug for DataKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("DataKey(***)")
+    }
+}
+
+/// Where the data key came from, so commands can tell the operator.
+#[derive(Debug, Clone)]
+pub enum KeySource {
+    Environment,
+    File(PathBuf),
+    Missing(PathBuf),
+}
+
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub database_url: DatabaseUrl,
+    pub listen: SocketAddr,
+    /// The absolute address used in links and QR codes.
+    pub public_url: url::Url,
+    pub data_key: Option<DataKey>,
+    pub key_source: KeySource,
+    /// The media store: a local folder or an object-store URL.
+    pub media_url: String,
+}
+
+impl Config {
+    /// Reads `DATABASE_URL`, `HOCVUSO_LISTEN`, `HOCVUSO_PUBLIC_URL`, `HOCVUSO_DATA_KEY`
+    /// (or `HOCVUSO_DATA_KEY_FILE`, default `data/hocvuso.key` when that file exists) and `HOCVUSO_MEDIA_URL`.
+    pub fn from_env() -> anyhow::Result<Self> {
+        Self::from_lookup(|name| std::env::var(name).ok().filter(|v| !v.trim().is_empty()))
+    }
+
+    pub fn from_lookup(get: impl Fn(&str) -> Option<String>) -> anyhow::Result<Self> {
+        let database_url = DatabaseUrl::parse(&get("DATABASE_URL").unwrap_or_else(|| DEFAULT_DATABASE_URL.into()))?;
+        let listen_raw = get("HOCVUSO_LISTEN").unwrap_or_else(|| DEFAULT_LISTEN.into());
+        let listen = listen_raw
+            .parse()
+            .with_context(|| format!("HOCVUSO_LISTEN \"{listen_raw}\" is not an address like 127.0.0.1:8080"))?;
+        let public_raw = get("HOCVUSO_PUBLIC_URL").unwrap_or_else(|| format!("http://{listen_raw}"));
+        let public_url = url::Url::parse(&public_raw)
+            .ok()
+            .filter(|u| matches!(u.scheme(), "http" | "https"))
+            .with_context(|| format!("HOCVUSO_PUBLIC_URL \"{public_raw}\" is not an absolute http(s) address"))?;
+        let (data_key, key_source) = match get("HOCVUSO_DATA_KEY") {
+            Some(hex) => (Some(DataKey::parse_hex(&hex)?), KeySource::Environment),
+            None => {
+                let path = PathBuf::from(get("HOCVUSO_DATA_KEY_FILE").unwrap_or_else(|| DEFAULT_KEY_FILE.into()));
+                if path.exists() {
+                    (Some(DataKey::read_file(&path)?), KeySource::File(path))
+                } else {
+                    (None, KeySource::Missing(path))
+                }
+            }
+        };
+        let media_url = get("HOCVUSO_MEDIA_URL").unwrap_or_else(|| "data/media".into());
+        Ok(Self { database_url, listen, public_url, data_key, key_source, media_url })
+    }
+
+    pub fn set_database_url(&mut self, raw: &str) -> anyhow::Result<()> {
+        self.database_url = DatabaseUrl::parse(raw)?;
+        Ok(())
+    }
+
+    /// A `--listen` flag wins over HOCVUSO_LISTEN.
+    pub fn set_listen(&mut self, raw: Option<&str>) -> anyhow::Result<()> {
+        if let Some(raw) = raw {
+            self.listen =
+                raw.parse().with_context(|| format!("--listen \"{raw}\" is not an address like 127.0.0.1:8080"))?;
+        }
+        Ok(())
+    }
+
+    /// The data key, or a clear error saying how to give one.
+    pub fn require_data_key(&self) -> anyhow::Result<DataKey> {
+        self.data_key.clone().context(
+            "thiếu khóa dữ liệu: đặt HOCVUSO_DATA_KEY (64 ký tự hex) hoặc HOCVUSO_DATA_KEY_FILE / \
+             no data key: set HOCVUSO_DATA_KEY (64 hex characters) or HOCVUSO_DATA_KEY_FILE \
+             (`hocvuso demo` creates data/hocvuso.key for you)",
+        )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn both_sqlite_forms_and_postgres_are_accepted() {
+        assert_eq!(DatabaseUrl::parse("sqlite://data/x.db").unwrap(), DatabaseUrl::Sqlite("data/x.db".into()));
+        assert_eq!(DatabaseUrl::parse("sqlite:data/x.db").unwrap(), DatabaseUrl::Sqlite("data/x.db".into()));
+        assert_eq!(DatabaseUrl::parse("sqlite:///tmp/x.db").unwrap(), DatabaseUrl::Sqlite("/tmp/x.db".into()));
+        assert!(matches!(DatabaseUrl::parse("postgresql://u@h/db").unwrap(), DatabaseUrl::Postgres(_)));
+    }
+
+    #[test]
+    fn an_unknown_scheme_is_an_error() {
+        assert!(DatabaseUrl::parse("mysql://root@localhost/db").is_err());
+        assert!(DatabaseUrl::parse("data/hocvuso.db").is_err());
+    }
+
+    #[test]
+    fn secrets_stay_out_of_debug() {
+        let key = DataKey::generate();
+        let config = Config::from_lookup(|name| match name {
+            "HOCVUSO_DATA_KEY" => Some(key.to_hex()),
+            "DATABASE_URL" => Some("postgres://app:hunter2@db/hocvuso".into()),
+            _ => None,
+        })
+        .unwrap();
+        let shown = format!("{config:?}");
+        assert!(!shown.contains(&key.to_hex()) && !shown.contains("hunter2"), "{shown}");
+    }
+}

@@ -1,0 +1,75 @@
+//! Citizen numbers at rest: encrypted (XChaCha20-Poly1305, random nonce) and found through a
+//! keyed hash (BLAKE3). Both keys derive from the one configured data key.
+
+use chacha20poly1305::aead::{Aead, KeyInit};
+use chacha20poly1305::{XChaCha20Poly1305, XNonce};
+use rand::RngCore;
+
+use crate::config::DataKey;
+use crate::domain::cccd::CitizenId;
+
+const NONCE_LEN: usize = 24;
+
+#[derive(Clone)]
+pub struct CitizenCipher {
+    aead: XChaCha20Poly1305,
+    hash_key: [u8; 32],
+}
+
+impl CitizenCipher {
+    pub fn new(key: &DataKey) -> Self {
+        let enc_key = blake3::derive_key("hocvuso 2026 citizen number encryption", key.bytes());
+        let hash_key = blake3::derive_key("hocvuso 2026 citizen number lookup hash", key.bytes());
+        Self { aead: XChaCha20Poly1305::new(&enc_key.into()), hash_key }
+    }
+
+    /// The lookup key: equal numbers give equal hashes, and without the data key the hash reveals nothing.
+    pub fn hash(&self, id: &CitizenId) -> Vec<u8> {
+        blake3::keyed_hash(&self.hash_key, id.expose().as_bytes()).as_bytes().to_vec()
+    }
+
+    /// `nonce || ciphertext`.
+    pub fn encrypt(&self, id: &CitizenId) -> Vec<u8> {
+        let mut nonce = [0u8; NONCE_LEN];
+        rand::rng().fill_bytes(&mut nonce);
+        let sealed = self
+            .aead
+            .encrypt(XNonce::from_slice(&nonce), id.expose().as_bytes())
+            .expect("encrypting 12 bytes cannot fail");
+        let mut out = Vec::with_capacity(NONCE_LEN + sealed.len());
+        out.extend_from_slice(&nonce);
+        out.extend_from_slice(&sealed);
+        out
+    }
+
+    /// `None` when the blob was not made with this key or was changed.
+    pub fn decrypt(&self, blob: &[u8]) -> Option<CitizenId> {
+        if blob.len() <= NONCE_LEN {
+            return None;
+        }
+        let (nonce, sealed) = blob.split_at(NONCE_LEN);
+        let clear = self.aead.decrypt(XNonce::from_slice(nonce), sealed).ok()?;
+        CitizenId::parse(std::str::from_utf8(&clear).ok()?).ok()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn round_trip_and_tamper() {
+        let cipher = CitizenCipher::new(&DataKey::generate());
+        let id = CitizenId::parse("025090123456").unwrap();
+        let blob = cipher.encrypt(&id);
+        assert_eq!(cipher.decrypt(&blob), Some(id));
+        assert!(!blob.windows(12).any(|w| w == b"025090123456"));
+        let mut bad = blob.clone();
+        bad[30] ^= 1;
+        assert_eq!(cipher.decrypt(&bad), None);
+        assert_eq!(cipher.hash(&id), cipher.hash(&id));
+        let other = CitizenCipher::new(&DataKey::generate());
+        assert_ne!(other.hash(&id), cipher.hash(&id));
+        assert_eq!(other.decrypt(&blob), None);
+    }
+}

@@ -1,0 +1,12 @@
+//! Pure types and rules: no I/O. Raw input is parsed into these once, at the edge.
+
+pub mod cccd;
+pub mod person;
+pub mod text;
+pub mod unit;
+
+/// A rule broken by some input, told in Vietnamese first and in English.
+pub trait Bilingual {
+    fn vi(&self) -> String;
+    fn en(&self) -> String;
+}

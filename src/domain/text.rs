@@ -1,0 +1,53 @@
+//! Text as it arrives from files and forms: normalised to NFC and trimmed once.
+
+use unicode_normalization::UnicodeNormalization;
+
+/// NFC-normalises and trims. Files from other systems often carry decomposed Vietnamese letters.
+pub fn clean(raw: &str) -> String {
+    let trimmed = raw.trim_matches(|c: char| c.is_whitespace() || c == '\u{feff}');
+    if unicode_normalization::is_nfc_quick(trimmed.chars()) == unicode_normalization::IsNormalized::Yes {
+        trimmed.to_owned()
+    } else {
+        trimmed.nfc().collect::<String>().trim().to_owned()
+    }
+}
+
+/// The key a name is matched by: NFC, lower case, inner runs of spaces collapsed.
+/// Diacritics are kept: "Thôn Đông" and "Thôn Dong" are different villages.
+pub fn match_key(name: &str) -> String {
+    clean(name).split_whitespace().collect::<Vec<_>>().join(" ").to_lowercase()
+}
+
+/// Folds Vietnamese text for search and slugs: lower case, diacritics removed, đ → d.
+pub fn fold(text: &str) -> String {
+    text.nfd()
+        .filter(|c| !unicode_normalization::char::is_combining_mark(*c))
+        .map(|c| match c {
+            'đ' | 'Đ' => 'd',
+            other => other,
+        })
+        .flat_map(char::to_lowercase)
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn clean_composes_decomposed_letters() {
+        let decomposed = "Nguye\u{302}\u{303}n Thi\u{323}";
+        assert_eq!(clean(&format!("  {decomposed} ")), "Nguyễn Thị");
+    }
+
+    #[test]
+    fn match_key_ignores_case_and_spacing_but_not_accents() {
+        assert_eq!(match_key("THÔN  Đông"), match_key("thôn đông"));
+        assert_ne!(match_key("Thôn Đông"), match_key("Thon Dong"));
+    }
+
+    #[test]
+    fn fold_removes_all_vietnamese_marks() {
+        assert_eq!(fold("Cài đặt VNeID Ưu Ợ ậ"), "cai dat vneid uu o a");
+    }
+}

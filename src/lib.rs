@@ -1,0 +1,17 @@
+//! hocvuso: the platform of the "Bình dân học vụ số" movement for a province.
+
+pub mod commands;
+pub mod config;
+pub mod crypto;
+pub mod domain;
+pub mod registry;
+pub mod store;
+pub mod telemetry;
+pub mod web;
+
+pub use web::AppState;
+
+/// The whole HTTP application.
+pub fn app(state: AppState) -> axum::Router {
+    web::router(state)
+}

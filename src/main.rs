@@ -1,0 +1,187 @@
+//! The `hocvuso` command line. This file only parses arguments; the work is in `hocvuso::commands`.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+use hocvuso::commands::{self, demo::DemoOptions};
+use hocvuso::config::Config;
+use hocvuso::registry::import::Options;
+
+/// Nền tảng Bình dân học vụ số — the platform of the "digital literacy for everyone" movement.
+///
+/// Settings come from the environment: DATABASE_URL (default sqlite://data/hocvuso.db; postgres://... for
+/// PostgreSQL), HOCVUSO_LISTEN, HOCVUSO_PUBLIC_URL, HOCVUSO_DATA_KEY (64 hex characters; or
+/// HOCVUSO_DATA_KEY_FILE, default data/hocvuso.key), HOCVUSO_MEDIA_URL.
+#[derive(Parser)]
+#[command(name = "hocvuso", version, propagate_version = true)]
+struct Cli {
+    /// Database to use, instead of DATABASE_URL.
+    #[arg(long, global = true, value_name = "URL")]
+    database_url: Option<String>,
+    /// Write logs as JSON lines.
+    #[arg(long, global = true)]
+    log_json: bool,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Serve the web site and API (applies migrations first). Needs a data key.
+    Serve {
+        /// Address to listen on, instead of HOCVUSO_LISTEN (default 127.0.0.1:8080).
+        #[arg(long, value_name = "ADDR")]
+        listen: Option<String>,
+    },
+    /// Create or update the database schema and load the built-in administrative tree.
+    Migrate,
+    /// Try the platform: a new database with the 148 communes of Phú Thọ and a synthetic population, then serve it.
+    Demo {
+        /// How many people to generate (4000000 is the whole province).
+        #[arg(long, default_value_t = 20_000)]
+        people: u64,
+        /// Seed of the generator: the same seed gives the same people.
+        #[arg(long, default_value_t = 2025)]
+        seed: u64,
+        /// Wipe a database that already holds people.
+        #[arg(long)]
+        reset: bool,
+        /// Prepare the database and exit, without serving.
+        #[arg(long)]
+        no_serve: bool,
+        /// Address to listen on, instead of HOCVUSO_LISTEN.
+        #[arg(long, value_name = "ADDR")]
+        listen: Option<String>,
+    },
+    /// Write a synthetic roster (CSV in the import format) for tests, trials and benchmarks.
+    Generate {
+        #[command(subcommand)]
+        what: GenerateWhat,
+    },
+    /// Import a roster from CSV or XLSX. The file is checked whole: with any bad row nothing is written
+    /// (exit 1) unless --skip-invalid is given (then the good rows are written, exit 3).
+    Import {
+        #[command(subcommand)]
+        what: ImportWhat,
+    },
+    /// Copy the database to a file (SQLite: consistent copy while the server runs; PostgreSQL: pg_dump).
+    Backup {
+        /// File to write; it must not exist.
+        #[arg(long, value_name = "FILE")]
+        to: PathBuf,
+    },
+    /// Restore the database from a backup file made by `backup`.
+    Restore {
+        #[arg(long, value_name = "FILE")]
+        from: PathBuf,
+        /// Overwrite a database that already exists.
+        #[arg(long)]
+        force: bool,
+    },
+}
+
+#[derive(Subcommand)]
+enum GenerateWhat {
+    /// People: cccd,ho_ten,ngay_sinh,gioi_tinh,ma_xa,thon,ma_ho,dan_toc,doi_tuong,dien_thoai,cap_hoc,ma_to_chuc.
+    People {
+        #[arg(long)]
+        count: u64,
+        #[arg(long, default_value_t = 2025)]
+        seed: u64,
+        /// Output file, or - for standard output.
+        #[arg(long, value_name = "FILE")]
+        out: PathBuf,
+    },
+    /// Villages and residential groups: ma_xa,ma_thon,ten_thon,loai.
+    Units {
+        #[arg(long, default_value_t = 2025)]
+        seed: u64,
+        #[arg(long, value_name = "FILE")]
+        out: PathBuf,
+    },
+    /// Organisations: ma_to_chuc,ten,loai,ma_xa.
+    Organisations {
+        #[arg(long, default_value_t = 2025)]
+        seed: u64,
+        #[arg(long, value_name = "FILE")]
+        out: PathBuf,
+    },
+}
+
+#[derive(clap::Args)]
+struct ImportArgs {
+    /// CSV (UTF-8, comma or semicolon) or XLSX (first sheet) file.
+    file: PathBuf,
+    /// Write the good rows and report the bad ones (exit 3 when any was skipped).
+    #[arg(long)]
+    skip_invalid: bool,
+    /// Also write the report of bad rows to this CSV (dong,cot,gia_tri,ly_do,reason).
+    #[arg(long, value_name = "FILE.csv")]
+    report: Option<PathBuf>,
+}
+
+#[derive(Subcommand)]
+enum ImportWhat {
+    /// People: required cccd,ho_ten,ngay_sinh,gioi_tinh,ma_xa,thon,ma_ho; optional
+    /// dan_toc,doi_tuong,dien_thoai,cap_hoc,ma_to_chuc. Same citizen number = same person (updated).
+    People(ImportArgs),
+    /// Villages: ma_xa,ten_thon,loai (thon, ban, xom, to_dan_pho), optional ma_thon (e.g. 07900-004).
+    Units(ImportArgs),
+    /// Organisations: ma_to_chuc,ten,loai (co_quan, truong_hoc, doanh_nghiep, hop_tac_xa),ma_xa.
+    Organisations(ImportArgs),
+}
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    let cli = Cli::parse();
+    hocvuso::telemetry::init(cli.log_json);
+    match run(cli).await {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("lỗi / error: {e:#}");
+            ExitCode::from(1)
+        }
+    }
+}
+
+async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
+    let mut config = Config::from_env()?;
+    if let Some(url) = &cli.database_url {
+        config.set_database_url(url)?;
+    }
+    match cli.command {
+        Command::Serve { listen } => {
+            config.set_listen(listen.as_deref())?;
+            commands::serve::serve(config).await?;
+        }
+        Command::Migrate => commands::migrate(&config).await?,
+        Command::Demo { people, seed, reset, no_serve, listen } => {
+            config.set_listen(listen.as_deref())?;
+            let options = DemoOptions { people, seed, reset, serve: !no_serve };
+            commands::demo::run(config, options).await?;
+        }
+        Command::Generate { what } => {
+            use commands::generate::What;
+            let (what, seed, out) = match what {
+                GenerateWhat::People { count, seed, out } => (What::People { count }, seed, out),
+                GenerateWhat::Units { seed, out } => (What::Units, seed, out),
+                GenerateWhat::Organisations { seed, out } => (What::Organisations, seed, out),
+            };
+            commands::generate::run(what, seed, &out)?;
+        }
+        Command::Import { what } => {
+            use commands::import::What;
+            let (what, args) = match what {
+                ImportWhat::People(a) => (What::People, a),
+                ImportWhat::Units(a) => (What::Units, a),
+                ImportWhat::Organisations(a) => (What::Organisations, a),
+            };
+            let options = Options { skip_invalid: args.skip_invalid, report: args.report };
+            return commands::import::run(&config, what, &args.file, &options).await;
+        }
+        Command::Backup { to } => commands::backup::backup(&config, &to).await?,
+        Command::Restore { from, force } => commands::backup::restore(&config, &from, force).await?,
+    }
+    Ok(ExitCode::SUCCESS)
+}

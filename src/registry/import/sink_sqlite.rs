@@ -1,0 +1,113 @@
+//! The SQLite writer of a people import. It talks to SQLite through rusqlite's prepared statements
+//! on its own connection: sqlx's per-statement round trip to its worker thread would cap the import
+//! far below the budget. Same database file, same SQL texts, one transaction.
+
+use std::collections::BTreeSet;
+use std::path::Path;
+
+use anyhow::Context;
+use rusqlite::{TransactionBehavior, params};
+use tokio::sync::mpsc::Receiver;
+
+use super::people::Batch;
+use super::progress::Progress;
+use super::{Verdict, Written, sql};
+use crate::domain::text::match_key;
+use crate::store::units::{RECOUNT_PARENT, RECOUNT_VILLAGES};
+
+const NOW: &str = "strftime('%Y-%m-%dT%H:%M:%fZ', 'now')";
+
+pub fn open(path: &Path) -> anyhow::Result<rusqlite::Connection> {
+    let conn = rusqlite::Connection::open(path).with_context(|| format!("opening {}", path.display()))?;
+    conn.busy_timeout(crate::store::SQLITE_BUSY_TIMEOUT)?;
+    conn.execute_batch(
+        "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON; \
+         PRAGMA cache_size = -524288; PRAGMA temp_store = MEMORY;",
+    )?;
+    Ok(conn)
+}
+
+pub fn write_people(
+    path: &Path,
+    mut batches: Receiver<Batch>,
+    verdict: &Verdict,
+    mut progress: Progress,
+) -> anyhow::Result<Written> {
+    let mut conn = open(path)?;
+    // IMMEDIATE takes the write lock now: a server keeps reading (WAL) and its writers wait.
+    let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+    let count = |tx: &rusqlite::Transaction| -> rusqlite::Result<i64> {
+        tx.query_row("SELECT count(*) FROM person", [], |r| r.get(0))
+    };
+    let before = count(&tx)?;
+    let history_mark: i64 = tx.query_row("SELECT coalesce(max(id), 0) FROM person_history", [], |r| r.get(0))?;
+    let mut touched = BTreeSet::new();
+    let mut affected = 0u64;
+    let mut rows = 0u64;
+    {
+        let mut village = tx.prepare(sql::INSERT_VILLAGE)?;
+        let mut household = tx.prepare(sql::UPSERT_HOUSEHOLD)?;
+        let person_sql = format!(
+            "INSERT INTO person ({}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14){}",
+            sql::PERSON_COLUMNS,
+            sql::PERSON_ON_CONFLICT.replace("{NOW}", NOW)
+        );
+        let mut person = tx.prepare(&person_sql)?;
+        while let Some(batch) = batches.blocking_recv() {
+            if !verdict.keep_writing() {
+                continue;
+            }
+            for v in &batch.villages {
+                village.execute(params![v.code, v.name, match_key(&v.name), v.kind.code(), v.commune_code])?;
+            }
+            for h in &batch.households {
+                household.execute(params![h.commune_code, h.code, h.village_code])?;
+            }
+            for p in &batch.people {
+                touched.insert(p.commune_code);
+                affected += person.execute(params![
+                    p.cccd_hash,
+                    p.cccd_enc,
+                    p.full_name,
+                    p.birth_date.format("%Y-%m-%d").to_string(),
+                    chrono::Datelike::year(&p.birth_date),
+                    p.sex.code(),
+                    p.ethnicity,
+                    p.phone,
+                    p.commune_code,
+                    p.village_code,
+                    p.household_code,
+                    p.groups.bits(),
+                    p.school_level.map(|l| l.code()),
+                    p.organisation_code,
+                ])? as u64;
+            }
+            rows += batch.people.len() as u64;
+            progress.written(rows);
+        }
+    }
+    if !verdict.keep_writing() {
+        tx.rollback()?;
+        progress.finish("không ghi gì / nothing was written");
+        return Ok(Written::default());
+    }
+    let mut touched: BTreeSet<String> = touched.into_iter().map(str::to_owned).collect();
+    {
+        let mut moved = tx.prepare(sql::MOVED_FROM_SINCE)?;
+        let from = moved.query_map([history_mark], |r| r.get::<_, String>(0))?;
+        for commune in from {
+            touched.insert(commune?);
+        }
+        let mut villages = tx.prepare(RECOUNT_VILLAGES)?;
+        let mut parent = tx.prepare(RECOUNT_PARENT)?;
+        for commune in &touched {
+            villages.execute([commune])?;
+            parent.execute([commune])?;
+        }
+        parent.execute([crate::domain::unit::PROVINCE_CODE])?;
+    }
+    let inserted = u64::try_from(count(&tx)? - before).unwrap_or_default();
+    tx.commit()?;
+    progress.finish(&format!("đã lưu {rows} dòng / committed {rows} rows"));
+    Ok(Written { inserted, affected, committed: true })
+}

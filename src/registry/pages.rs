@@ -1,0 +1,99 @@
+//! The HTML pages of the registry: home and the tree, province → commune → village.
+
+use askama::Template;
+use axum::extract::{Path, State};
+use axum::response::{Html, Redirect};
+
+use crate::domain::unit::PROVINCE_CODE;
+use crate::store::units::{self, UnitRow};
+use crate::web::AppState;
+use crate::web::error::PageError;
+use crate::web::pages::{number_vi, render};
+
+#[derive(Template)]
+#[template(path = "home.html")]
+struct HomePage {
+    communes: String,
+    people: String,
+    households: String,
+}
+
+pub async fn home(State(state): State<AppState>) -> Result<Html<String>, PageError> {
+    let province = units::get(&state.store, PROVINCE_CODE).await?;
+    let communes = units::communes(&state.store).await?.len();
+    let (people, households) = province.map_or((0, 0), |p| (p.people_count, p.household_count));
+    Ok(Html(render(&HomePage {
+        communes: number_vi(communes as i64),
+        people: number_vi(people),
+        households: number_vi(households),
+    })))
+}
+
+pub async fn province() -> Redirect {
+    Redirect::permanent("/don-vi/25")
+}
+
+struct ChildRow {
+    code: String,
+    name: String,
+    kind: &'static str,
+    people: String,
+    households: String,
+}
+
+#[derive(Template)]
+#[template(path = "unit.html")]
+struct UnitPage {
+    name: String,
+    level: String,
+    people: String,
+    households: String,
+    crumbs: Vec<(String, String)>,
+    child_label: &'static str,
+    children: Vec<ChildRow>,
+}
+
+fn kind_label(kind: &str) -> &'static str {
+    match kind {
+        "phuong" => "Phường",
+        "xa" => "Xã",
+        "thon" => "Thôn",
+        "ban" => "Bản",
+        "xom" => "Xóm",
+        "to_dan_pho" => "Tổ dân phố",
+        _ => "Tỉnh",
+    }
+}
+
+pub async fn unit(State(state): State<AppState>, Path(code): Path<String>) -> Result<Html<String>, PageError> {
+    let (unit, children) = crate::registry::api::load_unit(&state, &code).await?;
+    let mut crumbs = Vec::new();
+    let mut parent = unit.parent_code.clone();
+    while let Some(code) = parent {
+        let Some(up): Option<UnitRow> = units::get(&state.store, &code).await? else { break };
+        parent = up.parent_code.clone();
+        crumbs.insert(0, (up.code, up.name));
+    }
+    let child_label = match unit.level.as_str() {
+        "tinh" => "xã, phường",
+        _ => "thôn, tổ dân phố",
+    };
+    Ok(Html(render(&UnitPage {
+        name: unit.name,
+        level: unit.level,
+        people: number_vi(unit.people_count),
+        households: number_vi(unit.household_count),
+        crumbs,
+        child_label,
+        children: children
+            .into_iter()
+            .map(|c| ChildRow {
+                kind: kind_label(&c.kind),
+                people: number_vi(c.people_count),
+                households: number_vi(c.household_count),
+                code: c.code,
+                name: c.name,
+            })
+            .collect(),
+    })))
+}

@@ -1,0 +1,100 @@
+//! The database: one pool per backend, chosen by the URL, with embedded migrations per backend.
+//! Queries share one SQL text wherever the dialects agree; `on_pool!` runs it on whichever pool is open.
+
+pub mod units;
+
+use std::str::FromStr;
+use std::time::Duration;
+
+use anyhow::Context;
+use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
+use sqlx::{PgPool, SqlitePool};
+
+use crate::config::DatabaseUrl;
+
+/// How long a writer waits for SQLite's write lock before giving up.
+pub const SQLITE_BUSY_TIMEOUT: Duration = Duration::from_secs(30);
+
+#[derive(Clone, Debug)]
+pub enum Store {
+    Sqlite(SqlitePool),
+    Postgres(PgPool),
+}
+
+/// Runs the same expression on whichever pool the store holds; `$pool` is bound to it.
+#[macro_export]
+macro_rules! on_pool {
+    ($store:expr, $pool:ident => $body:expr) => {
+        match $store {
+            $crate::store::Store::Sqlite($pool) => $body,
+            $crate::store::Store::Postgres($pool) => $body,
+        }
+    };
+}
+
+pub fn sqlite_options(path: &std::path::Path) -> SqliteConnectOptions {
+    SqliteConnectOptions::new()
+        .filename(path)
+        .create_if_missing(true)
+        .journal_mode(SqliteJournalMode::Wal)
+        // FULL: an acknowledged write survives a power cut, not only a killed process.
+        .synchronous(SqliteSynchronous::Full)
+        .busy_timeout(SQLITE_BUSY_TIMEOUT)
+        .foreign_keys(true)
+        .pragma("cache_size", "-16384")
+}
+
+impl Store {
+    pub async fn connect(url: &DatabaseUrl) -> anyhow::Result<Self> {
+        match url {
+            DatabaseUrl::Sqlite(path) => {
+                if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+                    std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+                }
+                let pool = SqlitePoolOptions::new()
+                    .max_connections(8)
+                    .connect_with(sqlite_options(path))
+                    .await
+                    .with_context(|| format!("opening SQLite database {}", path.display()))?;
+                Ok(Self::Sqlite(pool))
+            }
+            DatabaseUrl::Postgres(raw) => {
+                let options = PgConnectOptions::from_str(raw).context("reading the PostgreSQL URL")?;
+                let pool = PgPoolOptions::new()
+                    .max_connections(16)
+                    .acquire_timeout(Duration::from_secs(10))
+                    .connect_with(options)
+                    .await
+                    .with_context(|| format!("connecting to PostgreSQL at {url}"))?;
+                Ok(Self::Postgres(pool))
+            }
+        }
+    }
+
+    /// Applies the embedded migrations of this backend, then loads the built-in administrative tree.
+    pub async fn migrate(&self) -> anyhow::Result<()> {
+        match self {
+            Self::Sqlite(pool) => sqlx::migrate!("migrations/sqlite").run(pool).await?,
+            Self::Postgres(pool) => sqlx::migrate!("migrations/postgres").run(pool).await?,
+        }
+        units::load_builtin_tree(self).await
+    }
+
+    /// Whether the database answers a trivial query.
+    pub async fn ping(&self) -> bool {
+        let probe = on_pool!(self, pool => sqlx::query_scalar::<_, i32>("SELECT 1").fetch_one(pool).await);
+        probe.is_ok()
+    }
+
+    pub fn backend_name(&self) -> &'static str {
+        match self {
+            Self::Sqlite(_) => "sqlite",
+            Self::Postgres(_) => "postgres",
+        }
+    }
+
+    pub async fn close(&self) {
+        on_pool!(self, pool => pool.close().await);
+    }
+}

@@ -1,0 +1,105 @@
+//! One error type for every handler: a stable snake_case code, the right status, a message in
+//! Vietnamese and English. The cause of a 500 goes to the log, never to the client.
+
+use axum::Json;
+use axum::http::StatusCode;
+use axum::response::{Html, IntoResponse, Response};
+use serde::Serialize;
+
+#[derive(Debug, thiserror::Error)]
+pub enum AppError {
+    #[error("không tìm thấy / not found")]
+    NotFound { code: &'static str, message: String },
+    #[error("yêu cầu không hợp lệ / bad request")]
+    BadRequest { code: &'static str, message: String },
+    #[error("cơ sở dữ liệu không trả lời / the database does not answer")]
+    Unavailable,
+    #[error("lỗi máy chủ / internal error")]
+    Internal(#[from] anyhow::Error),
+}
+
+impl From<sqlx::Error> for AppError {
+    fn from(e: sqlx::Error) -> Self {
+        match e {
+            sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed | sqlx::Error::Io(_) => Self::Unavailable,
+            other => Self::Internal(other.into()),
+        }
+    }
+}
+
+/// Every API error: a stable code and a message in Vietnamese and English.
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct ErrorBody {
+    pub error: &'static str,
+    pub message: String,
+}
+
+impl AppError {
+    pub fn not_found(code: &'static str, message: impl Into<String>) -> Self {
+        Self::NotFound { code, message: message.into() }
+    }
+
+    pub fn bad_request(code: &'static str, message: impl Into<String>) -> Self {
+        Self::BadRequest { code, message: message.into() }
+    }
+
+    pub fn status(&self) -> StatusCode {
+        match self {
+            Self::NotFound { .. } => StatusCode::NOT_FOUND,
+            Self::BadRequest { .. } => StatusCode::BAD_REQUEST,
+            Self::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
+            Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    pub fn body(&self) -> ErrorBody {
+        match self {
+            Self::NotFound { code, message } | Self::BadRequest { code, message } => ErrorBody {
+                error: code,
+                message: message.clone(),
+            },
+            Self::Unavailable => ErrorBody {
+                error: "database_unavailable",
+                message: "Cơ sở dữ liệu tạm thời không trả lời, xin thử lại sau. / The database is not answering; try again later.".into(),
+            },
+            Self::Internal(_) => ErrorBody {
+                error: "internal_error",
+                message: "Đã có lỗi ở máy chủ; lỗi đã được ghi lại. / Something went wrong on the server; it has been logged.".into(),
+            },
+        }
+    }
+
+    fn log(&self) {
+        match self {
+            Self::Internal(cause) => tracing::error!(error = ?cause, "request failed"),
+            Self::Unavailable => tracing::warn!("database unavailable"),
+            _ => {}
+        }
+    }
+}
+
+impl IntoResponse for AppError {
+    fn into_response(self) -> Response {
+        self.log();
+        (self.status(), Json(self.body())).into_response()
+    }
+}
+
+/// The same error shown as a page, for the HTML side of the site.
+#[derive(Debug)]
+pub struct PageError(pub AppError);
+
+impl<E: Into<AppError>> From<E> for PageError {
+    fn from(e: E) -> Self {
+        Self(e.into())
+    }
+}
+
+impl IntoResponse for PageError {
+    fn into_response(self) -> Response {
+        self.0.log();
+        let body = self.0.body();
+        let page = crate::web::pages::ErrorPage { status: self.0.status().as_u16(), message: body.message };
+        (self.0.status(), Html(crate::web::pages::render(&page))).into_response()
+    }
+}
