@@ -22,18 +22,18 @@ pub struct DemoOptions {
 
 /// Prepares a database with the real tree and a synthetic population, then serves it.
 pub async fn run(mut config: Config, options: DemoOptions) -> anyhow::Result<()> {
-    if config.data_key.is_none() {
-        if let KeySource::Missing(path) = &config.key_source {
-            let key = DataKey::create_file(path)?;
-            eprintln!(
-                "đã tạo khóa dữ liệu mới tại {} (quyền 0600); giữ tệp này, mất nó là mất số định danh đã mã hóa \
-                 / created a new data key at {} (mode 0600); keep it: without it the encrypted citizen numbers are lost",
-                path.display(),
-                path.display()
-            );
-            config.key_source = KeySource::File(path.clone());
-            config.data_key = Some(key);
-        }
+    if config.data_key.is_none()
+        && let KeySource::Missing(path) = &config.key_source
+    {
+        let key = DataKey::create_file(path)?;
+        eprintln!(
+            "đã tạo khóa dữ liệu mới tại {} (quyền 0600); giữ tệp này, mất nó là mất số định danh đã mã hóa \
+             / created a new data key at {} (mode 0600); keep it: without it the encrypted citizen numbers are lost",
+            path.display(),
+            path.display()
+        );
+        config.key_source = KeySource::File(path.clone());
+        config.data_key = Some(key);
     }
     let key = config.require_data_key()?;
     let store = super::open_store(&config).await?;

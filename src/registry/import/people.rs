@@ -313,19 +313,25 @@ impl CrossRowRules {
                 continue;
             }
             let household_key = (person.commune_code, person.household_code.clone());
-            if let Some((village_key, first)) = self.households.get(&household_key) {
-                if *village_key != person.village_key {
-                    bad.push(BadCell::new(
-                        person.line,
-                        "thon",
-                        &person.village_name,
-                        &FieldError::new(
-                            format!("hộ {} đã ở thôn khác (dòng {first}); mọi thành viên của hộ phải cùng thôn", person.household_code),
-                            format!("household {} is in another village on row {first}; all its members live in one village", person.household_code),
+            if let Some((village_key, first)) = self.households.get(&household_key)
+                && *village_key != person.village_key
+            {
+                bad.push(BadCell::new(
+                    person.line,
+                    "thon",
+                    &person.village_name,
+                    &FieldError::new(
+                        format!(
+                            "hộ {} đã ở thôn khác (dòng {first}); mọi thành viên của hộ phải cùng thôn",
+                            person.household_code
                         ),
-                    ));
-                    continue;
-                }
+                        format!(
+                            "household {} is in another village on row {first}; all its members live in one village",
+                            person.household_code
+                        ),
+                    ),
+                ));
+                continue;
             }
             let Some(code) = villages.resolve(&person, &mut batch.villages) else {
                 bad.push(BadCell::new(
@@ -338,8 +344,8 @@ impl CrossRowRules {
             };
             person.village_code = code;
             self.first_line_of.insert(person.cccd_key, person.line);
-            if !self.households.contains_key(&household_key) {
-                self.households.insert(household_key, (person.village_key.clone(), person.line));
+            if let std::collections::hash_map::Entry::Vacant(entry) = self.households.entry(household_key) {
+                entry.insert((person.village_key.clone(), person.line));
                 batch.households.push(HouseholdRow {
                     commune_code: person.commune_code,
                     code: person.household_code.clone(),
