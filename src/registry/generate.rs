@@ -83,12 +83,7 @@ pub fn write_units_csv(seed: u64, out: impl Write) -> anyhow::Result<u64> {
     writer.write_record(UNITS_HEADER)?;
     let mut written = 0;
     for village in villages(seed) {
-        writer.write_record([
-            village.commune_code.as_str(),
-            &village.code,
-            &village.name,
-            village.kind,
-        ])?;
+        writer.write_record([village.commune_code.as_str(), &village.code, &village.name, village.kind])?;
         written += 1;
     }
     writer.flush()?;
@@ -166,10 +161,7 @@ impl<T: Copy> Weighted<T> {
 // ---------------------------------------------------------------------------------------------
 // Names and reference tables
 
-const ETHNIC_GROUPS: [&str; 9] = [
-    "Kinh", "Mường", "Dao", "Tày", "Sán Chay", "Thái", "H'Mông", "Cao Lan", "Nùng",
-];
-const KINH: usize = 0;
+const ETHNIC_GROUPS: [&str; 9] = ["Kinh", "Mường", "Dao", "Tày", "Sán Chay", "Thái", "H'Mông", "Cao Lan", "Nùng"];
 const HMONG: usize = 6;
 
 const KINH_SURNAMES: &[(&str, u32)] = &[
@@ -218,62 +210,17 @@ const MUONG_SURNAMES: &[(&str, u32)] = &[
     ("Trương", 25),
     ("Lê", 25),
 ];
-const DAO_SURNAMES: &[(&str, u32)] = &[
-    ("Triệu", 25),
-    ("Bàn", 25),
-    ("Đặng", 20),
-    ("Lý", 15),
-    ("Phùng", 8),
-    ("Chảo", 7),
-];
-const TAY_SURNAMES: &[(&str, u32)] = &[
-    ("Hoàng", 25),
-    ("Nông", 20),
-    ("Hà", 12),
-    ("Lương", 12),
-    ("Ma", 10),
-    ("Lộc", 8),
-    ("Nguyễn", 8),
-    ("Đinh", 5),
-];
-const SAN_CHAY_SURNAMES: &[(&str, u32)] = &[
-    ("Lý", 25),
-    ("Hoàng", 20),
-    ("Trần", 15),
-    ("Nịnh", 15),
-    ("Đàm", 10),
-    ("Lâm", 10),
-    ("La", 5),
-];
-const THAI_SURNAMES: &[(&str, u32)] = &[
-    ("Lò", 20),
-    ("Cầm", 15),
-    ("Vì", 15),
-    ("Lường", 12),
-    ("Hà", 15),
-    ("Sa", 8),
-    ("Đinh", 8),
-    ("Quàng", 7),
-];
-const HMONG_SURNAMES: &[(&str, u32)] = &[
-    ("Giàng", 25),
-    ("Sùng", 20),
-    ("Vàng", 15),
-    ("Lầu", 10),
-    ("Thào", 10),
-    ("Vừ", 10),
-    ("Hờ", 5),
-    ("Lý", 5),
-];
-const NUNG_SURNAMES: &[(&str, u32)] = &[
-    ("Hoàng", 25),
-    ("Nông", 20),
-    ("Lý", 15),
-    ("Vi", 10),
-    ("Lương", 10),
-    ("Chu", 10),
-    ("Lăng", 10),
-];
+const DAO_SURNAMES: &[(&str, u32)] = &[("Triệu", 25), ("Bàn", 25), ("Đặng", 20), ("Lý", 15), ("Phùng", 8), ("Chảo", 7)];
+const TAY_SURNAMES: &[(&str, u32)] =
+    &[("Hoàng", 25), ("Nông", 20), ("Hà", 12), ("Lương", 12), ("Ma", 10), ("Lộc", 8), ("Nguyễn", 8), ("Đinh", 5)];
+const SAN_CHAY_SURNAMES: &[(&str, u32)] =
+    &[("Lý", 25), ("Hoàng", 20), ("Trần", 15), ("Nịnh", 15), ("Đàm", 10), ("Lâm", 10), ("La", 5)];
+const THAI_SURNAMES: &[(&str, u32)] =
+    &[("Lò", 20), ("Cầm", 15), ("Vì", 15), ("Lường", 12), ("Hà", 15), ("Sa", 8), ("Đinh", 8), ("Quàng", 7)];
+const HMONG_SURNAMES: &[(&str, u32)] =
+    &[("Giàng", 25), ("Sùng", 20), ("Vàng", 15), ("Lầu", 10), ("Thào", 10), ("Vừ", 10), ("Hờ", 5), ("Lý", 5)];
+const NUNG_SURNAMES: &[(&str, u32)] =
+    &[("Hoàng", 25), ("Nông", 20), ("Lý", 15), ("Vi", 10), ("Lương", 10), ("Chu", 10), ("Lăng", 10)];
 /// Surnames by ethnic group, in `ETHNIC_GROUPS` order (Cao Lan share the Sán Chay surnames).
 const SURNAMES: [&[(&str, u32)]; 9] = [
     KINH_SURNAMES,
@@ -289,81 +236,266 @@ const SURNAMES: [&[(&str, u32)]; 9] = [
 
 /// Middle names other than Văn/Thị, which are drawn by birth year (they grew rarer with each generation).
 const MALE_MIDDLE: &[&str] = &[
-    "Đức", "Minh", "Quang", "Hữu", "Công", "Xuân", "Thanh", "Ngọc", "Mạnh", "Tiến", "Trọng", "Đình", "Bá",
-    "Duy", "Gia", "Hoàng", "Anh", "Trung", "Hải", "Thế",
+    "Đức", "Minh", "Quang", "Hữu", "Công", "Xuân", "Thanh", "Ngọc", "Mạnh", "Tiến", "Trọng", "Đình", "Bá", "Duy",
+    "Gia", "Hoàng", "Anh", "Trung", "Hải", "Thế",
 ];
 const FEMALE_MIDDLE: &[&str] = &[
-    "Ngọc", "Thu", "Thanh", "Minh", "Phương", "Thùy", "Hồng", "Kim", "Bích", "Hải", "Diệu", "Khánh", "Mai",
-    "Bảo", "Lan", "Hoài", "Thảo", "Quỳnh",
+    "Ngọc", "Thu", "Thanh", "Minh", "Phương", "Thùy", "Hồng", "Kim", "Bích", "Hải", "Diệu", "Khánh", "Mai", "Bảo",
+    "Lan", "Hoài", "Thảo", "Quỳnh",
 ];
 const MALE_GIVEN: &[&str] = &[
-    "An", "Anh", "Bảo", "Bình", "Cường", "Chiến", "Công", "Dũng", "Duy", "Đạt", "Đức", "Đông", "Giang", "Hải",
-    "Hiếu", "Hiệp", "Hoàng", "Hùng", "Huy", "Hưng", "Khánh", "Khôi", "Kiên", "Lâm", "Long", "Lộc", "Mạnh",
-    "Minh", "Nam", "Nghĩa", "Phong", "Phúc", "Quân", "Quang", "Sơn", "Tài", "Thắng", "Thành", "Thịnh", "Tiến",
-    "Toàn", "Trung", "Tuấn", "Tùng", "Việt", "Vinh", "Vũ", "Hậu", "Hòa", "Thái", "Khải", "Lợi",
+    "An", "Anh", "Bảo", "Bình", "Cường", "Chiến", "Công", "Dũng", "Duy", "Đạt", "Đức", "Đông", "Giang", "Hải", "Hiếu",
+    "Hiệp", "Hoàng", "Hùng", "Huy", "Hưng", "Khánh", "Khôi", "Kiên", "Lâm", "Long", "Lộc", "Mạnh", "Minh", "Nam",
+    "Nghĩa", "Phong", "Phúc", "Quân", "Quang", "Sơn", "Tài", "Thắng", "Thành", "Thịnh", "Tiến", "Toàn", "Trung",
+    "Tuấn", "Tùng", "Việt", "Vinh", "Vũ", "Hậu", "Hòa", "Thái", "Khải", "Lợi",
 ];
 const FEMALE_GIVEN: &[&str] = &[
     "An", "Anh", "Bích", "Chi", "Dung", "Duyên", "Giang", "Hà", "Hạnh", "Hằng", "Hiền", "Hoa", "Hồng", "Huyền",
-    "Hương", "Hường", "Lan", "Liên", "Linh", "Loan", "Ly", "Mai", "My", "Nga", "Ngân", "Ngọc", "Nhung",
-    "Oanh", "Phương", "Quyên", "Quỳnh", "Tâm", "Thảo", "Thơm", "Thu", "Thủy", "Trang", "Tuyết", "Uyên",
-    "Vân", "Yến", "Hòa", "Hảo", "Nhàn", "Lụa", "Xuân", "Diệp", "Thoa", "Huệ", "Vy",
+    "Hương", "Hường", "Lan", "Liên", "Linh", "Loan", "Ly", "Mai", "My", "Nga", "Ngân", "Ngọc", "Nhung", "Oanh",
+    "Phương", "Quyên", "Quỳnh", "Tâm", "Thảo", "Thơm", "Thu", "Thủy", "Trang", "Tuyết", "Uyên", "Vân", "Yến", "Hòa",
+    "Hảo", "Nhàn", "Lụa", "Xuân", "Diệp", "Thoa", "Huệ", "Vy",
 ];
-const HMONG_MALE_GIVEN: &[&str] = &[
-    "Páo", "Sử", "Dế", "Chứ", "Lử", "Pó", "Tủa", "Sình", "Chớ", "Dình", "Vàng", "Nhìa",
-];
-const HMONG_FEMALE_GIVEN: &[&str] = &[
-    "Mỷ", "Dở", "Say", "Pà", "Chá", "Mái", "Dua", "Sua", "Máy", "Dợ", "Chò", "Xúa",
-];
+const HMONG_MALE_GIVEN: &[&str] = &["Páo", "Sử", "Dế", "Chứ", "Lử", "Pó", "Tủa", "Sình", "Chớ", "Dình", "Vàng", "Nhìa"];
+const HMONG_FEMALE_GIVEN: &[&str] = &["Mỷ", "Dở", "Say", "Pà", "Chá", "Mái", "Dua", "Sua", "Máy", "Dợ", "Chò", "Xúa"];
 
 /// Three-digit mobile prefixes in use by Vietnamese carriers.
 const PHONE_PREFIXES: &[&str] = &[
-    "032", "033", "034", "035", "036", "037", "038", "039", "052", "056", "058", "059", "070", "076", "077",
-    "078", "079", "081", "082", "083", "084", "085", "086", "087", "088", "089", "090", "091", "092", "093",
-    "094", "096", "097", "098", "099",
+    "032", "033", "034", "035", "036", "037", "038", "039", "052", "056", "058", "059", "070", "076", "077", "078",
+    "079", "081", "082", "083", "084", "085", "086", "087", "088", "089", "090", "091", "092", "093", "094", "096",
+    "097", "098", "099",
 ];
 
 /// Base names of thôn and xóm: directions, landmarks and the hopeful names given after 1945.
 const VILLAGE_NAMES: &[&str] = &[
-    "Đông", "Tây", "Nam", "Bắc", "Trung", "Thượng", "Hạ", "Mới", "Giữa", "Chùa", "Đình", "Đồng", "Gò", "Bãi",
-    "Soi", "Dộc", "Cả", "Trại", "Chợ", "Bến", "Đầm", "Đồi", "Đồng Tâm", "Tân Lập", "Tân Tiến", "Tân Phú",
-    "Tân Thịnh", "Quyết Tiến", "Quyết Thắng", "Thống Nhất", "Đoàn Kết", "Hòa Bình", "Minh Khai", "Minh Tân",
-    "Hợp Nhất", "Liên Hiệp", "Phú Thịnh", "Phú Lợi", "Phú Cường", "An Thịnh", "An Lạc", "Đồng Xuân",
-    "Đồng Lạc", "Đồng Mai", "Trung Tâm", "Trung Hòa", "Cầu Gạo", "Cầu Trắng", "Gốc Gạo", "Đồng Cả",
-    "Bình Minh", "Thanh Xuân", "Xuân Lộc", "Xuân Áng", "Đình Cả", "Làng Mới", "Vườn Thông", "Vườn Chè",
-    "Chè Xanh", "Dộc Đình", "Yên Thịnh", "Yên Khê", "Hòa Lạc", "Vĩnh Thịnh", "Vĩnh Tiến", "Cổ Tiết",
-    "Thọ Sơn", "Phú Hà", "Kim Sơn", "Bắc Sơn", "Nam Sơn", "Đông Sơn", "Tây Sơn", "Tiên Phong", "Hưng Thịnh",
-    "Lạc Ý", "Đại Đồng", "Đồng Lực", "Hương Trầm", "Gia Thượng", "Làng Cả", "Đồng Phú", "Cửa Đình",
-    "Đá Bạc", "Ngọc Tháp", "Thanh Đình", "Phú Xuân", "Phú Mỹ", "Hạ Giáp", "Trung Giáp", "Thượng Giáp",
-    "Lũng Hạ", "Lũng Thượng", "Ao Sen", "Bờ Đầm", "Quyết Thành",
+    "Đông",
+    "Tây",
+    "Nam",
+    "Bắc",
+    "Trung",
+    "Thượng",
+    "Hạ",
+    "Mới",
+    "Giữa",
+    "Chùa",
+    "Đình",
+    "Đồng",
+    "Gò",
+    "Bãi",
+    "Soi",
+    "Dộc",
+    "Cả",
+    "Trại",
+    "Chợ",
+    "Bến",
+    "Đầm",
+    "Đồi",
+    "Đồng Tâm",
+    "Tân Lập",
+    "Tân Tiến",
+    "Tân Phú",
+    "Tân Thịnh",
+    "Quyết Tiến",
+    "Quyết Thắng",
+    "Thống Nhất",
+    "Đoàn Kết",
+    "Hòa Bình",
+    "Minh Khai",
+    "Minh Tân",
+    "Hợp Nhất",
+    "Liên Hiệp",
+    "Phú Thịnh",
+    "Phú Lợi",
+    "Phú Cường",
+    "An Thịnh",
+    "An Lạc",
+    "Đồng Xuân",
+    "Đồng Lạc",
+    "Đồng Mai",
+    "Trung Tâm",
+    "Trung Hòa",
+    "Cầu Gạo",
+    "Cầu Trắng",
+    "Gốc Gạo",
+    "Đồng Cả",
+    "Bình Minh",
+    "Thanh Xuân",
+    "Xuân Lộc",
+    "Xuân Áng",
+    "Đình Cả",
+    "Làng Mới",
+    "Vườn Thông",
+    "Vườn Chè",
+    "Chè Xanh",
+    "Dộc Đình",
+    "Yên Thịnh",
+    "Yên Khê",
+    "Hòa Lạc",
+    "Vĩnh Thịnh",
+    "Vĩnh Tiến",
+    "Cổ Tiết",
+    "Thọ Sơn",
+    "Phú Hà",
+    "Kim Sơn",
+    "Bắc Sơn",
+    "Nam Sơn",
+    "Đông Sơn",
+    "Tây Sơn",
+    "Tiên Phong",
+    "Hưng Thịnh",
+    "Lạc Ý",
+    "Đại Đồng",
+    "Đồng Lực",
+    "Hương Trầm",
+    "Gia Thượng",
+    "Làng Cả",
+    "Đồng Phú",
+    "Cửa Đình",
+    "Đá Bạc",
+    "Ngọc Tháp",
+    "Thanh Đình",
+    "Phú Xuân",
+    "Phú Mỹ",
+    "Hạ Giáp",
+    "Trung Giáp",
+    "Thượng Giáp",
+    "Lũng Hạ",
+    "Lũng Thượng",
+    "Ao Sen",
+    "Bờ Đầm",
+    "Quyết Thành",
 ];
 /// Base names of bản in Mường and Thái country.
 const BAN_NAMES: &[&str] = &[
-    "Lác", "Pom Coọng", "Nà Phòn", "Chiềng Châu", "Văn", "Vặn", "Sát", "Lũy", "Mỗ", "Cha", "Chạy", "Khanh",
-    "Bưa Cọi", "Mớ", "Mí", "Sưng", "Trụ", "Tháu", "Đồng Bến", "Nà Chiềng", "Nà Mèo", "Nà Lốc", "Mu", "Mè",
-    "Ải", "Cọi", "Khả", "Thăng", "Thung", "Thàng", "Rổ", "Rộc", "Trám", "Lồ", "Giang Mỗ", "Suối Cỏ",
-    "Suối Hoa", "Suối Rè", "Bai Cả", "Bai Chạo", "Đồng Ké", "Kè", "Chiềng", "Mùn", "Tòng Đậu", "Pù Bin",
-    "Hang Kia", "Pà Cò", "Đá Bia", "Khú", "Vó", "Ênh", "Bơ", "Củ",
+    "Lác",
+    "Pom Coọng",
+    "Nà Phòn",
+    "Chiềng Châu",
+    "Văn",
+    "Vặn",
+    "Sát",
+    "Lũy",
+    "Mỗ",
+    "Cha",
+    "Chạy",
+    "Khanh",
+    "Bưa Cọi",
+    "Mớ",
+    "Mí",
+    "Sưng",
+    "Trụ",
+    "Tháu",
+    "Đồng Bến",
+    "Nà Chiềng",
+    "Nà Mèo",
+    "Nà Lốc",
+    "Mu",
+    "Mè",
+    "Ải",
+    "Cọi",
+    "Khả",
+    "Thăng",
+    "Thung",
+    "Thàng",
+    "Rổ",
+    "Rộc",
+    "Trám",
+    "Lồ",
+    "Giang Mỗ",
+    "Suối Cỏ",
+    "Suối Hoa",
+    "Suối Rè",
+    "Bai Cả",
+    "Bai Chạo",
+    "Đồng Ké",
+    "Kè",
+    "Chiềng",
+    "Mùn",
+    "Tòng Đậu",
+    "Pù Bin",
+    "Hang Kia",
+    "Pà Cò",
+    "Đá Bia",
+    "Khú",
+    "Vó",
+    "Ênh",
+    "Bơ",
+    "Củ",
 ];
 
 /// Names of historical figures that urban schools are often named after.
 const SCHOOL_PATRONS: &[&str] = &[
-    "Hùng Vương", "Lê Quý Đôn", "Nguyễn Trãi", "Chu Văn An", "Kim Đồng", "Lý Tự Trọng", "Trần Phú",
-    "Võ Thị Sáu", "Nguyễn Du", "Lê Lợi", "Ngô Quyền", "Trần Quốc Toản", "Hai Bà Trưng", "Nguyễn Bỉnh Khiêm",
+    "Hùng Vương",
+    "Lê Quý Đôn",
+    "Nguyễn Trãi",
+    "Chu Văn An",
+    "Kim Đồng",
+    "Lý Tự Trọng",
+    "Trần Phú",
+    "Võ Thị Sáu",
+    "Nguyễn Du",
+    "Lê Lợi",
+    "Ngô Quyền",
+    "Trần Quốc Toản",
+    "Hai Bà Trưng",
+    "Nguyễn Bỉnh Khiêm",
     "Tô Hiến Thành",
 ];
 const ENTERPRISE_SECTORS: &[&str] = &[
-    "Thương mại và Dịch vụ", "Xây dựng", "May mặc", "Chè", "Chế biến gỗ", "Vận tải", "Cơ khí",
-    "Vật liệu xây dựng", "Nông sản", "Điện tử", "Bao bì", "Thực phẩm", "Dược liệu", "Du lịch",
-    "Công nghệ thông tin", "Gạch men",
+    "Thương mại và Dịch vụ",
+    "Xây dựng",
+    "May mặc",
+    "Chè",
+    "Chế biến gỗ",
+    "Vận tải",
+    "Cơ khí",
+    "Vật liệu xây dựng",
+    "Nông sản",
+    "Điện tử",
+    "Bao bì",
+    "Thực phẩm",
+    "Dược liệu",
+    "Du lịch",
+    "Công nghệ thông tin",
+    "Gạch men",
 ];
 const ENTERPRISE_BRANDS: &[&str] = &[
-    "Hùng Vương", "Âu Cơ", "Phong Châu", "Sông Lô", "Sông Đà", "Sông Thao", "Tam Đảo", "Đất Tổ", "Lạc Hồng",
-    "Văn Lang", "Thành Đạt", "Phát Đạt", "Hưng Thịnh", "An Phát", "Minh Long", "Trường Thịnh", "Tân Phát",
-    "Hoàng Long", "Việt Hưng", "Đại Phong",
+    "Hùng Vương",
+    "Âu Cơ",
+    "Phong Châu",
+    "Sông Lô",
+    "Sông Đà",
+    "Sông Thao",
+    "Tam Đảo",
+    "Đất Tổ",
+    "Lạc Hồng",
+    "Văn Lang",
+    "Thành Đạt",
+    "Phát Đạt",
+    "Hưng Thịnh",
+    "An Phát",
+    "Minh Long",
+    "Trường Thịnh",
+    "Tân Phát",
+    "Hoàng Long",
+    "Việt Hưng",
+    "Đại Phong",
 ];
 const COOPERATIVE_PRODUCTS: &[&str] = &[
-    "Nông nghiệp", "Dịch vụ nông nghiệp", "Chè", "Bưởi", "Chăn nuôi", "Thủy sản", "Rau an toàn",
-    "Mây tre đan", "Miến dong", "Mật ong", "Cam", "Măng tre", "Gạo sạch", "Nấm", "Dược liệu",
+    "Nông nghiệp",
+    "Dịch vụ nông nghiệp",
+    "Chè",
+    "Bưởi",
+    "Chăn nuôi",
+    "Thủy sản",
+    "Rau an toàn",
+    "Mây tre đan",
+    "Miến dong",
+    "Mật ong",
+    "Cam",
+    "Măng tre",
+    "Gạo sạch",
+    "Nấm",
+    "Dược liệu",
 ];
 /// Province agencies, attached to the commune of the provincial capital.
 const PROVINCE_AGENCIES: &[(&str, &str)] = &[
@@ -390,7 +522,7 @@ enum Region {
 fn region(commune: &Commune) -> Region {
     match commune.code.parse::<u32>().unwrap_or_default() {
         ..6000 => Region::HoaBinh,
-        ..8707 => Region::PhuTho,
+        6000..8707 => Region::PhuTho,
         _ => Region::VinhPhuc,
     }
 }
@@ -417,11 +549,7 @@ struct Layout {
 }
 
 fn short_name(commune: &Commune) -> &str {
-    commune
-        .name
-        .strip_prefix("Xã ")
-        .or_else(|| commune.name.strip_prefix("Phường "))
-        .unwrap_or(&commune.name)
+    commune.name.strip_prefix("Xã ").or_else(|| commune.name.strip_prefix("Phường ")).unwrap_or(&commune.name)
 }
 
 /// Ethnic mix in per-mille, in `ETHNIC_GROUPS` order.
@@ -457,11 +585,7 @@ struct Village {
 fn village_list(rng: &mut ChaCha8Rng, ward: bool, kinds: [u32; 3], count: u32) -> Vec<Village> {
     if ward {
         return (1..=count)
-            .map(|n| Village {
-                name: format!("Tổ dân phố {n}"),
-                kind: "to_dan_pho",
-                base: None,
-            })
+            .map(|n| Village { name: format!("Tổ dân phố {n}"), kind: "to_dan_pho", base: None })
             .collect();
     }
     let kind_pick = Weighted::new([("thon", kinds[0]), ("xom", kinds[1]), ("ban", kinds[2])]);
@@ -551,8 +675,8 @@ impl Layout {
         for (commune, &(weight, highland)) in communes.iter().zip(&traits) {
             let region = region(commune);
             let ward = commune.is_ward();
-            let count = (8 + (weight - min_weight) * 28 / (max_weight - min_weight) + rng.random_range(0..=4u32))
-                .clamp(8, 40);
+            let count =
+                (8 + (weight - min_weight) * 28 / (max_weight - min_weight) + rng.random_range(0..=4u32)).clamp(8, 40);
             let list = village_list(&mut rng, ward, village_kind_mix(region, highland), count);
             let village_pick = Weighted::new((0..count).map(|i| (i, rng.random_range(2..=6u32))));
             let bases: Vec<&'static str> = list.iter().filter_map(|v| v.base).collect();
@@ -569,11 +693,7 @@ impl Layout {
             let orgs = commune_organisations(&mut rng, commune, weight, &bases);
             organisations.extend(orgs);
             let of_kind = |prefix: &str| -> Vec<String> {
-                organisations[first..]
-                    .iter()
-                    .filter(|o| o.code.starts_with(prefix))
-                    .map(|o| o.code.clone())
-                    .collect()
+                organisations[first..].iter().filter(|o| o.code.starts_with(prefix)).map(|o| o.code.clone()).collect()
             };
             let place = Place {
                 code: commune.code.clone(),
@@ -598,11 +718,7 @@ impl Layout {
             };
             places.push(place);
         }
-        Self {
-            villages,
-            organisations,
-            places,
-        }
+        Self { villages, organisations, places }
     }
 }
 
@@ -617,12 +733,7 @@ fn commune_organisations(
     let ward = commune.is_ward();
     let mut out = Vec::new();
     let mut push = |code: String, name: String, kind: &'static str| {
-        out.push(OrgSpec {
-            code,
-            name,
-            kind,
-            commune_code: commune.code.clone(),
-        });
+        out.push(OrgSpec { code, name, kind, commune_code: commune.code.clone() });
     };
 
     push(format!("UB-{code}"), format!("UBND {}", commune.name), "co_quan");
@@ -659,11 +770,7 @@ fn commune_organisations(
     }
     let cooperatives = if ward { rng.random_range(0..=1u32) } else { rng.random_range(1..=3u32) };
     for (n, product) in (1..).zip(distinct(rng, COOPERATIVE_PRODUCTS, cooperatives as usize)) {
-        let place = if village_bases.is_empty() || chance(rng, 500) {
-            short
-        } else {
-            *pick_from(rng, village_bases)
-        };
+        let place = if village_bases.is_empty() || chance(rng, 500) { short } else { *pick_from(rng, village_bases) };
         push(format!("HTX-{code}-{n}"), format!("Hợp tác xã {product} {place}"), "hop_tac_xa");
     }
     out
@@ -712,7 +819,8 @@ impl Serials {
 
     /// The prefix actually used and a fresh serial; a full bucket moves on to the next prefix.
     fn next(&mut self, prefix: u16, year: i32, sex: Sex) -> (u16, u32) {
-        let century_sex = usize::try_from((year - 1900) / 100).unwrap_or_default() * 2 + usize::from(sex == Sex::Female);
+        let century_sex =
+            usize::try_from((year - 1900) / 100).unwrap_or_default() * 2 + usize::from(sex == Sex::Female);
         let two_digit = usize::try_from(year % 100).unwrap_or_default();
         let start = self.index_of[usize::from(prefix)];
         for step in 0..self.prefixes.len() {
@@ -748,6 +856,9 @@ impl Serials {
 const REFERENCE_YEAR: i32 = REFERENCE_DATE.0;
 const MAX_AGE: i32 = 100;
 
+/// Weight of each age of a family's youngest child, by five-year band from 0–4 to 30.
+const YOUNGEST_CHILD_WEIGHT: [u32; 7] = [5, 4, 4, 7, 7, 4, 2];
+
 /// Household sizes 1–7 in per-mille; mean ≈ 3.5 as in the 2019 census.
 const HOUSEHOLD_SIZES: [(usize, u32); 7] = [(1, 110), (2, 180), (3, 220), (4, 240), (5, 130), (6, 70), (7, 50)];
 
@@ -768,6 +879,8 @@ struct Tables {
     youngest_child: Weighted<i32>,
     youngest_child_with_grandparents: Weighted<i32>,
     spacing: Weighted<i32>,
+    grandparents_of_five: Weighted<usize>,
+    grandparents_of_more: Weighted<usize>,
     spouse_gap: Weighted<i32>,
     mother_at_first_birth: Weighted<i32>,
 }
@@ -779,14 +892,15 @@ impl Tables {
             surnames: SURNAMES.iter().map(|t| Weighted::new(t.iter().copied())).collect(),
             // Fewer people at each older age: 60 is the most common, 95 the rarest.
             elder_age: Weighted::new((60..=95).map(|a| (a, (98 - a) as u32))),
-            older_husband_age: Weighted::new((50..=90).map(|a| (a, (93 - a) as u32))),
-            youngest_child: Weighted::new((0..=30).map(|a| (a, if a < 15 { 10 } else if a < 18 { 7 } else if a < 23 { 5 } else { 2 }))),
+            older_husband_age: Weighted::new((55..=92).map(|a| (a, (95 - a) as u32))),
+            // Grown-up children often live with their parents until they marry.
+            youngest_child: Weighted::new((0..=30).map(|a| (a, YOUNGEST_CHILD_WEIGHT[a as usize / 5]))),
             youngest_child_with_grandparents: Weighted::new((0..=12).map(|a| (a, 1))),
+            grandparents_of_five: Weighted::new([(0, 40), (1, 35), (2, 25)]),
+            grandparents_of_more: Weighted::new([(0, 25), (1, 35), (2, 40)]),
             spacing: Weighted::new([(1, 2), (2, 4), (3, 4), (4, 3)]),
             spouse_gap: Weighted::new([(0, 2), (1, 3), (2, 3), (3, 2), (4, 1), (5, 1)]),
-            mother_at_first_birth: Weighted::new(
-                (20..=34).zip([6, 8, 10, 11, 11, 10, 9, 8, 6, 5, 4, 3, 2, 2, 1]),
-            ),
+            mother_at_first_birth: Weighted::new((20..=34).zip([6, 8, 10, 11, 11, 10, 9, 8, 6, 5, 4, 3, 2, 2, 1])),
         }
     }
 }
@@ -802,12 +916,7 @@ struct Maker {
 
 impl Maker {
     fn member(&mut self, age: i32, sex: Sex, ethnic: usize) -> Member {
-        Member {
-            age: age.clamp(0, MAX_AGE),
-            sex,
-            surname: self.tables.surnames[ethnic].pick(&mut self.rng),
-            ethnic,
-        }
+        Member { age: age.clamp(0, MAX_AGE), sex, surname: self.tables.surnames[ethnic].pick(&mut self.rng), ethnic }
     }
 
     fn random_sex(&mut self, female_per_mille: u32) -> Sex {
@@ -834,7 +943,7 @@ impl Maker {
         let ethnic = place.ethnic.pick(&mut self.rng);
         match size {
             1 => {
-                let person = if chance(&mut self.rng, 550) {
+                let person = if chance(&mut self.rng, 600) {
                     let age = self.tables.elder_age.pick(&mut self.rng);
                     let sex = self.random_sex(680);
                     self.member(age, sex, ethnic)
@@ -846,11 +955,11 @@ impl Maker {
                 self.members.push(person);
             }
             2 => match self.rng.random_range(0..100u32) {
-                0..40 => {
+                0..45 => {
                     let age = self.tables.older_husband_age.pick(&mut self.rng);
                     self.couple(place, ethnic, age);
                 }
-                40..60 => {
+                45..60 => {
                     let age = self.rng.random_range(21..=35);
                     self.couple(place, ethnic, age);
                 }
@@ -872,9 +981,9 @@ impl Maker {
             n => {
                 let grandparents = match n {
                     3 => 0,
-                    4 => usize::from(chance(&mut self.rng, 250)),
-                    5 => Weighted::new([(0, 50), (1, 30), (2, 20)]).pick(&mut self.rng),
-                    _ => Weighted::new([(0, 35), (1, 35), (2, 30)]).pick(&mut self.rng),
+                    4 => usize::from(chance(&mut self.rng, 300)),
+                    5 => self.tables.grandparents_of_five.pick(&mut self.rng),
+                    _ => self.tables.grandparents_of_more.pick(&mut self.rng),
                 };
                 let parents = if chance(&mut self.rng, 100) { 1 } else { 2 };
                 self.family(place, ethnic, parents, n - parents - grandparents, grandparents);
@@ -925,7 +1034,7 @@ impl Maker {
         if grandparents > 0 {
             // The head's own parents: a grandfather carries the head's surname.
             let head = if with_father { father } else { mother };
-            let gap_up = self.rng.random_range(22..=34).min(MAX_AGE - head.age).max(20);
+            let gap_up = self.rng.random_range(23..=36).min(MAX_AGE - head.age).max(20);
             let grandfather_age = head.age + gap_up;
             let grandmother_age = (grandfather_age - self.tables.spouse_gap.pick(&mut self.rng)).max(head.age + 20);
             let grandmother_ethnic = self.spouse_ethnic(place, head.ethnic);
@@ -948,7 +1057,7 @@ impl Maker {
         let female = m.sex == Sex::Female;
         let (middle, given_pool): (&str, &[&str]) = if m.ethnic == HMONG && chance(rng, 700) {
             let middle = if female { "Thị" } else { "A" };
-            (middle, if female { HMONG_FEMALE_GIVEN } else { MALE_GIVEN_HMONG })
+            (middle, if female { HMONG_FEMALE_GIVEN } else { HMONG_MALE_GIVEN })
         } else {
             let traditional = match (birth_year, female) {
                 (..1975, false) => 650,
@@ -1045,16 +1154,16 @@ impl Maker {
         // Half the pupils leave the level empty: the importer derives it from the age.
         let school_level = if student && chance(rng, 500) { level } else { "" };
         let org: &str = if official {
-            pick_from(rng, &place.agencies)
+            pick_from(rng, &place.agencies).as_str()
         } else if worker && !place.employers.is_empty() && chance(rng, 500) {
-            pick_from(rng, &place.employers)
+            pick_from(rng, &place.employers).as_str()
         } else if student && age < 18 {
             let schools = match level {
                 "tieu_hoc" => &place.primary,
                 "thcs" => &place.lower_secondary,
                 _ => &place.upper_secondary,
             };
-            if schools.is_empty() { "" } else { pick_from(rng, schools) }
+            if schools.is_empty() { "" } else { pick_from(rng, schools).as_str() }
         } else {
             ""
         };
@@ -1081,8 +1190,6 @@ impl Maker {
         ]
     }
 }
-
-const MALE_GIVEN_HMONG: &[&str] = HMONG_MALE_GIVEN;
 
 fn days_in_month(year: i32, month: u32) -> u32 {
     match month {
@@ -1214,12 +1321,9 @@ mod tests {
     #[test]
     fn every_row_passes_the_domain_parsers() {
         let seed = 7;
-        let village_names: BTreeSet<(String, String)> = villages(seed)
-            .into_iter()
-            .map(|v| (v.commune_code, v.name))
-            .collect();
-        let orgs: BTreeMap<String, OrgSpec> =
-            organisations(seed).into_iter().map(|o| (o.code.clone(), o)).collect();
+        let village_names: BTreeSet<(String, String)> =
+            villages(seed).into_iter().map(|v| (v.commune_code, v.name)).collect();
+        let orgs: BTreeMap<String, OrgSpec> = organisations(seed).into_iter().map(|o| (o.code.clone(), o)).collect();
         let mut rows = 0;
         for row in People::new(40_000, seed) {
             rows += 1;
@@ -1231,7 +1335,7 @@ mod tests {
             CitizenId::parse_for(cccd, birth, sex).unwrap();
             assert_eq!(text::clean(name), *name, "NFC and trimmed");
             person::parse_full_name(name).unwrap();
-            assert_eq!(name.split(' ').count() >= 3, true, "{name}");
+            assert!(name.split(' ').count() >= 3, "{name}");
             person::parse_code(household, "mã hộ", "household code").unwrap();
             assert!(ETHNIC_GROUPS.contains(&ethnic.as_str()));
             let groups = TargetGroups::parse(groups).unwrap();
