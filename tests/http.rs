@@ -1,0 +1,204 @@
+//! The HTTP interface: `app()` driven with `oneshot`, on both backends, plus the real binary on a real listener.
+
+mod common;
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::TcpStream;
+use std::time::{Duration, Instant};
+
+use axum::body::Body;
+use axum::http::{Request, StatusCode, header};
+use common::*;
+use http_body_util::BodyExt;
+use serde_json::{Value, json};
+use tower::ServiceExt;
+
+async fn get(app: &axum::Router, uri: &str) -> (StatusCode, String, Option<String>) {
+    let response = app.clone().oneshot(Request::get(uri).body(Body::empty()).unwrap()).await.unwrap();
+    let status = response.status();
+    let content_type = response.headers().get(header::CONTENT_TYPE).map(|v| v.to_str().unwrap().to_owned());
+    let body = response.into_body().collect().await.unwrap().to_bytes();
+    (status, String::from_utf8(body.to_vec()).unwrap(), content_type)
+}
+
+async fn get_json(app: &axum::Router, uri: &str) -> (StatusCode, Value) {
+    let (status, body, content_type) = get(app, uri).await;
+    assert_eq!(content_type.as_deref(), Some("application/json"), "{uri}: {body}");
+    (status, serde_json::from_str(&body).unwrap())
+}
+
+fn seeded(db: &TestDb) {
+    let file = db.write("people.csv", people_file(GOOD_PEOPLE));
+    assert_exit(&db.cli(&["import", "people", path_str(&file)]), 0);
+}
+
+#[tokio::test]
+async fn unit_json_shape_is_pinned() {
+    for db in TestDb::all() {
+        seeded(&db);
+        let app = db.app().await;
+        let (status, body) = get_json(&app, "/api/v1/units/04792").await;
+        assert_eq!(status, StatusCode::OK);
+        assert_eq!(
+            body,
+            json!({
+                "code": "04792", "name": "Phường Tân Hòa", "level": "xa", "parent": "25",
+                "people": 4, "households": 2,
+                "children": [
+                    {"code": "04792-001", "name": "Thôn Đông", "level": "thon", "people": 3, "households": 1},
+                    {"code": "04792-002", "name": "Xóm Mới", "level": "thon", "people": 1, "households": 1},
+                ]
+            }),
+            "{}",
+            db.backend()
+        );
+        let (_, province) = get_json(&app, "/api/v1/units/25").await;
+        assert_eq!(province["level"], "tinh");
+        assert_eq!(province["parent"], Value::Null);
+        assert_eq!(province["people"], 4);
+        assert_eq!(province["children"].as_array().unwrap().len(), 148);
+        let (_, village) = get_json(&app, "/api/v1/units/04792-001").await;
+        assert_eq!(village["parent"], "04792");
+        assert_eq!(village["children"], json!([]));
+        let (status, list) = get_json(&app, "/api/v1/units").await;
+        assert_eq!(status, StatusCode::OK);
+        assert_eq!(list["units"].as_array().unwrap().len(), 148);
+        let (_, list) = get_json(&app, "/api/v1/units?parent=04792").await;
+        assert_eq!(list["units"].as_array().unwrap().len(), 2);
+    }
+}
+
+#[tokio::test]
+async fn errors_have_a_stable_shape() {
+    let db = TestDb::sqlite();
+    let app = db.app().await;
+    for (uri, status, code) in [
+        ("/api/v1/units/abc", StatusCode::BAD_REQUEST, "invalid_unit_code"),
+        ("/api/v1/units/04792-1", StatusCode::BAD_REQUEST, "invalid_unit_code"),
+        ("/api/v1/units/%27%20OR%201=1--", StatusCode::BAD_REQUEST, "invalid_unit_code"),
+        ("/api/v1/units/99999", StatusCode::NOT_FOUND, "unit_not_found"),
+        ("/api/v1/units/04792-999", StatusCode::NOT_FOUND, "unit_not_found"),
+        ("/api/v1/units?parent=x", StatusCode::BAD_REQUEST, "invalid_unit_code"),
+        ("/api/v1/nothing-here", StatusCode::NOT_FOUND, "not_found"),
+    ] {
+        let (got, body) = get_json(&app, uri).await;
+        assert_eq!(got, status, "{uri}: {body}");
+        let object = body.as_object().unwrap();
+        assert_eq!(object.len(), 2, "{uri}: {body}");
+        assert_eq!(body["error"], code, "{uri}");
+        assert!(body["message"].as_str().is_some_and(|m| !m.is_empty()));
+    }
+}
+
+#[tokio::test]
+async fn pages_are_vietnamese_accessible_html() {
+    for db in TestDb::all() {
+        seeded(&db);
+        let app = db.app().await;
+        for uri in ["/", "/don-vi/25", "/don-vi/04792", "/don-vi/04792-001"] {
+            let (status, body, content_type) = get(&app, uri).await;
+            assert_eq!(status, StatusCode::OK, "{uri}");
+            assert!(content_type.unwrap().starts_with("text/html"));
+            assert!(body.contains("<html lang=\"vi\">") && body.contains("<main id=\"noi-dung\">"), "{uri}");
+            assert!(!body.contains("<script"), "{uri}: pages work without JavaScript");
+        }
+        let (_, body, _) = get(&app, "/don-vi/04792").await;
+        assert!(body.contains("Phường Tân Hòa") && body.contains("href=\"/don-vi/04792-001\""), "{body}");
+        assert!(body.contains("<strong>4</strong> người"), "{body}");
+        let (status, body, _) = get(&app, "/don-vi/99999").await;
+        assert_eq!(status, StatusCode::NOT_FOUND);
+        assert!(body.contains("Lỗi 404"));
+    }
+}
+
+#[tokio::test]
+async fn names_are_escaped_in_pages() {
+    let db = TestDb::sqlite();
+    let file = db.write(
+        "p.csv",
+        people_file("025090123456,Nguyễn Văn An,7/3/1990,Nam,04792,<script>alert(1)</script>,HO-1,,,,,\n"),
+    );
+    assert_exit(&db.cli(&["import", "people", path_str(&file)]), 0);
+    let (_, body, _) = get(&db.app().await, "/don-vi/04792").await;
+    assert!(body.contains("&#60;script&#62;alert(1)") && !body.contains("<script>"), "{body}");
+}
+
+#[tokio::test]
+async fn health_security_headers_and_openapi() {
+    let db = TestDb::sqlite();
+    let app = db.app().await;
+    let response = app.clone().oneshot(Request::get("/healthz").body(Body::empty()).unwrap()).await.unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    let headers = response.headers();
+    assert_eq!(headers["x-content-type-options"], "nosniff");
+    assert!(headers["content-security-policy"].to_str().unwrap().contains("frame-ancestors 'none'"));
+    assert!(!headers["content-security-policy"].to_str().unwrap().contains("unsafe-inline"));
+    let (status, doc) = get_json(&app, "/api/v1/openapi.json").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(doc["openapi"].as_str().unwrap().starts_with("3."));
+    assert!(doc["paths"]["/api/v1/units/{code}"]["get"].is_object());
+    assert!(doc["components"]["schemas"]["ErrorBody"].is_object());
+}
+
+#[tokio::test]
+async fn health_is_503_when_the_database_does_not_answer() {
+    let pool = sqlx::postgres::PgPoolOptions::new()
+        .acquire_timeout(Duration::from_secs(1))
+        .connect_lazy("postgres://postgres@127.0.0.1:9/nowhere")
+        .unwrap();
+    let db = TestDb::sqlite();
+    let app = hocvuso::app(hocvuso::AppState {
+        store: hocvuso::store::Store::Postgres(pool),
+        config: std::sync::Arc::new(db.config()),
+    });
+    let (status, body) = get_json(&app, "/healthz").await;
+    assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE);
+    assert_eq!(body["error"], "database_unavailable");
+    let (status, body) = get_json(&app, "/api/v1/units/04792").await;
+    assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE, "{body}");
+}
+
+#[tokio::test]
+async fn an_oversized_body_is_refused_not_crashed() {
+    let db = TestDb::sqlite();
+    let app = db.app().await;
+    let big = vec![b'x'; 2 << 20];
+    let response = app
+        .oneshot(
+            Request::post("/api/v1/units").header(header::CONTENT_LENGTH, big.len()).body(Body::from(big)).unwrap(),
+        )
+        .await
+        .unwrap();
+    assert!(response.status().is_client_error(), "{}", response.status());
+}
+
+/// The real binary: refuses to start without a key, serves on a real socket, stops on SIGTERM.
+#[test]
+fn serve_on_a_real_listener_and_stop_gracefully() {
+    let db = TestDb::sqlite();
+    let out = db.command(&["serve", "--listen", "127.0.0.1:0"]).env_remove("HOCVUSO_DATA_KEY").output().unwrap();
+    assert_exit(&out, 1);
+    assert!(stderr(&out).contains("HOCVUSO_DATA_KEY"), "{}", stderr(&out));
+
+    let mut child =
+        db.command(&["serve", "--listen", "127.0.0.1:0"]).stderr(std::process::Stdio::piped()).spawn().unwrap();
+    let mut lines = BufReader::new(child.stderr.take().unwrap()).lines();
+    let started = Instant::now();
+    let address = loop {
+        let line = lines.next().expect("serve printed its address").unwrap();
+        if let Some(rest) = line.split("http://").nth(1) {
+            break rest.trim().to_owned();
+        }
+        assert!(started.elapsed() < Duration::from_secs(60));
+    };
+    let mut stream = TcpStream::connect(&address).unwrap();
+    write!(stream, "GET /healthz HTTP/1.1\r\nHost: {address}\r\nConnection: close\r\n\r\n").unwrap();
+    let mut response = String::new();
+    stream.read_to_string(&mut response).unwrap();
+    assert!(response.starts_with("HTTP/1.1 200"), "{response}");
+    assert!(response.contains("\"status\":\"ok\""), "{response}");
+    let pid = child.id().to_string();
+    assert!(std::process::Command::new("kill").args(["-TERM", &pid]).status().unwrap().success());
+    let status = child.wait().unwrap();
+    assert!(status.success(), "serve exits cleanly on SIGTERM: {status}");
+}
