@@ -50,7 +50,7 @@ impl Commune {
     pub fn former_province_prefix(&self) -> u16 {
         match self.code.parse::<u32>().unwrap_or_default() {
             ..6000 => 17,
-            8860.. => 26,
+            8707.. => 26,
             _ => 25,
         }
     }

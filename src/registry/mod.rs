@@ -2,7 +2,6 @@
 //! the synthetic province, and the pages and API that show the tree.
 
 pub mod api;
-#[path = "generate_stub.rs"]
 pub mod generate;
 pub mod import;
 mod pages;

@@ -1,0 +1,80 @@
+//! Durability: an import killed mid-write leaves nothing behind; a backup restores into a new
+//! database with the same contents. Both backends.
+
+mod common;
+
+use std::io::{BufRead, BufReader};
+use std::process::Stdio;
+
+use common::*;
+
+fn seeded(db: &TestDb) {
+    let file = db.write("people.csv", people_file(GOOD_PEOPLE));
+    assert_exit(&db.cli(&["import", "people", path_str(&file)]), 0);
+}
+
+#[test]
+fn an_import_killed_after_writing_rows_leaves_the_database_as_it_was() {
+    for db in TestDb::all() {
+        seeded(&db);
+        for (what, file) in [("units", "units.csv"), ("organisations", "orgs.csv")] {
+            assert_exit(&db.cli(&["generate", what, "--seed", "7", "--out", file]), 0);
+            assert_exit(&db.cli(&["import", what, file]), 0);
+        }
+        assert_exit(&db.cli(&["generate", "people", "--count", "150000", "--seed", "7", "--out", "big.csv"]), 0);
+        let before = db.snapshot();
+        let mut child = db.command(&["import", "people", "big.csv"]).stderr(Stdio::piped()).spawn().unwrap();
+        let mut saw_written = false;
+        for line in BufReader::new(child.stderr.take().unwrap()).lines() {
+            let line = line.unwrap();
+            if line.contains("rows written") && !line.contains(" 0 rows") {
+                saw_written = true;
+                child.kill().unwrap(); // SIGKILL
+                break;
+            }
+        }
+        let status = child.wait().unwrap();
+        assert!(saw_written, "{}: the import never reported rows written", db.backend());
+        assert!(!status.success(), "{}: the import finished before it was killed", db.backend());
+        assert_eq!(db.snapshot(), before, "{}: a killed import left rows behind", db.backend());
+        // The database is still whole: the same import now runs to the end.
+        let out = db.cli(&["import", "people", "big.csv"]);
+        assert_exit(&out, 0);
+        assert_eq!(db.scalar("SELECT count(*) FROM person"), 150_004, "{}", db.backend());
+    }
+}
+
+fn secrets(db: &TestDb) -> String {
+    if db.backend() == "postgres" {
+        db.query("SELECT encode(cccd_hash, 'hex'), encode(cccd_enc, 'hex') FROM person ORDER BY id")
+    } else {
+        db.query("SELECT hex(cccd_hash), hex(cccd_enc) FROM person ORDER BY id")
+    }
+    .to_lowercase()
+}
+
+#[test]
+fn a_backup_restores_into_a_new_database_with_the_same_contents() {
+    for db in TestDb::all() {
+        seeded(&db);
+        let moved = db.write(
+            "moved.csv",
+            people_file("017085777777,Bùi Văn Dũng,15/6/1985,Nam,04795,Tổ dân phố 3,HO-7,Mường,,,,\n"),
+        );
+        assert_exit(&db.cli(&["import", "people", path_str(&moved)]), 0);
+        let file = db.dir.path().join("backup.bin");
+        assert_exit(&db.cli(&["backup", "--to", path_str(&file)]), 0);
+        // A second backup to the same file is refused rather than overwriting it.
+        assert_exit(&db.cli(&["backup", "--to", path_str(&file)]), 1);
+
+        let fresh = if db.backend() == "postgres" { TestDb::postgres().unwrap() } else { TestDb::sqlite() };
+        assert_exit(&fresh.cli(&["restore", "--from", path_str(&file)]), 0);
+        assert_eq!(fresh.snapshot(), db.snapshot(), "{}: restored contents differ", db.backend());
+        assert_eq!(secrets(&fresh), secrets(&db));
+        assert_eq!(fresh.scalar("SELECT count(*) FROM person_history"), 1);
+        // Restoring over a database that holds data needs --force.
+        assert_exit(&fresh.cli(&["restore", "--from", path_str(&file)]), 1);
+        assert_exit(&fresh.cli(&["restore", "--from", path_str(&file), "--force"]), 0);
+        assert_eq!(fresh.snapshot(), db.snapshot());
+    }
+}
