@@ -35,6 +35,7 @@ impl TestDb {
         match psql(&admin, &format!("CREATE DATABASE {name}")) {
             Ok(()) => {}
             Err(e) => {
+                #[allow(clippy::disallowed_methods)] // the harness's own setting, not the app's configuration
                 if std::env::var("CI").is_ok_and(|v| v == "true" || v == "1") {
                     panic!("PostgreSQL at {admin} is required in CI and does not answer: {e}");
                 }
@@ -135,6 +136,7 @@ impl Drop for TestDb {
     }
 }
 
+#[allow(clippy::disallowed_methods)] // the harness's own setting, not the app's configuration
 pub fn admin_url() -> String {
     std::env::var("HOCVUSO_TEST_DATABASE_URL").unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into())
 }
