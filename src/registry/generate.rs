@@ -16,20 +16,8 @@ use crate::domain::unit::{self, COMMUNES, Commune};
 /// Reference date for ages: output must not depend on the day it runs.
 pub const REFERENCE_DATE: (i32, u32, u32) = (2025, 12, 31);
 
-pub const PEOPLE_HEADER: [&str; 12] = [
-    "cccd",
-    "ho_ten",
-    "ngay_sinh",
-    "gioi_tinh",
-    "ma_xa",
-    "thon",
-    "ma_ho",
-    "dan_toc",
-    "doi_tuong",
-    "dien_thoai",
-    "cap_hoc",
-    "ma_to_chuc",
-];
+/// The columns of the people import, in their usual order.
+pub const PEOPLE_HEADER: [&str; 12] = crate::registry::import::people::ALL_COLUMNS;
 pub const UNITS_HEADER: [&str; 4] = ["ma_xa", "ma_thon", "ten_thon", "loai"];
 pub const ORGANISATIONS_HEADER: [&str; 4] = ["ma_to_chuc", "ten", "loai", "ma_xa"];
 
@@ -66,37 +54,31 @@ pub fn organisations(seed: u64) -> Vec<OrgSpec> {
 
 /// Writes the people file: UTF-8 without BOM, comma-separated, header first. Returns the rows written.
 pub fn write_people_csv(count: u64, seed: u64, out: impl Write) -> anyhow::Result<u64> {
-    let mut writer = csv::Writer::from_writer(out);
-    writer.write_record(PEOPLE_HEADER)?;
-    let mut written = 0;
-    for row in People::new(count, seed) {
-        writer.write_record(&row)?;
-        written += 1;
-    }
-    writer.flush()?;
-    Ok(written)
+    write_csv(out, &PEOPLE_HEADER, People::new(count, seed))
 }
 
 /// Writes the units (villages) file. Returns the rows written.
 pub fn write_units_csv(seed: u64, out: impl Write) -> anyhow::Result<u64> {
-    let mut writer = csv::Writer::from_writer(out);
-    writer.write_record(UNITS_HEADER)?;
-    let mut written = 0;
-    for village in villages(seed) {
-        writer.write_record([village.commune_code.as_str(), &village.code, &village.name, village.kind])?;
-        written += 1;
-    }
-    writer.flush()?;
-    Ok(written)
+    let rows = villages(seed).into_iter().map(|v| [v.commune_code, v.code, v.name, v.kind.to_owned()]);
+    write_csv(out, &UNITS_HEADER, rows)
 }
 
 /// Writes the organisations file. Returns the rows written.
 pub fn write_organisations_csv(seed: u64, out: impl Write) -> anyhow::Result<u64> {
+    let rows = organisations(seed).into_iter().map(|o| [o.code, o.name, o.kind.to_owned(), o.commune_code]);
+    write_csv(out, &ORGANISATIONS_HEADER, rows)
+}
+
+fn write_csv<R: AsRef<[String]>>(
+    out: impl Write,
+    header: &[&str],
+    rows: impl Iterator<Item = R>,
+) -> anyhow::Result<u64> {
     let mut writer = csv::Writer::from_writer(out);
-    writer.write_record(ORGANISATIONS_HEADER)?;
+    writer.write_record(header)?;
     let mut written = 0;
-    for org in organisations(seed) {
-        writer.write_record([org.code.as_str(), &org.name, org.kind, &org.commune_code])?;
+    for row in rows {
+        writer.write_record(row.as_ref())?;
         written += 1;
     }
     writer.flush()?;

@@ -67,7 +67,8 @@ pub struct RowRules {
     positions: [Option<usize>; 12],
 }
 
-const ALL_COLUMNS: [&str; 12] = [
+/// Every column a people file may have, in their usual order.
+pub const ALL_COLUMNS: [&str; 12] = [
     "cccd",
     "ho_ten",
     "ngay_sinh",
