@@ -132,6 +132,10 @@ enum ImportWhat {
     Organisations(ImportArgs),
 }
 
+// The import allocates on one thread and frees on another; the system allocator is slow at that.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[tokio::main]
 async fn main() -> ExitCode {
     let cli = Cli::parse();

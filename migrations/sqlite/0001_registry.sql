@@ -32,7 +32,7 @@ CREATE INDEX household_village ON household (village_code);
 CREATE TABLE person (
     id                INTEGER PRIMARY KEY,
     -- Erasure clears the identifying fields and keeps the rest for the aggregates.
-    cccd_hash         BLOB UNIQUE,
+    cccd_hash         BLOB,
     cccd_enc          BLOB,
     full_name         TEXT,
     birth_date        TEXT,
@@ -54,8 +54,10 @@ CREATE TABLE person (
     FOREIGN KEY (commune_code, household_code, village_code)
         REFERENCES household (commune_code, code, village_code) ON UPDATE CASCADE
 );
-CREATE INDEX person_household ON person (commune_code, household_code, village_code);
-CREATE INDEX person_village ON person (village_code);
+-- A person is found by the keyed hash of their citizen number.
+CREATE UNIQUE INDEX person_cccd_hash ON person (cccd_hash);
+-- Serves counting by village and the household foreign key (its cascade) at once.
+CREATE INDEX person_village ON person (village_code, household_code, commune_code);
 
 CREATE TABLE person_history (
     id           INTEGER PRIMARY KEY,

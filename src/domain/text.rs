@@ -5,7 +5,10 @@ use unicode_normalization::UnicodeNormalization;
 /// NFC-normalises and trims. Files from other systems often carry decomposed Vietnamese letters.
 pub fn clean(raw: &str) -> String {
     let trimmed = raw.trim_matches(|c: char| c.is_whitespace() || c == '\u{feff}');
-    if unicode_normalization::is_nfc_quick(trimmed.chars()) == unicode_normalization::IsNormalized::Yes {
+    // Most cells (numbers, dates, codes) are ASCII, which is always NFC.
+    if trimmed.is_ascii()
+        || unicode_normalization::is_nfc_quick(trimmed.chars()) == unicode_normalization::IsNormalized::Yes
+    {
         trimmed.to_owned()
     } else {
         trimmed.nfc().collect::<String>().trim().to_owned()
@@ -15,7 +18,15 @@ pub fn clean(raw: &str) -> String {
 /// The key a name is matched by: NFC, lower case, inner runs of spaces collapsed.
 /// Diacritics are kept: "Thôn Đông" and "Thôn Dong" are different villages.
 pub fn match_key(name: &str) -> String {
-    clean(name).split_whitespace().collect::<Vec<_>>().join(" ").to_lowercase()
+    let name = clean(name);
+    let mut key = String::with_capacity(name.len());
+    for word in name.split_whitespace() {
+        if !key.is_empty() {
+            key.push(' ');
+        }
+        key.extend(word.chars().flat_map(char::to_lowercase));
+    }
+    key
 }
 
 /// Folds Vietnamese text for search and slugs: lower case, diacritics removed, đ → d.

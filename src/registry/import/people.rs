@@ -1,7 +1,9 @@
 //! Validating roster rows: first each row on its own (in parallel), then the rules that
 //! look across rows (a citizen number seen twice, a household split across villages).
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashSet;
+
+use rustc_hash::FxHashMap as HashMap;
 
 use chrono::{Datelike, NaiveDate};
 
@@ -89,17 +91,19 @@ impl RowRules {
         Self { today, cipher, organisations, positions }
     }
 
-    fn cell<'a>(&self, row: &'a RawRow, column: usize) -> Option<&'a Cell> {
-        self.positions[column].and_then(|p| row.cells.get(p))
+    fn cell<'a>(&self, row: &'a [Cell], column: usize) -> Option<&'a Cell> {
+        self.positions[column].and_then(|p| row.get(p))
     }
 
-    fn text<'a>(&self, row: &'a RawRow, column: usize) -> &'a str {
+    fn text<'a>(&self, row: &'a [Cell], column: usize) -> &'a str {
         self.cell(row, column).map(Cell::text).unwrap_or_default()
     }
 
-    pub fn check(&self, row: &RawRow) -> Result<ValidPerson, Vec<BadCell>> {
+    pub fn check(&self, raw: &RawRow) -> Result<ValidPerson, Vec<BadCell>> {
         let mut bad = Vec::new();
-        let line = row.line;
+        let line = raw.line;
+        let cells = raw.cells();
+        let row: &[Cell] = &cells;
         for (i, name) in ALL_COLUMNS.iter().enumerate() {
             if matches!(self.cell(row, i), Some(Cell::NotUtf8)) {
                 bad.push(BadCell::new(

@@ -27,10 +27,31 @@ impl Cell {
 }
 
 /// A data row with its number as a spreadsheet shows it (the header is row 1).
+/// CSV rows stay bytes until they are checked, so that decoding runs on every core.
 #[derive(Debug, Clone)]
 pub struct RawRow {
     pub line: u64,
-    pub cells: Vec<Cell>,
+    data: RowData,
+}
+
+#[derive(Debug, Clone)]
+enum RowData {
+    Bytes(csv::ByteRecord),
+    Cells(Vec<Cell>),
+}
+
+impl RawRow {
+    pub fn new(line: u64, cells: Vec<Cell>) -> Self {
+        Self { line, data: RowData::Cells(cells) }
+    }
+
+    /// The row's cells, decoded and cleaned.
+    pub fn cells(&self) -> std::borrow::Cow<'_, [Cell]> {
+        match &self.data {
+            RowData::Bytes(record) => std::borrow::Cow::Owned(record.iter().map(decode).collect()),
+            RowData::Cells(cells) => std::borrow::Cow::Borrowed(cells),
+        }
+    }
 }
 
 /// Problems that make the whole file unusable.
@@ -110,7 +131,7 @@ impl Table {
         let header = Header::resolve(header.iter().map(|h| (*h).to_owned()).collect(), columns)?;
         let rows = rows
             .enumerate()
-            .map(|(i, cells)| Ok(RawRow { line: i as u64 + 2, cells: cells.into_iter().map(Cell::Text).collect() }));
+            .map(|(i, cells)| Ok(RawRow::new(i as u64 + 2, cells.into_iter().map(Cell::Text).collect())));
         Ok(Self { header, rows: Box::new(rows) })
     }
 }
@@ -191,7 +212,7 @@ pub fn open_csv(mut input: impl Read + Send + 'static, columns: &Columns) -> Res
             line += 1;
             match record {
                 Ok(r) if r.iter().all(|f| f.iter().all(u8::is_ascii_whitespace)) => None,
-                Ok(r) => Some(Ok(RawRow { line, cells: r.iter().map(decode).collect() })),
+                Ok(r) => Some(Ok(RawRow { line, data: RowData::Bytes(r) })),
                 Err(e) => {
                     Some(Err(FileError::Unreadable { path: String::new(), reason: format!("dòng {line}: {e}") }))
                 }
@@ -237,7 +258,7 @@ fn open_xlsx(path: &Path, columns: &Columns) -> Result<Table, FileError> {
         if row.iter().all(|c| matches!(c, Data::Empty) || c.to_string().trim().is_empty()) {
             continue;
         }
-        out.push(Ok(RawRow { line: start_row + 2 + i as u64, cells: row.iter().map(cell).collect() }));
+        out.push(Ok(RawRow::new(start_row + 2 + i as u64, row.iter().map(cell).collect())));
     }
     if out.is_empty() {
         return Err(FileError::HeaderOnly);
@@ -268,7 +289,7 @@ mod tests {
     fn bom_semicolons_crlf_and_quotes() {
         let rows = read(b"\xEF\xBB\xBFB;A\r\n\"x;y\";2\r\n").unwrap();
         assert_eq!(rows[0].line, 2);
-        assert_eq!(rows[0].cells[0], Cell::Text("x;y".into()));
+        assert_eq!(rows[0].cells()[0], Cell::Text("x;y".into()));
     }
 
     #[test]
@@ -282,6 +303,6 @@ mod tests {
     #[test]
     fn invalid_utf8_is_a_cell_not_a_crash() {
         let rows = read(b"a,b\n\xff\xfe,2\n").unwrap();
-        assert_eq!(rows[0].cells[0], Cell::NotUtf8);
+        assert_eq!(rows[0].cells()[0], Cell::NotUtf8);
     }
 }

@@ -25,9 +25,9 @@ struct Village {
 }
 
 fn check(table_header: &super::source::Header, row: &RawRow) -> Result<Village, Vec<BadCell>> {
-    let get = |c: &str| {
-        table_header.position(c).and_then(|p| row.cells.get(p)).map(|c| c.text().to_owned()).unwrap_or_default()
-    };
+    let cells = row.cells();
+    let get =
+        |c: &str| table_header.position(c).and_then(|p| cells.get(p)).map(|c| c.text().to_owned()).unwrap_or_default();
     let mut bad = Vec::new();
     let commune = parse_commune_code(&get("ma_xa"));
     let name = parse_label(&get("ten_thon"), "tên thôn", "village name");
