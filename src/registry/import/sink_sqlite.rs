@@ -96,9 +96,12 @@ pub fn write_people(
         progress.finish("không ghi gì / nothing was written");
         return Ok(Written::default());
     }
+    let phase = std::time::Instant::now();
+    tracing::debug!(rows, "rows written");
     for (_, create) in &indexes {
         tx.execute(create, [])?;
     }
+    tracing::debug!(elapsed = ?phase.elapsed(), "indexes rebuilt");
     let mut touched: BTreeSet<String> = touched.into_iter().map(str::to_owned).collect();
     {
         let mut moved = tx.prepare(sql::MOVED_FROM_SINCE)?;
@@ -114,8 +117,10 @@ pub fn write_people(
         }
         parent.execute([crate::domain::unit::PROVINCE_CODE])?;
     }
+    tracing::debug!(elapsed = ?phase.elapsed(), "counters recomputed");
     let inserted = u64::try_from(count(&tx)? - before).unwrap_or_default();
     tx.commit()?;
+    tracing::debug!(elapsed = ?phase.elapsed(), "committed");
     progress.finish(&format!("đã lưu {rows} dòng / committed {rows} rows"));
     Ok(Written { inserted, affected, committed: true })
 }
