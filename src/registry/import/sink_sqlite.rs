@@ -9,13 +9,16 @@ use anyhow::Context;
 use rusqlite::{TransactionBehavior, params};
 use tokio::sync::mpsc::Receiver;
 
-use super::people::Batch;
+use super::people::{Batch, ValidPerson};
 use super::progress::Progress;
 use super::{Verdict, Written, sql};
 use crate::domain::text::match_key;
 use crate::store::units::{RECOUNT_PARENT, RECOUNT_VILLAGES};
 
-const NOW: &str = "strftime('%Y-%m-%dT%H:%M:%fZ', 'now')";
+/// Rows per `INSERT` statement: fewer statements, same work for SQLite's engine.
+const ROWS_PER_INSERT: usize = 64;
+/// Values bound per person, after the shared timestamp `?1`.
+const PERSON_VALUES: usize = 14;
 
 pub fn open(path: &Path) -> anyhow::Result<rusqlite::Connection> {
     let conn = rusqlite::Connection::open(path).with_context(|| format!("opening {}", path.display()))?;
@@ -52,12 +55,10 @@ pub fn write_people(
     {
         let mut village = tx.prepare(sql::INSERT_VILLAGE)?;
         let mut household = tx.prepare(sql::UPSERT_HOUSEHOLD)?;
-        let person_sql = format!(
-            "INSERT INTO person ({}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14){}",
-            sql::PERSON_COLUMNS,
-            if bulk { String::new() } else { sql::PERSON_ON_CONFLICT.replace("{NOW}", NOW) }
-        );
-        let mut person = tx.prepare(&person_sql)?;
+        // The timestamps are bound once per statement: SQLite would otherwise format `now` for every row.
+        let now = chrono::Utc::now().format("%Y-%m-%dT%H:%M:%S%.3fZ").to_string();
+        let mut many = tx.prepare(&person_insert(ROWS_PER_INSERT, bulk))?;
+        let mut one = tx.prepare(&person_insert(1, bulk))?;
         while let Some(batch) = batches.blocking_recv() {
             if !verdict.keep_writing() {
                 continue;
@@ -70,22 +71,13 @@ pub fn write_people(
             }
             for p in &batch.people {
                 touched.insert(p.commune_code);
-                affected += person.execute(params![
-                    p.cccd_hash,
-                    p.cccd_enc,
-                    p.full_name,
-                    p.birth_date.format("%Y-%m-%d").to_string(),
-                    chrono::Datelike::year(&p.birth_date),
-                    p.sex.code(),
-                    p.ethnicity,
-                    p.phone,
-                    p.commune_code,
-                    p.village_code,
-                    p.household_code,
-                    p.groups.bits(),
-                    p.school_level.map(|l| l.code()),
-                    p.organisation_code,
-                ])? as u64;
+            }
+            let mut chunks = batch.people.chunks_exact(ROWS_PER_INSERT);
+            for chunk in chunks.by_ref() {
+                affected += insert_people(&mut many, &now, chunk)? as u64;
+            }
+            for p in chunks.remainder() {
+                affected += insert_people(&mut one, &now, std::slice::from_ref(p))? as u64;
             }
             rows += batch.people.len() as u64;
             progress.written(rows);
@@ -137,4 +129,43 @@ fn drop_person_indexes(tx: &rusqlite::Transaction) -> rusqlite::Result<Vec<(Stri
         tx.execute(&format!("DROP INDEX \"{}\"", name.replace('"', "\"\"")), [])?;
     }
     Ok(indexes)
+}
+
+/// `INSERT INTO person … VALUES (…), (…)` for `rows` people; `?1` is the timestamp, shared by every row.
+/// Into an empty table (bulk) there is nothing to conflict with.
+fn person_insert(rows: usize, bulk: bool) -> String {
+    let values: Vec<String> = (0..rows)
+        .map(|r| {
+            let params: Vec<String> = (0..PERSON_VALUES).map(|c| format!("?{}", 2 + r * PERSON_VALUES + c)).collect();
+            format!("({}, ?1, ?1)", params.join(", "))
+        })
+        .collect();
+    format!(
+        "INSERT INTO person ({}, created_at, updated_at) VALUES {}{}",
+        sql::PERSON_COLUMNS,
+        values.join(", "),
+        if bulk { String::new() } else { sql::PERSON_ON_CONFLICT.replace("{NOW}", "?1") }
+    )
+}
+
+fn insert_people(statement: &mut rusqlite::Statement, now: &str, people: &[ValidPerson]) -> rusqlite::Result<usize> {
+    statement.raw_bind_parameter(1, now)?;
+    for (r, p) in people.iter().enumerate() {
+        let base = 2 + r * PERSON_VALUES;
+        statement.raw_bind_parameter(base, &p.cccd_hash)?;
+        statement.raw_bind_parameter(base + 1, &p.cccd_enc)?;
+        statement.raw_bind_parameter(base + 2, &p.full_name)?;
+        statement.raw_bind_parameter(base + 3, p.birth_date.format("%Y-%m-%d").to_string())?;
+        statement.raw_bind_parameter(base + 4, chrono::Datelike::year(&p.birth_date))?;
+        statement.raw_bind_parameter(base + 5, p.sex.code())?;
+        statement.raw_bind_parameter(base + 6, &p.ethnicity)?;
+        statement.raw_bind_parameter(base + 7, &p.phone)?;
+        statement.raw_bind_parameter(base + 8, p.commune_code)?;
+        statement.raw_bind_parameter(base + 9, &p.village_code)?;
+        statement.raw_bind_parameter(base + 10, &p.household_code)?;
+        statement.raw_bind_parameter(base + 11, p.groups.bits())?;
+        statement.raw_bind_parameter(base + 12, p.school_level.map(|l| l.code()))?;
+        statement.raw_bind_parameter(base + 13, &p.organisation_code)?;
+    }
+    statement.raw_execute()
 }
