@@ -78,10 +78,12 @@ pub async fn get(store: &Store, code: &str) -> sqlx::Result<Option<UnitRow>> {
 }
 
 pub async fn children(store: &Store, code: &str) -> sqlx::Result<Vec<UnitRow>> {
-    on_pool!(store, pool => sqlx::query_as::<_, UnitRow>(unit_select!("WHERE parent_code = $1 ORDER BY name, code")).bind(code).fetch_all(pool).await)
+    on_pool!(store, pool => sqlx::query_as::<_, UnitRow>(unit_select!(
+        "WHERE parent_code = $1 ORDER BY CASE WHEN level = 'thon' THEN code ELSE name END, code"
+    )).bind(code).fetch_all(pool).await)
 }
 
-/// The province's communes ordered by name, for listings.
+/// The province's communes ordered by name, for listings (villages come in the order of their codes).
 pub async fn communes(store: &Store) -> sqlx::Result<Vec<UnitRow>> {
     children(store, PROVINCE_CODE).await
 }
