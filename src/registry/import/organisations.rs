@@ -29,8 +29,7 @@ pub async fn import(store: &Store, table: Table, options: &Options) -> anyhow::R
         let row = row?;
         rows += 1;
         let cells = row.cells();
-        let get =
-            |c: &str| header.position(c).and_then(|p| cells.get(p)).map(|c| c.text().to_owned()).unwrap_or_default();
+        let get = |c: &str| header.text(&cells, c);
         let code = parse_code(&get("ma_to_chuc"), "mã tổ chức", "organisation code").and_then(|code| match first_line
             .get(&code)
         {

@@ -110,7 +110,8 @@ pub fn write_people(
         parent.execute([crate::domain::unit::PROVINCE_CODE])?;
     }
     tracing::debug!(elapsed = ?phase.elapsed(), "counters recomputed");
-    let inserted = u64::try_from(count(&tx)? - before).unwrap_or_default();
+    // After a bulk load every affected row is new: no need to count 4M rows again.
+    let inserted = if bulk { affected } else { u64::try_from(count(&tx)? - before).unwrap_or_default() };
     tx.commit()?;
     tracing::debug!(elapsed = ?phase.elapsed(), "committed");
     progress.finish(&format!("đã lưu {rows} dòng / committed {rows} rows"));

@@ -113,6 +113,11 @@ impl Header {
     pub fn position(&self, column: &str) -> Option<usize> {
         self.names.iter().position(|n| n == column)
     }
+
+    /// The text of a named column in a decoded row; empty when the column or the cell is absent.
+    pub fn text(&self, cells: &[Cell], column: &str) -> String {
+        self.position(column).and_then(|p| cells.get(p)).map(|c| c.text().to_owned()).unwrap_or_default()
+    }
 }
 
 /// The file opened: its header and an iterator over its data rows.

@@ -26,8 +26,7 @@ struct Village {
 
 fn check(table_header: &super::source::Header, row: &RawRow) -> Result<Village, Vec<BadCell>> {
     let cells = row.cells();
-    let get =
-        |c: &str| table_header.position(c).and_then(|p| cells.get(p)).map(|c| c.text().to_owned()).unwrap_or_default();
+    let get = |c: &str| table_header.text(&cells, c);
     let mut bad = Vec::new();
     let commune = parse_commune_code(&get("ma_xa"));
     let name = parse_label(&get("ten_thon"), "tên thôn", "village name");
