@@ -148,11 +148,74 @@ pub struct Config {
     pub key_source: KeySource,
     /// The media store: a local folder or an object-store URL.
     pub media_url: String,
+    /// Login through VNeID; `None` when `HOCVUSO_OIDC_ISSUER` is not set.
+    pub oidc: Option<OidcConfig>,
+}
+
+/// The OpenID Connect relying party's settings. VNeID's claim names are not public, hence configurable.
+#[derive(Clone)]
+pub struct OidcConfig {
+    pub issuer: String,
+    pub client_id: String,
+    pub client_secret: String,
+    pub redirect_url: url::Url,
+    /// 1 or 2: the identity level a login needs.
+    pub required_level: u8,
+    pub cccd_claim: String,
+    pub level_claim: String,
+    pub scopes: Vec<String>,
+}
+
+impl fmt::Debug for OidcConfig {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("OidcConfig")
+            .field("issuer", &self.issuer)
+            .field("client_id", &self.client_id)
+            .field("client_secret", &"***")
+            .field("redirect_url", &self.redirect_url.as_str())
+            .field("required_level", &self.required_level)
+            .field("cccd_claim", &self.cccd_claim)
+            .field("level_claim", &self.level_claim)
+            .finish()
+    }
+}
+
+impl OidcConfig {
+    fn from_lookup(get: &impl Fn(&str) -> Option<String>, public_url: &url::Url) -> anyhow::Result<Option<Self>> {
+        let Some(issuer) = get("HOCVUSO_OIDC_ISSUER") else { return Ok(None) };
+        let required = |name: &str| {
+            get(name).with_context(|| format!("HOCVUSO_OIDC_ISSUER is set, so {name} is needed too / cần đặt {name}"))
+        };
+        let redirect_raw = get("HOCVUSO_OIDC_REDIRECT_URL")
+            .unwrap_or_else(|| public_url.join("/dang-nhap/vneid/callback").map(String::from).unwrap_or_default());
+        let redirect_url = url::Url::parse(&redirect_raw)
+            .with_context(|| format!("HOCVUSO_OIDC_REDIRECT_URL \"{redirect_raw}\" is not an absolute address"))?;
+        let required_level = match get("HOCVUSO_OIDC_REQUIRED_LEVEL").as_deref().unwrap_or("2") {
+            "1" => 1,
+            "2" => 2,
+            other => bail!("HOCVUSO_OIDC_REQUIRED_LEVEL must be 1 or 2 (got \"{other}\")"),
+        };
+        Ok(Some(Self {
+            issuer: issuer.trim().to_owned(),
+            client_id: required("HOCVUSO_OIDC_CLIENT_ID")?,
+            client_secret: required("HOCVUSO_OIDC_CLIENT_SECRET")?,
+            redirect_url,
+            required_level,
+            cccd_claim: get("HOCVUSO_OIDC_CCCD_CLAIM").unwrap_or_else(|| "cccd".into()),
+            level_claim: get("HOCVUSO_OIDC_LEVEL_CLAIM").unwrap_or_else(|| "acr".into()),
+            scopes: get("HOCVUSO_OIDC_SCOPES")
+                .unwrap_or_else(|| "openid vneid".into())
+                .split_whitespace()
+                .map(str::to_owned)
+                .collect(),
+        }))
+    }
 }
 
 impl Config {
     /// Reads `DATABASE_URL`, `HOCVUSO_LISTEN`, `HOCVUSO_PUBLIC_URL`, `HOCVUSO_DATA_KEY`
-    /// (or `HOCVUSO_DATA_KEY_FILE`, default `data/hocvuso.key` when that file exists) and `HOCVUSO_MEDIA_URL`.
+    /// (or `HOCVUSO_DATA_KEY_FILE`, default `data/hocvuso.key` when that file exists), `HOCVUSO_MEDIA_URL`
+    /// and the `HOCVUSO_OIDC_*` settings.
     pub fn from_env() -> anyhow::Result<Self> {
         #[allow(clippy::disallowed_methods)] // the one place that reads the environment
         Self::from_lookup(|name| std::env::var(name).ok().filter(|v| !v.trim().is_empty()))
@@ -181,7 +244,8 @@ impl Config {
             }
         };
         let media_url = get("HOCVUSO_MEDIA_URL").unwrap_or_else(|| "data/media".into());
-        Ok(Self { database_url, listen, public_url, data_key, key_source, media_url })
+        let oidc = OidcConfig::from_lookup(&get, &public_url)?;
+        Ok(Self { database_url, listen, public_url, data_key, key_source, media_url, oidc })
     }
 
     pub fn set_database_url(&mut self, raw: &str) -> anyhow::Result<()> {
@@ -232,10 +296,14 @@ mod tests {
         let config = Config::from_lookup(|name| match name {
             "HOCVUSO_DATA_KEY" => Some(key.to_hex()),
             "DATABASE_URL" => Some("postgres://app:hunter2@db/hocvuso".into()),
+            "HOCVUSO_OIDC_ISSUER" => Some("https://vneid.example".into()),
+            "HOCVUSO_OIDC_CLIENT_ID" => Some("hocvuso".into()),
+            "HOCVUSO_OIDC_CLIENT_SECRET" => Some("s3cret-of-the-client".into()),
             _ => None,
         })
         .unwrap();
         let shown = format!("{config:?}");
         assert!(!shown.contains(&key.to_hex()) && !shown.contains("hunter2"), "{shown}");
+        assert!(!shown.contains("s3cret-of-the-client") && shown.contains("vneid.example"), "{shown}");
     }
 }

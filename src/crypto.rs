@@ -55,6 +55,54 @@ impl CitizenCipher {
     }
 }
 
+/// Keys for the identity layer, all derived from the data key so one secret is kept, not five.
+#[derive(Clone)]
+pub struct Keys {
+    pub citizen: CitizenCipher,
+    csrf: [u8; 32],
+    subject: [u8; 32],
+}
+
+impl Keys {
+    pub fn new(key: &DataKey) -> Self {
+        Self {
+            citizen: CitizenCipher::new(key),
+            csrf: blake3::derive_key("hocvuso 2026 csrf token", key.bytes()),
+            subject: blake3::derive_key("hocvuso 2026 identity provider subject", key.bytes()),
+        }
+    }
+
+    /// The CSRF token bound to a session or pre-session secret (OWASP's HMAC token pattern).
+    pub fn csrf_token(&self, seed: &str) -> String {
+        hex::encode(&blake3::keyed_hash(&self.csrf, seed.as_bytes()).as_bytes()[..16])
+    }
+
+    /// VNeID's subject may itself be a citizen number, so it is kept only as a keyed hash.
+    pub fn subject_hash(&self, issuer: &str, subject: &str) -> Vec<u8> {
+        let mut hasher = blake3::Hasher::new_keyed(&self.subject);
+        hasher.update(issuer.as_bytes()).update(b"\0").update(subject.as_bytes());
+        hasher.finalize().as_bytes()[..HASH_LEN].to_vec()
+    }
+}
+
+/// 256 random bits as hex: session tokens, OIDC state.
+pub fn random_token() -> String {
+    let mut bytes = [0u8; 32];
+    rand::rng().fill_bytes(&mut bytes);
+    hex::encode(bytes)
+}
+
+/// The unkeyed hash under which a bearer token is stored: a leaked table holds no live token.
+pub fn token_hash(token: &str) -> Vec<u8> {
+    blake3::hash(token.as_bytes()).as_bytes().to_vec()
+}
+
+/// Compares secrets in constant time.
+pub fn same_secret(a: &str, b: &str) -> bool {
+    use subtle::ConstantTimeEq;
+    a.as_bytes().ct_eq(b.as_bytes()).into()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -4,6 +4,7 @@ pub mod commands;
 pub mod config;
 pub mod crypto;
 pub mod domain;
+pub mod identity;
 pub mod registry;
 pub mod store;
 pub mod telemetry;

@@ -71,6 +71,11 @@ enum Command {
         #[arg(long, value_name = "FILE")]
         to: PathBuf,
     },
+    /// Manage local accounts (staff, and pilots without VNeID).
+    User {
+        #[command(subcommand)]
+        what: UserWhat,
+    },
     /// Restore the database from a backup file made by `backup`.
     Restore {
         #[arg(long, value_name = "FILE")]
@@ -78,6 +83,33 @@ enum Command {
         /// Overwrite a database that already exists.
         #[arg(long)]
         force: bool,
+    },
+}
+
+#[derive(Subcommand)]
+enum UserWhat {
+    /// Create an account with one or more roles over a unit. Without --password, a temporary password is
+    /// printed and must be changed at the first login.
+    Add {
+        /// Login name: 3–40 lower-case letters, digits, '.', '-' or '_'.
+        #[arg(long)]
+        login: String,
+        /// Name shown in the interface.
+        #[arg(long)]
+        name: Option<String>,
+        /// Role code, repeatable: hoc_vien, dai_su_so, to_cong_nghe_so, ho_tro_mot_cua, can_bo_xa, can_bo_nganh,
+        /// quan_tri_tinh, bien_tap, kiem_toan.
+        #[arg(long = "role", required = true)]
+        roles: Vec<String>,
+        /// Unit the roles cover: 25 (the province), a commune code, or a village code.
+        #[arg(long)]
+        unit: String,
+        /// For can_bo_nganh: the agency's organisation code.
+        #[arg(long)]
+        organisation: Option<String>,
+        /// Read the password from the first line of standard input instead of generating one.
+        #[arg(long)]
+        password_stdin: bool,
     },
 }
 
@@ -183,6 +215,17 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             };
             let options = Options { skip_invalid: args.skip_invalid, report: args.report };
             return commands::import::run(&config, what, &args.file, &options).await;
+        }
+        Command::User { what: UserWhat::Add { login, name, roles, unit, organisation, password_stdin } } => {
+            let password = if password_stdin {
+                let mut line = String::new();
+                std::io::stdin().read_line(&mut line)?;
+                Some(line.trim_end_matches(['\r', '\n']).to_owned())
+            } else {
+                None
+            };
+            let user = commands::user::AddUser { login, name, roles, unit, organisation, password };
+            commands::user::add(&config, user).await?;
         }
         Command::Backup { to } => commands::backup::backup(&config, &to).await?,
         Command::Restore { from, force } => commands::backup::restore(&config, &from, force).await?,

@@ -73,6 +73,12 @@ pub async fn run(mut config: Config, options: DemoOptions) -> anyhow::Result<()>
         options.people,
         started.elapsed().as_secs_f64()
     );
+    let accounts = super::user::demo_accounts(&store).await?;
+    eprintln!("\ntài khoản thử, mỗi vai trò một tài khoản / demo accounts, one per role:");
+    for (role, login, password) in &accounts {
+        eprintln!("  {:<16} {:<24} mật khẩu / password: {password}", role.code(), login);
+    }
+    eprintln!();
     if !options.serve {
         store.close().await;
         return Ok(());
@@ -93,11 +99,19 @@ fn ensure_clean(outcome: import::Outcome) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Empties the registry in one transaction (the built-in tree stays).
+/// Empties the registry and the accounts in one transaction (the built-in tree stays, and so does the
+/// audit log, which nothing may delete).
 async fn wipe(store: &Store) -> anyhow::Result<()> {
     on_pool!(store, pool => {
         let mut tx = pool.begin().await?;
         for sql in [
+            "DELETE FROM session",
+            "DELETE FROM consent",
+            "DELETE FROM erasure_request",
+            "DELETE FROM role_grant",
+            "DELETE FROM oidc_login",
+            "DELETE FROM login_failure",
+            "DELETE FROM account",
             "DELETE FROM person_history",
             "DELETE FROM person",
             "DELETE FROM household",

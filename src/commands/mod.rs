@@ -5,6 +5,7 @@ pub mod demo;
 pub mod generate;
 pub mod import;
 pub mod serve;
+pub mod user;
 
 use crate::config::Config;
 use crate::store::Store;

@@ -1,5 +1,3 @@
-use std::sync::Arc;
-
 use anyhow::Context;
 use tokio::net::TcpListener;
 
@@ -19,8 +17,10 @@ pub async fn run(config: Config, store: Store) -> anyhow::Result<()> {
     let address = listener.local_addr()?;
     tracing::info!(%address, database = %config.database_url, "serving");
     eprintln!("hocvuso đang chạy tại / is serving at http://{address}");
-    let state = AppState { store: store.clone(), config: Arc::new(config) };
-    axum::serve(listener, crate::app(state)).with_graceful_shutdown(shutdown_signal()).await?;
+    let state = AppState::new(store.clone(), config)?;
+    axum::serve(listener, crate::app(state).into_make_service_with_connect_info::<std::net::SocketAddr>())
+        .with_graceful_shutdown(shutdown_signal())
+        .await?;
     store.close().await;
     tracing::info!("stopped");
     Ok(())

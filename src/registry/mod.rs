@@ -5,18 +5,19 @@ pub mod api;
 pub mod generate;
 pub mod import;
 mod pages;
+pub mod people;
 
-use axum::Router;
-use axum::routing::get;
+use crate::identity::access::Access::Public;
+use crate::web::routes::Route;
 
-use crate::web::AppState;
-
-pub fn routes() -> Router<AppState> {
-    Router::new()
-        .route("/", get(pages::home))
-        .route("/don-vi", get(pages::province))
-        .route("/don-vi/{code}", get(pages::unit))
-        .route("/api/v1/units", get(api::list_units))
-        .route("/api/v1/units/{code}", get(api::get_unit))
-        .route("/api/v1/openapi.json", get(api::openapi))
+/// The tree and its counts are public: they hold no personal data.
+pub fn routes() -> Vec<Route> {
+    vec![
+        Route::get("/", Public, pages::home),
+        Route::get("/don-vi", Public, pages::province),
+        Route::get("/don-vi/{code}", Public, pages::unit),
+        Route::get("/api/v1/units", Public, api::list_units),
+        Route::get("/api/v1/units/{code}", Public, api::get_unit),
+        Route::get("/api/v1/openapi.json", Public, api::openapi),
+    ]
 }

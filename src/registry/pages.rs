@@ -5,24 +5,27 @@ use axum::extract::{Path, State};
 use axum::response::{Html, Redirect};
 
 use crate::domain::unit::PROVINCE_CODE;
+use crate::identity::access::Ctx;
 use crate::store::units::{self, UnitRow};
 use crate::web::AppState;
 use crate::web::error::PageError;
-use crate::web::pages::{number_vi, render};
+use crate::web::pages::{Nav, number_vi, render};
 
 #[derive(Template)]
 #[template(path = "home.html")]
 struct HomePage {
+    nav: Nav,
     communes: String,
     people: String,
     households: String,
 }
 
-pub async fn home(State(state): State<AppState>) -> Result<Html<String>, PageError> {
+pub async fn home(State(state): State<AppState>, ctx: Ctx) -> Result<Html<String>, PageError> {
     let province = units::get(&state.store, PROVINCE_CODE).await?;
     let communes = units::communes(&state.store).await?.len();
     let (people, households) = province.map_or((0, 0), |p| (p.people_count, p.household_count));
     Ok(Html(render(&HomePage {
+        nav: ctx.nav(),
         communes: number_vi(communes as i64),
         people: number_vi(people),
         households: number_vi(households),
@@ -44,6 +47,7 @@ struct ChildRow {
 #[derive(Template)]
 #[template(path = "unit.html")]
 struct UnitPage {
+    nav: Nav,
     name: String,
     level: String,
     people: String,
@@ -65,7 +69,11 @@ fn kind_label(kind: &str) -> &'static str {
     }
 }
 
-pub async fn unit(State(state): State<AppState>, Path(code): Path<String>) -> Result<Html<String>, PageError> {
+pub async fn unit(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Path(code): Path<String>,
+) -> Result<Html<String>, PageError> {
     let (unit, children) = crate::registry::api::load_unit(&state, &code).await?;
     let mut crumbs = Vec::new();
     let mut parent = unit.parent_code.clone();
@@ -79,6 +87,7 @@ pub async fn unit(State(state): State<AppState>, Path(code): Path<String>) -> Re
         _ => "thôn, tổ dân phố",
     };
     Ok(Html(render(&UnitPage {
+        nav: ctx.nav(),
         name: unit.name,
         level: unit.level,
         people: number_vi(unit.people_count),

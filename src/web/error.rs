@@ -12,6 +12,12 @@ pub enum AppError {
     NotFound { code: &'static str, message: String },
     #[error("yêu cầu không hợp lệ / bad request")]
     BadRequest { code: &'static str, message: String },
+    #[error("cần đăng nhập / sign-in required")]
+    Unauthorized,
+    #[error("không được phép / forbidden")]
+    Forbidden { code: &'static str, message: String },
+    #[error("quá nhiều yêu cầu / too many requests")]
+    TooMany { code: &'static str, message: String },
     #[error("cơ sở dữ liệu không trả lời / the database does not answer")]
     Unavailable,
     #[error("lỗi máy chủ / internal error")]
@@ -43,8 +49,32 @@ impl AppError {
         Self::BadRequest { code, message: message.into() }
     }
 
+    pub fn forbidden() -> Self {
+        Self::Forbidden {
+            code: "forbidden",
+            message: "Tài khoản của bạn không có quyền xem trang này. / Your account may not see this page.".into(),
+        }
+    }
+
+    /// Out of scope answers like absent, so nobody learns what exists beyond their units.
+    pub fn hidden() -> Self {
+        Self::not_found("not_found", "Không tìm thấy. / Not found.")
+    }
+
+    pub fn csrf() -> Self {
+        Self::Forbidden {
+            code: "csrf_failed",
+            message: "Biểu mẫu đã hết hạn hoặc không hợp lệ; xin tải lại trang và gửi lại. \
+                      / The form expired or is not valid; reload the page and send it again."
+                .into(),
+        }
+    }
+
     pub fn status(&self) -> StatusCode {
         match self {
+            Self::Unauthorized => StatusCode::UNAUTHORIZED,
+            Self::Forbidden { .. } => StatusCode::FORBIDDEN,
+            Self::TooMany { .. } => StatusCode::TOO_MANY_REQUESTS,
             Self::NotFound { .. } => StatusCode::NOT_FOUND,
             Self::BadRequest { .. } => StatusCode::BAD_REQUEST,
             Self::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
@@ -54,9 +84,16 @@ impl AppError {
 
     pub fn body(&self) -> ErrorBody {
         match self {
-            Self::NotFound { code, message } | Self::BadRequest { code, message } => ErrorBody {
+            Self::NotFound { code, message }
+            | Self::BadRequest { code, message }
+            | Self::Forbidden { code, message }
+            | Self::TooMany { code, message } => ErrorBody {
                 error: code,
                 message: message.clone(),
+            },
+            Self::Unauthorized => ErrorBody {
+                error: "unauthorized",
+                message: "Cần đăng nhập. / Sign in first.".into(),
             },
             Self::Unavailable => ErrorBody {
                 error: "database_unavailable",
@@ -99,7 +136,11 @@ impl IntoResponse for PageError {
     fn into_response(self) -> Response {
         self.0.log();
         let body = self.0.body();
-        let page = crate::web::pages::ErrorPage { status: self.0.status().as_u16(), message: body.message };
+        let page = crate::web::pages::ErrorPage {
+            status: self.0.status().as_u16(),
+            message: body.message,
+            nav: Default::default(),
+        };
         (self.0.status(), Html(crate::web::pages::render(&page))).into_response()
     }
 }

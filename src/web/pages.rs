@@ -3,6 +3,8 @@
 
 use askama::Template;
 
+pub use crate::identity::access::Nav;
+
 /// Renders a template; a template that fails to render is a bug, shown as a short plain page.
 pub fn render(template: &impl Template) -> String {
     template.render().unwrap_or_else(|e| {
@@ -32,6 +34,7 @@ pub fn number_vi(n: i64) -> String {
 pub struct ErrorPage {
     pub status: u16,
     pub message: String,
+    pub nav: Nav,
 }
 
 #[cfg(test)]

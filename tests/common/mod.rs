@@ -1,6 +1,8 @@
 //! Shared test harness: the databases every contract test runs against, and the CLI.
 #![allow(dead_code)]
 
+pub mod web;
+
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
@@ -72,7 +74,7 @@ impl TestDb {
     }
 
     pub async fn app(&self) -> axum::Router {
-        hocvuso::app(AppState { store: self.store().await, config: std::sync::Arc::new(self.config()) })
+        hocvuso::app(AppState::new(self.store().await, self.config()).unwrap())
     }
 
     /// Runs `hocvuso ARGS` against this database, in its own temporary folder.
@@ -112,15 +114,34 @@ impl TestDb {
 
     /// Runs one query with the backend's own shell and returns its rows as text.
     pub fn query(&self, sql: &str) -> String {
+        self.try_query(sql).unwrap_or_else(|e| panic!("{sql}: {e}"))
+    }
+
+    /// Runs one statement and returns whether the database accepted it, with its error text.
+    pub fn try_query(&self, sql: &str) -> Result<String, String> {
         let output = if self.pg_name.is_some() {
             Command::new("psql").args(["-X", "-A", "-t", "-q", "-v", "ON_ERROR_STOP=1", &self.url, "-c", sql]).output()
         } else {
-            let path = self.url.trim_start_matches("sqlite://");
-            Command::new("sqlite3").args(["-bail", path, sql]).output()
+            Command::new("sqlite3").args(["-bail", self.url.trim_start_matches("sqlite://"), sql]).output()
         }
-        .expect("the database shell (psql or sqlite3)");
-        assert!(output.status.success(), "{sql}: {}", String::from_utf8_lossy(&output.stderr));
-        String::from_utf8(output.stdout).unwrap()
+        .unwrap();
+        if output.status.success() {
+            Ok(String::from_utf8_lossy(&output.stdout).into_owned())
+        } else {
+            Err(String::from_utf8_lossy(&output.stderr).into_owned())
+        }
+    }
+
+    /// Every row of every table, as the backend's own dump tool writes it.
+    pub fn dump(&self) -> String {
+        let output = if self.pg_name.is_some() {
+            Command::new("pg_dump").args(["--data-only", "--inserts", &self.url]).output()
+        } else {
+            Command::new("sqlite3").args([self.url.trim_start_matches("sqlite://"), ".dump"]).output()
+        }
+        .unwrap();
+        assert!(output.status.success(), "dump: {}", String::from_utf8_lossy(&output.stderr));
+        String::from_utf8_lossy(&output.stdout).into_owned()
     }
 
     pub fn scalar(&self, sql: &str) -> i64 {
@@ -187,4 +208,19 @@ pub fn assert_exit(output: &Output, code: i32) {
 
 pub fn path_str(path: &Path) -> &str {
     path.to_str().unwrap()
+}
+
+/// A fifth person, in another commune (04795), to be out of a 04792 officer's scope.
+pub const OTHER_COMMUNE_PERSON: &str =
+    "025088123456,Lê Văn Em,2/2/1988,Nam,04795,Tổ 5,HO-9,Kinh,nguoi_dan,0987654321,,\n";
+
+/// Imports GOOD_PEOPLE and OTHER_COMMUNE_PERSON through the CLI.
+pub fn seed_people(db: &TestDb) {
+    let file = db.write("people.csv", people_file(&format!("{GOOD_PEOPLE}{OTHER_COMMUNE_PERSON}")));
+    assert_exit(&db.cli(&["import", "people", path_str(&file)]), 0);
+}
+
+/// The internal id of the person with that name.
+pub fn person_id(db: &TestDb, name: &str) -> i64 {
+    db.scalar(&format!("SELECT id FROM person WHERE full_name = '{name}'"))
 }

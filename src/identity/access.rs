@@ -1,0 +1,305 @@
+//! Who may reach a route: the declaration every route carries, the request context handlers read,
+//! and the guard that enforces both, including CSRF on every state-changing request.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use axum::body::Body;
+use axum::extract::{ConnectInfo, FromRequestParts, RawPathParams, Request, State};
+use axum::http::{HeaderMap, Method, header, request::Parts};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Redirect, Response};
+
+use crate::crypto::{random_token, same_secret};
+use crate::identity::accounts::{self, AccountRow};
+use crate::identity::role::{Grant, Place, Role};
+use crate::identity::{PRIVACY_NOTICE_VERSION, cookies};
+use crate::on_pool;
+use crate::web::AppState;
+use crate::web::error::{AppError, PageError};
+
+#[derive(Clone, Copy, Debug)]
+pub enum Access {
+    /// Anyone, signed in or not.
+    Public,
+    /// Any signed-in account that has accepted the privacy notice and set its own password.
+    SignedIn,
+    /// Any signed-in account, even before consent or a required password change (those pages, logout).
+    SignedInSetup,
+    /// One of the roles, held over the resource the route names.
+    Roles { roles: &'static [Role], scope: Scope },
+}
+
+/// Which resource a role must be held over.
+#[derive(Clone, Copy, Debug)]
+pub enum Scope {
+    /// The role held anywhere; the handler filters what it shows by the grants.
+    Anywhere,
+    /// The role held over the whole province.
+    Province,
+    /// The path parameter of that name is a unit code.
+    Unit(&'static str),
+    /// The path parameter of that name is a person's id.
+    Person(&'static str),
+    /// The path parameter of that name is an account id.
+    Account(&'static str),
+    /// The path parameter of that name is an erasure request's id.
+    ErasureRequest(&'static str),
+}
+
+impl Access {
+    pub const fn roles(roles: &'static [Role], scope: Scope) -> Self {
+        Self::Roles { roles, scope }
+    }
+}
+
+/// The signed-in account, with its grants.
+#[derive(Debug)]
+pub struct Principal {
+    pub account: AccountRow,
+    pub grants: Vec<Grant>,
+    pub session_token: String,
+    pub consented: bool,
+}
+
+impl Principal {
+    pub fn id(&self) -> &str {
+        &self.account.id
+    }
+
+    pub fn holds(&self, roles: &[Role]) -> impl Iterator<Item = &Grant> {
+        self.grants.iter().filter(move |g| roles.contains(&g.role))
+    }
+
+    pub fn is_staff(&self) -> bool {
+        self.grants.iter().any(|g| g.role.is_staff())
+    }
+
+    pub fn covers(&self, roles: &[Role], place: &Place) -> bool {
+        self.holds(roles).any(|g| g.covers(place))
+    }
+
+    /// The widest unit over which the account holds one of the roles: the province if any grant is
+    /// province-wide, otherwise the first one (used to filter lists).
+    pub fn scope_units(&self, roles: &[Role]) -> Vec<String> {
+        let held: Vec<&Grant> = self.holds(roles).filter(|g| g.organisation_code.is_none()).collect();
+        if held.iter().any(|g| g.is_province()) {
+            return vec![crate::domain::unit::PROVINCE_CODE.to_owned()];
+        }
+        held.into_iter().map(|g| g.unit_code.clone()).collect()
+    }
+
+    pub fn name(&self) -> &str {
+        self.account.display_name.as_deref().or(self.account.login.as_deref()).unwrap_or("Học viên")
+    }
+}
+
+/// What every handler may know about the request: who, from where, and the CSRF token for its forms.
+#[derive(Clone)]
+pub struct Ctx {
+    pub user: Option<Arc<Principal>>,
+    pub csrf: String,
+    pub address: Option<String>,
+    pub secure: bool,
+}
+
+impl Ctx {
+    pub fn user(&self) -> Result<&Principal, AppError> {
+        self.user.as_deref().ok_or(AppError::Unauthorized)
+    }
+
+    pub fn address(&self) -> Option<&str> {
+        self.address.as_deref()
+    }
+
+    pub fn nav(&self) -> Nav {
+        Nav {
+            name: self.user.as_ref().map(|u| u.name().to_owned()),
+            staff: self.user.as_ref().is_some_and(|u| u.is_staff()),
+            csrf: self.csrf.clone(),
+        }
+    }
+}
+
+/// What the page layout shows: who is signed in, and the token for the logout form.
+#[derive(Clone, Debug, Default)]
+pub struct Nav {
+    pub name: Option<String>,
+    pub staff: bool,
+    pub csrf: String,
+}
+
+impl<S: Send + Sync> FromRequestParts<S> for Ctx {
+    type Rejection = AppError;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        parts.extensions.get::<Ctx>().cloned().ok_or_else(|| AppError::Internal(anyhow::anyhow!("route without guard")))
+    }
+}
+
+/// Enforces a route's declaration before its handler runs.
+pub async fn guard(State((state, access)): State<(AppState, Access)>, req: Request, next: Next) -> Response {
+    match guarded(&state, access, req, next).await {
+        Ok(response) | Err(response) => response,
+    }
+}
+
+async fn guarded(state: &AppState, access: Access, req: Request, next: Next) -> Result<Response, Response> {
+    let (mut parts, body) = req.into_parts();
+    let is_page = !parts.uri.path().starts_with("/api/");
+    let fail = |e: AppError| if is_page { PageError(e).into_response() } else { e.into_response() };
+    let jar = cookies::Jar::from_headers(&parts.headers);
+    let address = parts.extensions.get::<ConnectInfo<SocketAddr>>().map(|c| c.0.ip().to_string());
+    let user = match jar.get(cookies::SESSION) {
+        Some(token) => load_principal(state, token).await.map_err(fail)?.map(Arc::new),
+        None => None,
+    };
+    let (seed, new_pre_session) = match (&user, jar.get(cookies::PRE_SESSION)) {
+        (Some(user), _) => (user.session_token.clone(), None),
+        (None, Some(pre)) if pre.len() == 64 => (pre.to_owned(), None),
+        _ => {
+            let pre = random_token();
+            (pre.clone(), Some(pre))
+        }
+    };
+    let csrf = state.keys.csrf_token(&seed);
+    let here = parts.uri.path_and_query().map_or("/", |p| p.as_str()).to_owned();
+
+    if let Err(e) = authorize(state, access, user.as_deref(), &mut parts).await {
+        return Err(match e {
+            AppError::Unauthorized if is_page => {
+                Redirect::to(&format!("/dang-nhap?tiep={}", encode(&here))).into_response()
+            }
+            other => fail(other),
+        });
+    }
+    if let (Some(user), Access::SignedIn | Access::Roles { .. }) = (&user, access) {
+        if user.account.must_change_password {
+            return Err(Redirect::to("/tai-khoan/mat-khau").into_response());
+        }
+        if !user.consented {
+            return Err(Redirect::to(&format!("/dong-y?tiep={}", encode(&here))).into_response());
+        }
+    }
+    let mut req = Request::from_parts(parts, body);
+    if !matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS) {
+        req = check_csrf(req, &csrf).await.map_err(fail)?;
+    }
+    let secure = state.config.public_url.scheme() == "https";
+    req.extensions_mut().insert(Ctx { user, csrf, address, secure });
+    let mut response = next.run(req).await;
+    if let Some(pre) = new_pre_session {
+        cookies::set(response.headers_mut(), cookies::PRE_SESSION, &pre, None, secure);
+    }
+    Ok(response)
+}
+
+async fn load_principal(state: &AppState, token: &str) -> Result<Option<Principal>, AppError> {
+    let Some(account) = accounts::session_account(&state.store, token).await? else { return Ok(None) };
+    let grants = accounts::grants(&state.store, &account.id).await?;
+    let consented = accounts::has_consented(&state.store, &account.id, PRIVACY_NOTICE_VERSION).await?;
+    Ok(Some(Principal { account, grants, session_token: token.to_owned(), consented }))
+}
+
+async fn authorize(
+    state: &AppState,
+    access: Access,
+    user: Option<&Principal>,
+    parts: &mut Parts,
+) -> Result<(), AppError> {
+    let (roles, scope) = match access {
+        Access::Public => return Ok(()),
+        Access::SignedIn | Access::SignedInSetup => return user.map(|_| ()).ok_or(AppError::Unauthorized),
+        Access::Roles { roles, scope } => (roles, scope),
+    };
+    let user = user.ok_or(AppError::Unauthorized)?;
+    if user.holds(roles).next().is_none() {
+        return Err(AppError::forbidden());
+    }
+    let place = match scope {
+        Scope::Anywhere => return Ok(()),
+        Scope::Province => {
+            return if user.holds(roles).any(Grant::is_province) { Ok(()) } else { Err(AppError::forbidden()) };
+        }
+        Scope::Unit(name) => Place { unit_code: Some(path_param(parts, name).await?), organisation_code: None },
+        Scope::Person(name) => place_by_id(state, PERSON_PLACE, &path_param(parts, name).await?).await?,
+        Scope::Account(name) => place_of(state, ACCOUNT_PLACE, &path_param(parts, name).await?).await?,
+        Scope::ErasureRequest(name) => place_by_id(state, ERASURE_PLACE, &path_param(parts, name).await?).await?,
+    };
+    // Out of scope looks the same as absent: a commune officer learns nothing of other communes.
+    if user.covers(roles, &place) { Ok(()) } else { Err(AppError::hidden()) }
+}
+
+async fn path_param(parts: &mut Parts, name: &str) -> Result<String, AppError> {
+    let raw = RawPathParams::from_request_parts(parts, &()).await.map_err(|_| AppError::hidden())?;
+    raw.iter().find(|(k, _)| *k == name).map(|(_, v)| v.to_owned()).ok_or_else(AppError::hidden)
+}
+
+const PERSON_PLACE: &str = "SELECT village_code, organisation_code FROM person WHERE id = $1";
+/// An account sits where its person lives, or where it said it lives, or where its own grants are.
+const ACCOUNT_PLACE: &str = "SELECT coalesce(p.village_code, a.home_commune, \
+     (SELECT min(g.unit_code) FROM role_grant g WHERE g.account_id = a.id)), p.organisation_code \
+     FROM account a LEFT JOIN person p ON p.id = a.person_id WHERE a.id = $1";
+const ERASURE_PLACE: &str = "SELECT commune_code, CAST(NULL AS TEXT) FROM erasure_request WHERE id = $1";
+
+async fn place_of(state: &AppState, sql: &'static str, key: &str) -> Result<Place, AppError> {
+    let row: Option<(Option<String>, Option<String>)> =
+        on_pool!(&state.store, pool => sqlx::query_as(sql).bind(key).fetch_optional(pool).await)?;
+    let (unit_code, organisation_code) = row.ok_or_else(AppError::hidden)?;
+    Ok(Place { unit_code, organisation_code })
+}
+
+async fn place_by_id(state: &AppState, sql: &'static str, raw: &str) -> Result<Place, AppError> {
+    let id: i64 = raw.parse().map_err(|_| AppError::hidden())?;
+    let row: Option<(Option<String>, Option<String>)> =
+        on_pool!(&state.store, pool => sqlx::query_as(sql).bind(id).fetch_optional(pool).await)?;
+    let (unit_code, organisation_code) = row.ok_or_else(AppError::hidden)?;
+    Ok(Place { unit_code, organisation_code })
+}
+
+/// Reads the token from the `x-csrf-token` header, the `csrf` query parameter, or the `csrf` field of a
+/// URL-encoded form, and gives the request back with its body intact.
+async fn check_csrf(req: Request, expected: &str) -> Result<Request, AppError> {
+    let from_header = header_token(req.headers());
+    let from_query = req.uri().query().and_then(|q| {
+        url::form_urlencoded::parse(q.as_bytes()).find(|(k, _)| k == "csrf").map(|(_, v)| v.into_owned())
+    });
+    if let Some(token) = from_header.or(from_query) {
+        return if same_secret(&token, expected) { Ok(req) } else { Err(AppError::csrf()) };
+    }
+    let is_form = req
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("application/x-www-form-urlencoded"));
+    if !is_form {
+        return Err(AppError::csrf());
+    }
+    let (parts, body) = req.into_parts();
+    let bytes = axum::body::to_bytes(body, crate::web::BODY_LIMIT)
+        .await
+        .map_err(|_| AppError::bad_request("body_too_large", "Biểu mẫu quá lớn. / The form is too large."))?;
+    let token = url::form_urlencoded::parse(&bytes).find(|(k, _)| k == "csrf").map(|(_, v)| v.into_owned());
+    match token {
+        Some(token) if same_secret(&token, expected) => Ok(Request::from_parts(parts, Body::from(bytes))),
+        _ => Err(AppError::csrf()),
+    }
+}
+
+fn header_token(headers: &HeaderMap) -> Option<String> {
+    headers.get("x-csrf-token").and_then(|v| v.to_str().ok()).map(str::to_owned)
+}
+
+pub fn encode(path: &str) -> String {
+    url::form_urlencoded::byte_serialize(path.as_bytes()).collect()
+}
+
+/// Only a path on this site may be a place to return to after login.
+pub fn safe_next(raw: Option<&str>) -> String {
+    match raw {
+        Some(p) if p.starts_with('/') && !p.starts_with("//") && !p.contains('\\') && !p.contains("://") => {
+            p.to_owned()
+        }
+        _ => "/tai-khoan".to_owned(),
+    }
+}

@@ -1,0 +1,77 @@
+//! Passwords: argon2id with the crate's defaults (OWASP's m=19 MiB, t=2, p=1), on a blocking thread.
+
+use argon2::Argon2;
+use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString, rand_core::OsRng};
+
+pub const MIN_LENGTH: usize = 10;
+
+/// A password that passed the rules; the rules are few and said plainly, as NIST SP 800-63B advises.
+pub struct NewPassword(String);
+
+impl NewPassword {
+    pub fn parse(raw: &str, login: Option<&str>) -> Result<Self, &'static str> {
+        if raw.chars().count() < MIN_LENGTH {
+            return Err("Mật khẩu cần ít nhất 10 ký tự. / The password needs at least 10 characters.");
+        }
+        if raw.chars().count() > 128 {
+            return Err("Mật khẩu dài quá 128 ký tự. / The password is longer than 128 characters.");
+        }
+        if login.is_some_and(|l| raw.to_lowercase().contains(&l.to_lowercase())) {
+            return Err("Mật khẩu không được chứa tên đăng nhập. / The password must not contain the login.");
+        }
+        if raw.chars().all(|c| c == raw.chars().next().unwrap_or(' ')) || raw.chars().all(|c| c.is_ascii_digit()) {
+            return Err("Mật khẩu quá dễ đoán. / The password is too easy to guess.");
+        }
+        Ok(Self(raw.to_owned()))
+    }
+
+    pub async fn hash(self) -> anyhow::Result<String> {
+        tokio::task::spawn_blocking(move || {
+            let salt = SaltString::generate(&mut OsRng);
+            Argon2::default()
+                .hash_password(self.0.as_bytes(), &salt)
+                .map(|h| h.to_string())
+                .map_err(|e| anyhow::anyhow!("hashing a password: {e}"))
+        })
+        .await?
+    }
+}
+
+/// Checks a password against a stored hash. With no hash, a dummy is checked so that a missing
+/// account takes as long to refuse as a wrong password.
+pub async fn verify(password: String, stored: Option<String>) -> bool {
+    tokio::task::spawn_blocking(move || {
+        let stored = stored.unwrap_or_else(|| DUMMY_HASH.to_owned());
+        PasswordHash::new(&stored)
+            .is_ok_and(|hash| Argon2::default().verify_password(password.as_bytes(), &hash).is_ok())
+            && stored != DUMMY_HASH
+    })
+    .await
+    .unwrap_or(false)
+}
+
+/// The argon2id hash of a random string nobody knows.
+const DUMMY_HASH: &str =
+    "$argon2id$v=19$m=19456,t=2,p=1$c29tZXNhbHRzb21lc2FsdA$0u6o8o0zHq8cQ7rU1uAfyq0Q8mS1m2sJbqM4wQeLx3E";
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn hashes_verify_and_wrong_passwords_do_not() {
+        let hash = NewPassword::parse("mật khẩu dài đủ", None).unwrap().hash().await.unwrap();
+        assert!(hash.starts_with("$argon2id$"));
+        assert!(verify("mật khẩu dài đủ".into(), Some(hash.clone())).await);
+        assert!(!verify("mật khẩu sai rồi".into(), Some(hash)).await);
+        assert!(!verify("anything".into(), None).await);
+    }
+
+    #[test]
+    fn weak_passwords_are_refused() {
+        assert!(NewPassword::parse("ngắn", None).is_err());
+        assert!(NewPassword::parse("0123456789", None).is_err());
+        assert!(NewPassword::parse("aaaaaaaaaaaa", None).is_err());
+        assert!(NewPassword::parse("canbo04792-matkhau", Some("canbo04792")).is_err());
+    }
+}

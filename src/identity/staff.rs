@@ -1,0 +1,336 @@
+//! Staff pages of identity: the staff home, erasure approvals, confirming self-registered learners,
+//! password resets, and the auditor's search of the audit log.
+
+use askama::Template;
+use axum::Form;
+use axum::extract::{Path, Query, State};
+use axum::response::{Html, IntoResponse, Redirect, Response};
+use serde::Deserialize;
+
+use crate::audit_in_tx;
+use crate::identity::access::{Ctx, Principal};
+use crate::identity::accounts::{self, now};
+use crate::identity::audit::{self, ACTIONS, Entry, Filter, action_label, format_time};
+use crate::identity::password::NewPassword;
+use crate::identity::role::Role::{self, *};
+use crate::identity::{COMMUNE_STAFF, ERASURE_DECIDERS};
+use crate::on_pool;
+use crate::web::AppState;
+use crate::web::error::{AppError, PageError};
+use crate::web::pages::{Nav, render};
+
+#[derive(Template)]
+#[template(path = "identity/staff_home.html")]
+struct StaffHome {
+    nav: Nav,
+    links: Vec<(&'static str, &'static str)>,
+    units: Vec<(String, String)>,
+}
+
+/// Links to what each of the account's roles may do.
+pub async fn home(State(state): State<AppState>, ctx: Ctx) -> Result<Html<String>, PageError> {
+    let user = ctx.user()?;
+    let has = |roles: &[Role]| user.holds(roles).next().is_some();
+    let mut links = Vec::new();
+    if has(COMMUNE_STAFF) {
+        links.push(("/quan-ly/tu-dang-ky", "Người học tự đăng ký chờ xác nhận"));
+    }
+    if has(ERASURE_DECIDERS) {
+        links.push(("/quan-ly/xoa-du-lieu", "Yêu cầu xóa dữ liệu chờ duyệt"));
+    }
+    if has(&[KiemToan]) {
+        links.push(("/kiem-toan", "Nhật ký truy cập dữ liệu"));
+    }
+    let mut units = Vec::new();
+    for unit in user.scope_units(crate::registry::people::READERS) {
+        let name = crate::store::units::get(&state.store, &unit).await?.map_or(unit.clone(), |u| u.name);
+        units.push((unit, name));
+    }
+    Ok(Html(render(&StaffHome { nav: ctx.nav(), links, units })))
+}
+
+#[derive(sqlx::FromRow)]
+struct ErasureRow {
+    id: i64,
+    account_id: String,
+    commune_code: Option<String>,
+    requested_at: i64,
+}
+
+#[derive(Template)]
+#[template(path = "identity/erasure_queue.html")]
+struct ErasureQueue {
+    nav: Nav,
+    rows: Vec<(i64, String, String, String)>,
+}
+
+/// Units a list may show: `'25'` stands for everything.
+fn unit_filter(user: &Principal, roles: &[Role]) -> Vec<String> {
+    user.scope_units(roles)
+}
+
+fn in_units(units: &[String], code: Option<&str>) -> bool {
+    units.iter().any(|u| code.is_some_and(|c| crate::identity::role::unit_covers(u, c)))
+}
+
+pub async fn erasure_queue(State(state): State<AppState>, ctx: Ctx) -> Result<Html<String>, PageError> {
+    let user = ctx.user()?;
+    let units = unit_filter(user, ERASURE_DECIDERS);
+    let rows: Vec<ErasureRow> = on_pool!(&state.store, pool => sqlx::query_as(
+        "SELECT id, account_id, commune_code, requested_at FROM erasure_request WHERE status = 'cho_duyet' ORDER BY id LIMIT 500",
+    ).fetch_all(pool).await)?;
+    let rows = rows
+        .into_iter()
+        .filter(|r| in_units(&units, r.commune_code.as_deref()))
+        .map(|r| (r.id, r.account_id, r.commune_code.unwrap_or_default(), format_time(r.requested_at)))
+        .collect();
+    Ok(Html(render(&ErasureQueue { nav: ctx.nav(), rows })))
+}
+
+/// Erases the identifying fields of the person and the account, ends the sessions and records the
+/// decision, all in one transaction.
+pub async fn approve_erasure(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Path(request): Path<i64>,
+) -> Result<Response, PageError> {
+    let user = ctx.user()?;
+    let found: Option<(String, Option<i64>)> = on_pool!(&state.store, pool => sqlx::query_as(
+        "SELECT r.account_id, a.person_id FROM erasure_request r JOIN account a ON a.id = r.account_id \
+         WHERE r.id = $1 AND r.status = 'cho_duyet'",
+    ).bind(request).fetch_optional(pool).await)?;
+    let Some((account_id, person_id)) = found else {
+        return Err(AppError::not_found(
+            "no_pending_request",
+            "Không có yêu cầu đang chờ này. / No such pending request.",
+        )
+        .into());
+    };
+    let at = now();
+    on_pool!(&state.store, pool => {
+        let mut tx = pool.begin().await.map_err(AppError::from)?;
+        if let Some(person_id) = person_id {
+            sqlx::query(
+                "UPDATE person SET cccd_hash = NULL, cccd_enc = NULL, full_name = NULL, birth_date = NULL, phone = NULL, \
+                 erased_at = CURRENT_TIMESTAMP, updated_at = CURRENT_TIMESTAMP WHERE id = $1",
+            ).bind(person_id).execute(&mut *tx).await.map_err(AppError::from)?;
+        }
+        sqlx::query(
+            "UPDATE account SET login = NULL, password_hash = NULL, oidc_subject_hash = NULL, cccd_hash = NULL, \
+             cccd_enc = NULL, display_name = NULL, erased_at = $1 WHERE id = $2",
+        ).bind(at).bind(&account_id).execute(&mut *tx).await.map_err(AppError::from)?;
+        sqlx::query("DELETE FROM session WHERE account_id = $1").bind(&account_id).execute(&mut *tx).await.map_err(AppError::from)?;
+        sqlx::query("UPDATE erasure_request SET status = 'da_duyet', decided_by = $1, decided_at = $2 WHERE id = $3")
+            .bind(user.id()).bind(at).bind(request).execute(&mut *tx).await.map_err(AppError::from)?;
+        audit_in_tx!(tx, Entry {
+            account_id: Some(user.id()),
+            action: "erasure.approve",
+            person_id,
+            detail: Some(serde_json::json!({"request": request, "account": account_id})),
+            address: ctx.address(),
+            ..Default::default()
+        }).map_err(AppError::from)?;
+        tx.commit().await.map_err(AppError::from)?;
+    });
+    Ok(Redirect::to("/quan-ly/xoa-du-lieu").into_response())
+}
+
+pub async fn reject_erasure(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Path(request): Path<i64>,
+) -> Result<Response, PageError> {
+    let user = ctx.user()?;
+    on_pool!(&state.store, pool => {
+        let mut tx = pool.begin().await.map_err(AppError::from)?;
+        let done = sqlx::query(
+            "UPDATE erasure_request SET status = 'tu_choi', decided_by = $1, decided_at = $2 WHERE id = $3 AND status = 'cho_duyet'",
+        ).bind(user.id()).bind(now()).bind(request).execute(&mut *tx).await.map_err(AppError::from)?;
+        if done.rows_affected() == 0 {
+            return Err(AppError::not_found("no_pending_request", "Không có yêu cầu đang chờ này. / No such pending request.").into());
+        }
+        audit_in_tx!(tx, Entry {
+            account_id: Some(user.id()),
+            action: "erasure.reject",
+            detail: Some(serde_json::json!({"request": request})),
+            address: ctx.address(),
+            ..Default::default()
+        }).map_err(AppError::from)?;
+        tx.commit().await.map_err(AppError::from)?;
+    });
+    Ok(Redirect::to("/quan-ly/xoa-du-lieu").into_response())
+}
+
+#[derive(Template)]
+#[template(path = "identity/self_registered.html")]
+struct SelfRegistered {
+    nav: Nav,
+    rows: Vec<(String, String, String, String)>,
+}
+
+/// Learners who logged in through VNeID without being in the registry, in the officer's communes.
+pub async fn self_registered(State(state): State<AppState>, ctx: Ctx) -> Result<Html<String>, PageError> {
+    let user = ctx.user()?;
+    let units = unit_filter(user, COMMUNE_STAFF);
+    let rows: Vec<(String, Option<String>, String, i64)> = on_pool!(&state.store, pool => sqlx::query_as(
+        "SELECT id, display_name, home_commune, created_at FROM account \
+         WHERE self_registered AND confirmed_at IS NULL AND erased_at IS NULL AND home_commune IS NOT NULL \
+         ORDER BY created_at LIMIT 500",
+    ).fetch_all(pool).await)?;
+    let rows = rows
+        .into_iter()
+        .filter(|r| in_units(&units, Some(&r.2)))
+        .map(|(id, name, commune, at)| (id, name.unwrap_or_default(), commune, format_time(at)))
+        .collect();
+    audit::record(
+        &state.store,
+        Entry {
+            account_id: Some(user.id()),
+            action: "person.list",
+            detail: Some(serde_json::json!({"list": "self_registered"})),
+            address: ctx.address(),
+            ..Default::default()
+        },
+    )
+    .await?;
+    Ok(Html(render(&SelfRegistered { nav: ctx.nav(), rows })))
+}
+
+pub async fn confirm_account(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Path(account): Path<String>,
+) -> Result<Response, PageError> {
+    let user = ctx.user()?;
+    on_pool!(&state.store, pool => {
+        let mut tx = pool.begin().await.map_err(AppError::from)?;
+        sqlx::query("UPDATE account SET confirmed_by = $1, confirmed_at = $2 WHERE id = $3 AND self_registered")
+            .bind(user.id()).bind(now()).bind(&account).execute(&mut *tx).await.map_err(AppError::from)?;
+        audit_in_tx!(tx, Entry {
+            account_id: Some(user.id()),
+            action: "account.confirm",
+            detail: Some(serde_json::json!({"account": account})),
+            address: ctx.address(),
+            ..Default::default()
+        }).map_err(AppError::from)?;
+        tx.commit().await.map_err(AppError::from)?;
+    });
+    Ok(Redirect::to("/quan-ly/tu-dang-ky").into_response())
+}
+
+#[derive(Deserialize)]
+pub struct ResetForm {
+    password: String,
+}
+
+/// An administrator sets a temporary password; the person must choose their own at the next login.
+pub async fn reset_password(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Path(account): Path<String>,
+    Form(form): Form<ResetForm>,
+) -> Result<Response, PageError> {
+    let user = ctx.user()?;
+    let target = accounts::get(&state.store, &account).await?.ok_or_else(AppError::hidden)?;
+    let password = NewPassword::parse(&form.password, target.login.as_deref())
+        .map_err(|e| AppError::bad_request("weak_password", e))?;
+    accounts::set_password(&state.store, &account, &password.hash().await?, true).await?;
+    audit::record(
+        &state.store,
+        Entry {
+            account_id: Some(user.id()),
+            action: "password.reset",
+            person_id: target.person_id,
+            detail: Some(serde_json::json!({"account": account})),
+            address: ctx.address(),
+            ..Default::default()
+        },
+    )
+    .await?;
+    Ok(Redirect::to("/quan-ly").into_response())
+}
+
+struct AuditLine {
+    at: String,
+    account: String,
+    action: String,
+    person: String,
+    unit: String,
+    detail: String,
+    address: String,
+}
+
+#[derive(Template)]
+#[template(path = "identity/audit.html")]
+struct AuditPage {
+    nav: Nav,
+    actions: &'static [(&'static str, &'static str)],
+    filter: Filter,
+    person_text: String,
+    lines: Vec<AuditLine>,
+    limit: i64,
+}
+
+#[derive(Deserialize)]
+pub struct AuditQuery {
+    action: Option<String>,
+    account: Option<String>,
+    person: Option<String>,
+    from: Option<String>,
+    to: Option<String>,
+}
+
+/// The auditor's search; the search itself is recorded too.
+pub async fn audit_search(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Query(q): Query<AuditQuery>,
+) -> Result<Html<String>, PageError> {
+    let user = ctx.user()?;
+    let person_text = q.person.clone().unwrap_or_default();
+    let filter = Filter {
+        action: q.action.filter(|a| ACTIONS.iter().any(|(c, _)| c == a)),
+        account: q.account,
+        person: q.person.as_deref().and_then(|p| p.trim().parse().ok()),
+        from: q.from,
+        to: q.to,
+    };
+    let mut lines = Vec::new();
+    for unit in user.scope_units(&[KiemToan]) {
+        for row in audit::search(&state.store, &filter, &unit).await? {
+            lines.push((
+                row.id,
+                AuditLine {
+                    at: format_time(row.at),
+                    account: row.account_id.unwrap_or_default(),
+                    action: action_label(&row.action).to_owned(),
+                    person: row.person_id.map(|p| p.to_string()).unwrap_or_default(),
+                    unit: row.unit_code.unwrap_or_default(),
+                    detail: row.detail.unwrap_or_default(),
+                    address: row.address.unwrap_or_default(),
+                },
+            ));
+        }
+    }
+    lines.sort_by_key(|l| std::cmp::Reverse(l.0));
+    lines.dedup_by_key(|l| l.0);
+    audit::record(
+        &state.store,
+        Entry {
+            account_id: Some(user.id()),
+            action: "audit.search",
+            detail: Some(serde_json::json!({"action": filter.action, "person": filter.person, "rows": lines.len()})),
+            address: ctx.address(),
+            ..Default::default()
+        },
+    )
+    .await?;
+    Ok(Html(render(&AuditPage {
+        nav: ctx.nav(),
+        actions: ACTIONS,
+        filter,
+        person_text,
+        lines: lines.into_iter().map(|(_, l)| l).collect(),
+        limit: audit::PAGE_ROWS,
+    })))
+}

@@ -1,0 +1,331 @@
+//! Staff pages over people: a unit's list and search, one person's record, a change, an export.
+//! Every one of them is written to the audit log; scope is enforced by the route table.
+
+use askama::Template;
+use axum::Form;
+use axum::extract::{Path, Query, State};
+use axum::http::{StatusCode, header};
+use axum::response::{Html, IntoResponse, Redirect, Response};
+use serde::Deserialize;
+
+use crate::audit_in_tx;
+use crate::domain::person::{TargetGroups, parse_phone};
+use crate::identity::access::{Access, Ctx, Scope};
+use crate::identity::audit::{self, Entry};
+use crate::identity::role::Role::{self, *};
+use crate::on_pool;
+use crate::registry::import::report::neutralise_formula;
+use crate::web::AppState;
+use crate::web::error::{AppError, PageError};
+use crate::web::pages::{Nav, render};
+use crate::web::routes::Route;
+
+/// Who reads a unit's people: its commune officers and one-stop staff, and the province's administrators.
+pub const READERS: &[Role] = &[CanBoXa, HoTroMotCua, QuanTriTinh];
+/// Agency officers also read the record of their agency's people.
+const RECORD_READERS: &[Role] = &[CanBoXa, HoTroMotCua, QuanTriTinh, CanBoNganh];
+const EXPORTERS: &[Role] = &[CanBoXa, QuanTriTinh];
+const PAGE_ROWS: i64 = 50;
+
+pub fn routes() -> Vec<Route> {
+    vec![
+        Route::get("/quan-ly/don-vi/{unit}/nguoi", Access::roles(READERS, Scope::Unit("unit")), list),
+        Route::get("/quan-ly/don-vi/{unit}/nguoi.csv", Access::roles(EXPORTERS, Scope::Unit("unit")), export),
+        Route::get("/quan-ly/nguoi/{person}", Access::roles(RECORD_READERS, Scope::Person("person")), show),
+        Route::post("/quan-ly/nguoi/{person}", Access::roles(READERS, Scope::Person("person")), update),
+    ]
+}
+
+#[derive(sqlx::FromRow)]
+struct ListRow {
+    id: i64,
+    full_name: Option<String>,
+    birth_year: i64,
+    sex: String,
+    village_code: String,
+    household_code: String,
+    target_groups: i64,
+    phone: Option<String>,
+}
+
+const LIST_COLUMNS: &str = "SELECT id, full_name, CAST(birth_year AS BIGINT) AS birth_year, sex, village_code, \
+     household_code, CAST(target_groups AS BIGINT) AS target_groups, phone FROM person ";
+
+/// The people of a unit whose name contains `q`, from id `after` on; the SQL differs by the unit's level
+/// so that each form uses the village index.
+async fn people_of(state: &AppState, unit: &str, q: &str, after: i64, limit: i64) -> Result<Vec<ListRow>, AppError> {
+    let filter = match unit.len() {
+        2 => "WHERE $1 = $1",
+        5 => "WHERE village_code IN (SELECT code FROM unit WHERE parent_code = $1)",
+        _ => "WHERE village_code = $1",
+    };
+    let sql = format!(
+        "{LIST_COLUMNS}{filter} AND ($2 = '' OR full_name LIKE '%' || $2 || '%') AND id > $3 ORDER BY id LIMIT $4"
+    );
+    let rows = on_pool!(&state.store, pool => sqlx::query_as::<_, ListRow>(sqlx::AssertSqlSafe(sql))
+        .bind(unit).bind(q).bind(after).bind(limit).fetch_all(pool).await)?;
+    Ok(rows)
+}
+
+async fn unit_name(state: &AppState, code: &str) -> Result<String, AppError> {
+    crate::store::units::get(&state.store, code).await?.map(|u| u.name).ok_or_else(AppError::hidden)
+}
+
+fn groups_text(bits: i64) -> String {
+    TargetGroups::from_bits(bits).iter().map(|g| g.label_vi()).collect::<Vec<_>>().join(", ")
+}
+
+#[derive(Deserialize)]
+pub struct ListQuery {
+    q: Option<String>,
+    sau: Option<i64>,
+}
+
+struct Line {
+    id: i64,
+    name: String,
+    birth_year: i64,
+    sex: &'static str,
+    village: String,
+    household: String,
+    groups: String,
+}
+
+#[derive(Template)]
+#[template(path = "registry/people.html")]
+struct PeoplePage {
+    nav: Nav,
+    unit: String,
+    unit_name: String,
+    q: String,
+    lines: Vec<Line>,
+    next_after: Option<i64>,
+    can_export: bool,
+}
+
+pub async fn list(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Path(unit): Path<String>,
+    Query(query): Query<ListQuery>,
+) -> Result<Html<String>, PageError> {
+    let user = ctx.user()?;
+    let unit_name = unit_name(&state, &unit).await?;
+    let q = crate::domain::text::clean(query.q.as_deref().unwrap_or_default());
+    let mut rows = people_of(&state, &unit, &q, query.sau.unwrap_or(0), PAGE_ROWS + 1).await?;
+    let next_after = (rows.len() as i64 > PAGE_ROWS).then(|| rows[PAGE_ROWS as usize - 1].id);
+    rows.truncate(PAGE_ROWS as usize);
+    audit::record(
+        &state.store,
+        Entry {
+            account_id: Some(user.id()),
+            action: "person.list",
+            unit_code: Some(&unit),
+            detail: Some(serde_json::json!({"name_contains": !q.is_empty(), "after": query.sau, "rows": rows.len()})),
+            address: ctx.address(),
+            ..Default::default()
+        },
+    )
+    .await?;
+    let lines = rows
+        .into_iter()
+        .map(|r| Line {
+            id: r.id,
+            name: r.full_name.unwrap_or_else(|| "(đã xóa theo yêu cầu)".into()),
+            birth_year: r.birth_year,
+            sex: if r.sex == "nam" { "Nam" } else { "Nữ" },
+            village: r.village_code,
+            household: r.household_code,
+            groups: groups_text(r.target_groups),
+        })
+        .collect();
+    let can_export = user
+        .covers(EXPORTERS, &crate::identity::role::Place { unit_code: Some(unit.clone()), organisation_code: None });
+    Ok(Html(render(&PeoplePage { nav: ctx.nav(), unit, unit_name, q, lines, next_after, can_export })))
+}
+
+/// The unit's people as CSV for a spreadsheet, without citizen numbers.
+pub async fn export(State(state): State<AppState>, ctx: Ctx, Path(unit): Path<String>) -> Result<Response, PageError> {
+    let user = ctx.user()?;
+    unit_name(&state, &unit).await?;
+    let rows = people_of(&state, &unit, "", 0, 5_000_000).await?;
+    let mut out = csv::Writer::from_writer(b"\xEF\xBB\xBF".to_vec());
+    let mut write = || -> csv::Result<()> {
+        out.write_record(["ma_nguoi", "ho_ten", "nam_sinh", "gioi_tinh", "thon", "ma_ho", "doi_tuong", "dien_thoai"])?;
+        for r in &rows {
+            out.write_record([
+                r.id.to_string(),
+                neutralise_formula(r.full_name.as_deref().unwrap_or_default()),
+                r.birth_year.to_string(),
+                r.sex.clone(),
+                r.village_code.clone(),
+                neutralise_formula(&r.household_code),
+                TargetGroups::from_bits(r.target_groups).iter().map(|g| g.code()).collect::<Vec<_>>().join("|"),
+                r.phone.clone().unwrap_or_default(),
+            ])?;
+        }
+        Ok(())
+    };
+    write().map_err(|e| AppError::Internal(e.into()))?;
+    let body = out.into_inner().map_err(|e| AppError::Internal(anyhow::anyhow!("{e}")))?;
+    audit::record(
+        &state.store,
+        Entry {
+            account_id: Some(user.id()),
+            action: "person.export",
+            unit_code: Some(&unit),
+            detail: Some(serde_json::json!({"rows": rows.len(), "format": "csv"})),
+            address: ctx.address(),
+            ..Default::default()
+        },
+    )
+    .await?;
+    let disposition = format!("attachment; filename=\"nguoi-{unit}.csv\"");
+    Ok((
+        StatusCode::OK,
+        [
+            (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_owned()),
+            (header::CONTENT_DISPOSITION, disposition),
+            (header::CACHE_CONTROL, "no-store".to_owned()),
+        ],
+        body,
+    )
+        .into_response())
+}
+
+#[derive(sqlx::FromRow)]
+struct RecordRow {
+    id: i64,
+    cccd_enc: Option<Vec<u8>>,
+    full_name: Option<String>,
+    birth_date: Option<String>,
+    birth_year: i64,
+    sex: String,
+    ethnicity: Option<String>,
+    phone: Option<String>,
+    commune_code: String,
+    village_code: String,
+    household_code: String,
+    target_groups: i64,
+    school_level: Option<String>,
+    organisation_code: Option<String>,
+}
+
+#[derive(Template)]
+#[template(path = "registry/person.html")]
+struct PersonPage {
+    nav: Nav,
+    id: i64,
+    cccd_tail: String,
+    name: String,
+    birth_date: String,
+    birth_year: i64,
+    sex: &'static str,
+    ethnicity: String,
+    phone: String,
+    commune: String,
+    village: String,
+    household: String,
+    groups: String,
+    school_level: String,
+    organisation: String,
+    erased: bool,
+    can_edit: bool,
+    error: Option<String>,
+}
+
+async fn load_record(state: &AppState, person: i64) -> Result<RecordRow, AppError> {
+    on_pool!(&state.store, pool => sqlx::query_as::<_, RecordRow>(crate::identity::PERSON_ROW).bind(person).fetch_optional(pool).await)?
+        .ok_or_else(AppError::hidden)
+}
+
+fn person_page(state: &AppState, ctx: &Ctx, r: RecordRow, error: Option<String>) -> PersonPage {
+    let place = crate::identity::role::Place { unit_code: Some(r.village_code.clone()), organisation_code: None };
+    // Staff see only the last digits: enough to tell two people apart, not to use the number.
+    let cccd_tail = r
+        .cccd_enc
+        .as_deref()
+        .and_then(|b| state.keys.citizen.decrypt(b))
+        .map(|c| format!("••••••••{}", &c.expose()[8..]))
+        .unwrap_or_default();
+    PersonPage {
+        nav: ctx.nav(),
+        id: r.id,
+        cccd_tail,
+        erased: r.full_name.is_none(),
+        name: r.full_name.unwrap_or_else(|| "(đã xóa theo yêu cầu)".into()),
+        birth_date: r.birth_date.unwrap_or_default(),
+        birth_year: r.birth_year,
+        sex: if r.sex == "nam" { "Nam" } else { "Nữ" },
+        ethnicity: r.ethnicity.unwrap_or_default(),
+        phone: r.phone.unwrap_or_default(),
+        commune: r.commune_code,
+        village: r.village_code,
+        household: r.household_code,
+        groups: groups_text(r.target_groups),
+        school_level: r.school_level.unwrap_or_default(),
+        organisation: r.organisation_code.unwrap_or_default(),
+        can_edit: ctx.user.as_ref().is_some_and(|u| u.covers(READERS, &place)),
+        error,
+    }
+}
+
+pub async fn show(State(state): State<AppState>, ctx: Ctx, Path(person): Path<i64>) -> Result<Html<String>, PageError> {
+    let user = ctx.user()?;
+    let record = load_record(&state, person).await?;
+    audit::record(
+        &state.store,
+        Entry {
+            account_id: Some(user.id()),
+            action: "person.read",
+            person_id: Some(person),
+            unit_code: Some(&record.village_code),
+            address: ctx.address(),
+            ..Default::default()
+        },
+    )
+    .await?;
+    Ok(Html(render(&person_page(&state, &ctx, record, None))))
+}
+
+#[derive(Deserialize)]
+pub struct UpdateForm {
+    dien_thoai: String,
+}
+
+/// Changes the phone number; the change and its audit entry are one transaction.
+pub async fn update(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Path(person): Path<i64>,
+    Form(form): Form<UpdateForm>,
+) -> Result<Response, PageError> {
+    let user = ctx.user()?;
+    let raw = form.dien_thoai.trim();
+    let phone = match raw {
+        "" => None,
+        raw => match parse_phone(raw) {
+            Ok(phone) => Some(phone),
+            Err(e) => {
+                let record = load_record(&state, person).await?;
+                let page = person_page(&state, &ctx, record, Some(format!("{} / {}", e.vi, e.en)));
+                return Ok((StatusCode::UNPROCESSABLE_ENTITY, Html(render(&page))).into_response());
+            }
+        },
+    };
+    on_pool!(&state.store, pool => {
+        let mut tx = pool.begin().await.map_err(AppError::from)?;
+        sqlx::query("UPDATE person SET phone = $1, updated_at = CURRENT_TIMESTAMP WHERE id = $2 AND erased_at IS NULL")
+            .bind(&phone).bind(person).execute(&mut *tx).await.map_err(AppError::from)?;
+        audit_in_tx!(tx, Entry {
+            account_id: Some(user.id()),
+            action: "person.update",
+            person_id: Some(person),
+            detail: Some(serde_json::json!({"fields": ["dien_thoai"]})),
+            address: ctx.address(),
+            ..Default::default()
+        }).map_err(AppError::from)?;
+        tx.commit().await.map_err(AppError::from)?;
+    });
+    Ok(Redirect::to(&format!("/quan-ly/nguoi/{person}")).into_response())
+}

@@ -1,0 +1,52 @@
+//! The one route table. The router is built from it alone, and a route can only be declared with
+//! the access it needs, so no handler is reachable without a declaration (see `tests/authz_matrix.rs`).
+
+use axum::Router;
+use axum::handler::Handler;
+use axum::http::Method;
+use axum::routing::{MethodRouter, get, post};
+
+use crate::identity::access::{Access, guard};
+use crate::web::AppState;
+
+pub struct Route {
+    pub method: Method,
+    pub path: &'static str,
+    pub access: Access,
+    handler: MethodRouter<AppState>,
+}
+
+impl Route {
+    pub fn get<H, T>(path: &'static str, access: Access, handler: H) -> Self
+    where
+        H: Handler<T, AppState>,
+        T: 'static,
+    {
+        Self { method: Method::GET, path, access, handler: get(handler) }
+    }
+
+    pub fn post<H, T>(path: &'static str, access: Access, handler: H) -> Self
+    where
+        H: Handler<T, AppState>,
+        T: 'static,
+    {
+        Self { method: Method::POST, path, access, handler: post(handler) }
+    }
+}
+
+/// Every route of the platform, capability by capability.
+pub fn table() -> Vec<Route> {
+    [crate::web::routes(), crate::registry::routes(), crate::identity::routes(), crate::registry::people::routes()]
+        .into_iter()
+        .flatten()
+        .collect()
+}
+
+/// The router: each route wrapped in the guard that enforces its declaration.
+pub fn build(state: &AppState) -> Router<AppState> {
+    table().into_iter().fold(Router::new(), |router, route| {
+        let declared = route.access;
+        let layer = axum::middleware::from_fn_with_state((state.clone(), declared), guard);
+        router.route(route.path, route.handler.layer(layer))
+    })
+}
