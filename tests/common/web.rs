@@ -13,19 +13,26 @@ use super::TestDb;
 
 /// Serves the app for `config` on a free loopback port; returns its base URL.
 pub async fn serve(db: &TestDb, config: Config) -> String {
-    let store = db.store().await;
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let address = listener.local_addr().unwrap();
-    let app = hocvuso::app(AppState::new(store, config).unwrap());
+    serve_on(db, listener, config).await;
+    format!("http://{address}")
+}
+
+/// Serves the app on a listener bound beforehand (when the address must be known first).
+pub async fn serve_on(db: &TestDb, listener: tokio::net::TcpListener, config: Config) {
+    let app = hocvuso::app(AppState::new(db.store().await, config).unwrap());
     tokio::spawn(async move {
         axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>()).await.unwrap();
     });
-    format!("http://{address}")
 }
 
 pub struct Page {
     pub status: StatusCode,
+    /// The `Location` header as sent.
     pub location: Option<String>,
+    /// The same, resolved against the address that sent it.
+    pub next: Option<String>,
     pub body: String,
     pub headers: reqwest::header::HeaderMap,
 }
@@ -57,8 +64,9 @@ impl Browser {
         let status = response.status();
         let headers = response.headers().clone();
         let location = headers.get("location").map(|v| v.to_str().unwrap().to_owned());
+        let next = location.as_deref().map(|l| response.url().join(l).unwrap().to_string());
         let body = response.text().await.unwrap();
-        Page { status, location, body, headers }
+        Page { status, location, next, body, headers }
     }
 
     pub async fn get(&self, path: &str) -> Page {
@@ -72,7 +80,7 @@ impl Browser {
     /// Follows redirects by hand from `page`, at most `limit` times.
     pub async fn follow(&self, mut page: Page, limit: usize) -> Page {
         for _ in 0..limit {
-            let Some(next) = page.location.clone() else { break };
+            let Some(next) = page.next.clone() else { break };
             page = self.get(&next).await;
         }
         page
