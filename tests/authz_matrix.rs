@@ -1,0 +1,160 @@
+//! Walks the one route table: every route × every role (and no login) × a resource inside and one
+//! outside the role's commune. What the declaration allows must answer; what it refuses must answer
+//! 401, 403, 404 or a redirect to the login page, and never show the people of the other commune.
+
+mod common;
+
+use common::web::{Browser, Page, account};
+use common::*;
+use hocvuso::identity::access::{Access, Scope};
+use hocvuso::identity::role::Role;
+use hocvuso::web::routes::{Route, table};
+use reqwest::StatusCode;
+
+/// The commune every scoped account works in, and another one.
+const HOME: &str = "04792";
+const AWAY: &str = "04795";
+
+struct Samples {
+    person: (i64, i64),
+    account: (String, String),
+}
+
+fn expected(access: Access, role: Option<Role>, in_scope: bool) -> bool {
+    match access {
+        Access::Public => true,
+        Access::SignedIn | Access::SignedInSetup => role.is_some(),
+        Access::Roles { roles, scope } => {
+            let Some(role) = role.filter(|r| roles.contains(r)) else { return false };
+            // Only the province administrator's grant covers the whole province in this fixture.
+            let province = role == Role::QuanTriTinh;
+            match scope {
+                Scope::Anywhere => true,
+                Scope::Province => province,
+                Scope::Unit(_) | Scope::Person(_) | Scope::Account(_) | Scope::ErasureRequest(_) => {
+                    in_scope || province
+                }
+            }
+        }
+    }
+}
+
+/// Two pending erasure requests, one per commune, made fresh because approving one consumes it.
+fn fresh_requests(db: &TestDb, samples: &Samples) -> (i64, i64) {
+    db.query("UPDATE erasure_request SET status = 'tu_choi' WHERE status = 'cho_duyet'");
+    let make = |account: &str, commune: &str| {
+        db.scalar(&format!(
+            "INSERT INTO erasure_request (account_id, commune_code, requested_at, status) \
+             VALUES ('{account}', '{commune}', 0, 'cho_duyet') RETURNING id"
+        ))
+    };
+    (make(&samples.account.0, HOME), make(&samples.account.1, AWAY))
+}
+
+fn path_for(route: &Route, in_scope: bool, samples: &Samples, request: (i64, i64)) -> String {
+    let pick = |pair: (String, String)| if in_scope { pair.0 } else { pair.1 };
+    let mut path = route.path.to_owned();
+    while let Some(start) = path.find('{') {
+        let end = path[start..].find('}').unwrap() + start;
+        let value = match &path[start + 1..end] {
+            "code" | "unit" => pick((HOME.into(), AWAY.into())),
+            "person" => pick((samples.person.0.to_string(), samples.person.1.to_string())),
+            "account" => pick(samples.account.clone()),
+            "request" => pick((request.0.to_string(), request.1.to_string())),
+            other => panic!("the matrix has no sample value for path parameter {{{other}}} of {}: add one", route.path),
+        };
+        path.replace_range(start..=end, &value);
+    }
+    path
+}
+
+fn refused(page: &Page) -> bool {
+    matches!(page.status, StatusCode::UNAUTHORIZED | StatusCode::FORBIDDEN | StatusCode::NOT_FOUND)
+        || (page.status == StatusCode::SEE_OTHER
+            && page.location.as_deref().is_some_and(|l| l.starts_with("/dang-nhap")))
+}
+
+#[tokio::test]
+async fn every_route_answers_every_role_as_declared() {
+    for db in TestDb::all() {
+        seed_people(&db);
+        let mut logins = Vec::new();
+        for role in Role::ALL {
+            let unit = if role == Role::QuanTriTinh { "25" } else { HOME };
+            let login = format!("r.{}", role.code().replace('_', "-"));
+            logins.push((role, login.clone(), account(&db, &login, role.code(), unit, None).await));
+        }
+        account(&db, "hv.trong", "hoc_vien", HOME, None).await;
+        account(&db, "hv.ngoai", "hoc_vien", AWAY, None).await;
+        let id_of =
+            |login: &str| db.query(&format!("SELECT id FROM account WHERE login = '{login}'")).trim().to_owned();
+        let samples = Samples {
+            person: (person_id(&db, "Nguyễn Văn An"), person_id(&db, "Lê Văn Em")),
+            account: (id_of("hv.trong"), id_of("hv.ngoai")),
+        };
+        let base = common::web::serve(&db, db.config()).await;
+
+        let mut identities: Vec<(Option<Role>, Browser, Option<(String, String)>)> =
+            vec![(None, Browser::new(&base), None)];
+        for (role, login, password) in &logins {
+            let browser = Browser::new(&base);
+            browser.login(login, password).await;
+            identities.push((Some(*role), browser, Some((login.clone(), password.clone()))));
+        }
+
+        let routes = table();
+        assert!(routes.len() > 20, "the table holds every route");
+        let mut checked = 0;
+        let mut request = fresh_requests(&db, &samples);
+        for route in &routes {
+            for (role, browser, credentials) in &identities {
+                for in_scope in [true, false] {
+                    if route.path.contains("{request}") {
+                        request = fresh_requests(&db, &samples);
+                    }
+                    let path = path_for(route, in_scope, &samples, request);
+                    let page = if route.method == reqwest::Method::GET {
+                        browser.get(&path).await
+                    } else {
+                        let csrf = if role.is_some() {
+                            browser.get("/tai-khoan/mat-khau").await.csrf()
+                        } else {
+                            browser.csrf().await
+                        };
+                        browser.post(&path, &[("csrf", &csrf)]).await
+                    };
+                    let who = role.map_or("không đăng nhập", |r| r.code());
+                    let allow = expected(route.access, *role, in_scope);
+                    let what = format!(
+                        "{} {path} as {who} ({}) on {}",
+                        route.method,
+                        if in_scope { "in scope" } else { "out of scope" },
+                        db.backend()
+                    );
+                    assert_ne!(page.status, StatusCode::INTERNAL_SERVER_ERROR, "{what}: {}", page.body);
+                    if allow {
+                        assert!(
+                            !refused(&page)
+                                || (page.status == StatusCode::NOT_FOUND && matches!(route.access, Access::Public)),
+                            "{what} must be allowed, got {} {:?}",
+                            page.status,
+                            page.location
+                        );
+                    } else {
+                        assert!(refused(&page), "{what} must be refused, got {}: {}", page.status, page.body);
+                        assert!(
+                            !page.body.contains("Lê Văn Em") && !page.body.contains("Nguyễn Văn An"),
+                            "{what} leaked a name"
+                        );
+                    }
+                    if allow && path.starts_with("/dang-xuat") {
+                        let (login, password) = credentials.as_ref().unwrap();
+                        browser.login(login, password).await;
+                    }
+                    checked += 1;
+                }
+            }
+        }
+        assert_eq!(checked, routes.len() * identities.len() * 2);
+    }
+}
