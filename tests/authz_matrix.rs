@@ -15,6 +15,9 @@ use reqwest::StatusCode;
 const HOME: &str = "04792";
 const AWAY: &str = "04795";
 
+/// Who makes the requests: the role (none for a visitor), their browser, and their login to sign in again.
+type Identity = (Option<Role>, Browser, Option<(String, String)>);
+
 struct Samples {
     person: (i64, i64),
     account: (String, String),
@@ -94,8 +97,7 @@ async fn every_route_answers_every_role_as_declared() {
         };
         let base = common::web::serve(&db, db.config()).await;
 
-        let mut identities: Vec<(Option<Role>, Browser, Option<(String, String)>)> =
-            vec![(None, Browser::new(&base), None)];
+        let mut identities: Vec<Identity> = vec![(None, Browser::new(&base), None)];
         for (role, login, password) in &logins {
             let browser = Browser::new(&base);
             browser.login(login, password).await;
