@@ -36,7 +36,29 @@ fn demo_creates_a_key_a_province_and_refuses_to_overwrite() {
         assert_exit(&reset, 0);
         assert_eq!(db.scalar("SELECT count(*) FROM person"), 3000);
         assert_eq!(db.scalar("SELECT count(*) FROM person_history"), 0);
+        assert_eq!(db.scalar("SELECT count(DISTINCT role) FROM role_grant g JOIN account a ON a.id = g.account_id WHERE a.login LIKE 'demo.%'"), 9);
     }
+}
+
+#[tokio::test]
+async fn demo_prints_a_login_for_every_role_and_they_work() {
+    let db = TestDb::sqlite();
+    let output = db.cli(&["demo", "--no-serve", "--people", "2000"]);
+    assert_exit(&output, 0);
+    let printed = stderr(&output);
+    let base = common::web::serve(&db, db.config()).await;
+    for role in hocvuso::identity::role::Role::ALL {
+        let login = format!("demo.{}", role.code().replace('_', "-"));
+        let line =
+            printed.lines().find(|l| l.contains(&login)).unwrap_or_else(|| panic!("{login} not printed: {printed}"));
+        let password = line.rsplit(' ').next().unwrap();
+        let browser = common::web::Browser::new(&base);
+        browser.login(&login, password).await;
+        let account = browser.get("/tai-khoan").await;
+        assert!(account.body.contains(role.label()), "{login}: {}", account.body);
+    }
+    let commune = db.query("SELECT DISTINCT unit_code FROM role_grant WHERE role = 'can_bo_xa'");
+    assert!(printed.contains(commune.trim()), "the demo names its commune");
 }
 
 #[test]
@@ -84,6 +106,7 @@ fn every_command_explains_itself() {
         vec!["backup", "--help"],
         vec!["restore", "--help"],
         vec!["migrate", "--help"],
+        vec!["user", "add", "--help"],
     ] {
         let out = db.cli(&args);
         assert_exit(&out, 0);

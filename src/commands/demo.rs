@@ -73,8 +73,11 @@ pub async fn run(mut config: Config, options: DemoOptions) -> anyhow::Result<()>
         options.people,
         started.elapsed().as_secs_f64()
     );
-    let accounts = super::user::demo_accounts(&store).await?;
-    eprintln!("\ntài khoản thử, mỗi vai trò một tài khoản / demo accounts, one per role:");
+    let (commune, accounts) = super::user::demo_accounts(&store).await?;
+    let commune_name = crate::domain::unit::commune(&commune).map_or("", |c| c.name.as_str());
+    eprintln!(
+        "\ntài khoản thử, mỗi vai trò một tài khoản, ở {commune_name} ({commune}) / demo accounts, one per role, in {commune}:"
+    );
     for (role, login, password) in &accounts {
         eprintln!("  {:<16} {:<24} mật khẩu / password: {password}", role.code(), login);
     }

@@ -120,8 +120,8 @@ async fn demo_commune(store: &Store) -> anyhow::Result<(String, Option<String>, 
 }
 
 /// One account per role, all in one real commune (the province administrator over the province);
-/// returns (role, login, password) to print.
-pub async fn demo_accounts(store: &Store) -> anyhow::Result<Vec<(Role, String, String)>> {
+/// returns the commune and (role, login, password) to print.
+pub async fn demo_accounts(store: &Store) -> anyhow::Result<(String, Vec<(Role, String, String)>)> {
     let (commune, organisation, learner) = demo_commune(store).await?;
     let mut made = Vec::new();
     for role in Role::ALL {
@@ -146,5 +146,5 @@ pub async fn demo_accounts(store: &Store) -> anyhow::Result<Vec<(Role, String, S
         .await?;
         made.push((role, login, password));
     }
-    Ok(made)
+    Ok((commune, made))
 }
