@@ -258,3 +258,46 @@ fn user_add_creates_an_account_that_must_change_its_temporary_password() {
     let province = db.cli(&["user", "add", "--login", "qt.tinh", "--role", "quan_tri_tinh", "--unit", "04792"]);
     assert!(stderr(&province).contains("--unit 25"), "{}", stderr(&province));
 }
+
+#[tokio::test]
+async fn an_administrator_resets_a_password_and_the_user_must_choose_a_new_one() {
+    let db = TestDb::sqlite();
+    let admin_password = account(&db, "quantri", "quan_tri_tinh", "25", None).await;
+    let old = account(&db, "canbo.xa", "can_bo_xa", "04792", None).await;
+    let base = serve(&db, db.config()).await;
+    let user = Browser::new(&base);
+    user.login("canbo.xa", &old).await;
+    let admin = Browser::new(&base);
+    admin.login("quantri", &admin_password).await;
+    let found = admin.get("/quan-ly/tai-khoan?login=canbo.xa").await;
+    assert_eq!(found.status, StatusCode::OK);
+    let start = found.body.find("/quan-ly/tai-khoan/").expect("a reset form");
+    let action: String = found.body[start..].chars().take_while(|c| *c != '"').collect();
+    let reset = admin.post(&action, &[("password", "tạm thời 2026 xyz"), ("csrf", &found.csrf())]).await;
+    assert_eq!(reset.status, StatusCode::SEE_OTHER, "{}", reset.body);
+    assert!(redirects_to_login(&user.get("/quan-ly").await), "the old session ended");
+
+    let again = Browser::new(&base);
+    let csrf = again.csrf().await;
+    let login =
+        again.post("/dang-nhap", &[("login", "canbo.xa"), ("password", "tạm thời 2026 xyz"), ("csrf", &csrf)]).await;
+    assert_eq!(login.status, StatusCode::SEE_OTHER);
+    let forced = again.get("/quan-ly").await;
+    assert_eq!(forced.location.as_deref(), Some("/tai-khoan/mat-khau"), "a new password comes first");
+    let form = again.get("/tai-khoan/mat-khau").await;
+    let changed = again
+        .post(
+            "/tai-khoan/mat-khau",
+            &[
+                ("current", "tạm thời 2026 xyz"),
+                ("new", "đồi chè xanh mướt"),
+                ("repeat", "đồi chè xanh mướt"),
+                ("csrf", &form.csrf()),
+            ],
+        )
+        .await;
+    assert_eq!(changed.status, StatusCode::SEE_OTHER, "{}", changed.body);
+    again.accept_notice().await;
+    assert_eq!(again.get("/quan-ly").await.status, StatusCode::OK);
+    assert_eq!(db.scalar("SELECT count(*) FROM audit_log WHERE action = 'password.reset'"), 1);
+}

@@ -3,9 +3,8 @@
 
 use serde::Serialize;
 
-use crate::identity::accounts::now;
-use crate::on_pool;
 use crate::store::Store;
+use crate::{audit_write, on_pool};
 
 /// The stable action codes, with what the auditor reads.
 pub const ACTIONS: &[(&str, &str)] = &[
@@ -54,24 +53,15 @@ impl Entry<'_> {
 }
 
 pub async fn record(store: &Store, entry: Entry<'_>) -> sqlx::Result<()> {
-    on_pool!(store, pool => sqlx::query(INSERT_AUDIT)
-        .bind(now())
-        .bind(entry.account_id)
-        .bind(entry.action)
-        .bind(entry.person_id)
-        .bind(entry.unit_code)
-        .bind(entry.detail_text())
-        .bind(entry.address)
-        .execute(pool)
-        .await
-        .map(|r| r.rows_affected()))?;
+    on_pool!(store, pool => audit_write!(pool, entry).map(|r| r.rows_affected()))?;
     Ok(())
 }
 
-/// Writes the entry inside a transaction the caller already holds, so the change and its record stand or fall together.
+/// Writes the entry with any executor: a pool, or a transaction the caller holds so that a change
+/// and its record stand or fall together.
 #[macro_export]
-macro_rules! audit_in_tx {
-    ($tx:expr, $entry:expr) => {{
+macro_rules! audit_write {
+    ($executor:expr, $entry:expr) => {{
         let entry = $entry;
         sqlx::query($crate::identity::audit::INSERT_AUDIT)
             .bind($crate::identity::accounts::now())
@@ -81,7 +71,7 @@ macro_rules! audit_in_tx {
             .bind(entry.unit_code)
             .bind(entry.detail_text())
             .bind(entry.address)
-            .execute(&mut *$tx)
+            .execute($executor)
             .await
     }};
 }

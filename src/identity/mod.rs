@@ -9,7 +9,6 @@ mod local;
 pub mod oidc;
 pub mod password;
 mod privacy;
-pub use privacy::PERSON_ROW;
 pub mod role;
 mod staff;
 
@@ -64,6 +63,7 @@ pub fn routes() -> Vec<Route> {
             Access::roles(COMMUNE_STAFF, Scope::Account("account")),
             staff::confirm_account,
         ),
+        Route::get("/quan-ly/tai-khoan", Access::roles(&[QuanTriTinh], Scope::Province), staff::find_account),
         Route::post(
             "/quan-ly/tai-khoan/{account}/mat-khau",
             Access::roles(&[QuanTriTinh], Scope::Account("account")),

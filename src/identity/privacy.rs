@@ -155,24 +155,6 @@ struct AccountData {
     created_at: String,
 }
 
-#[derive(Serialize, sqlx::FromRow)]
-struct PersonRow {
-    id: i64,
-    cccd_enc: Option<Vec<u8>>,
-    full_name: Option<String>,
-    birth_date: Option<String>,
-    birth_year: i64,
-    sex: String,
-    ethnicity: Option<String>,
-    phone: Option<String>,
-    commune_code: String,
-    village_code: String,
-    household_code: String,
-    target_groups: i64,
-    school_level: Option<String>,
-    organisation_code: Option<String>,
-}
-
 #[derive(Serialize)]
 struct PersonData {
     id: i64,
@@ -215,18 +197,11 @@ struct AccessData {
     action: String,
 }
 
-/// The person's row with the date as text on both databases.
-pub const PERSON_ROW: &str = "SELECT id, cccd_enc, full_name, CAST(birth_date AS TEXT) AS birth_date, \
-     CAST(birth_year AS BIGINT) AS birth_year, sex, ethnicity, phone, commune_code, village_code, household_code, \
-     CAST(target_groups AS BIGINT) AS target_groups, school_level, organisation_code FROM person WHERE id = $1";
-
 async fn gather(state: &AppState, user: &Principal) -> Result<MyData, AppError> {
     let store = &state.store;
     let account = &user.account;
     let person = match account.person_id {
-        Some(id) => {
-            on_pool!(store, pool => sqlx::query_as::<_, PersonRow>(PERSON_ROW).bind(id).fetch_optional(pool).await)?
-        }
+        Some(id) => crate::registry::people::find_record(store, id).await?,
         None => None,
     };
     let person = person.map(|p| PersonData {

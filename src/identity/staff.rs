@@ -7,7 +7,7 @@ use axum::extract::{Path, Query, State};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use serde::Deserialize;
 
-use crate::audit_in_tx;
+use crate::audit_write;
 use crate::identity::access::{Ctx, Principal};
 use crate::identity::accounts::{self, now};
 use crate::identity::audit::{self, ACTIONS, Entry, Filter, action_label, format_time};
@@ -37,6 +37,9 @@ pub async fn home(State(state): State<AppState>, ctx: Ctx) -> Result<Html<String
     }
     if has(ERASURE_DECIDERS) {
         links.push(("/quan-ly/xoa-du-lieu", "Yêu cầu xóa dữ liệu chờ duyệt"));
+    }
+    if has(&[QuanTriTinh]) {
+        links.push(("/quan-ly/tai-khoan", "Tài khoản: tìm và đặt lại mật khẩu"));
     }
     if has(&[KiemToan]) {
         links.push(("/kiem-toan", "Nhật ký truy cập dữ liệu"));
@@ -122,7 +125,7 @@ pub async fn approve_erasure(
         sqlx::query("DELETE FROM session WHERE account_id = $1").bind(&account_id).execute(&mut *tx).await.map_err(AppError::from)?;
         sqlx::query("UPDATE erasure_request SET status = 'da_duyet', decided_by = $1, decided_at = $2 WHERE id = $3")
             .bind(user.id()).bind(at).bind(request).execute(&mut *tx).await.map_err(AppError::from)?;
-        audit_in_tx!(tx, Entry {
+        audit_write!(&mut *tx, Entry {
             account_id: Some(user.id()),
             action: "erasure.approve",
             person_id,
@@ -149,7 +152,7 @@ pub async fn reject_erasure(
         if done.rows_affected() == 0 {
             return Err(AppError::not_found("no_pending_request", "Không có yêu cầu đang chờ này. / No such pending request.").into());
         }
-        audit_in_tx!(tx, Entry {
+        audit_write!(&mut *tx, Entry {
             account_id: Some(user.id()),
             action: "erasure.reject",
             detail: Some(serde_json::json!({"request": request})),
@@ -206,7 +209,7 @@ pub async fn confirm_account(
         let mut tx = pool.begin().await.map_err(AppError::from)?;
         sqlx::query("UPDATE account SET confirmed_by = $1, confirmed_at = $2 WHERE id = $3 AND self_registered")
             .bind(user.id()).bind(now()).bind(&account).execute(&mut *tx).await.map_err(AppError::from)?;
-        audit_in_tx!(tx, Entry {
+        audit_write!(&mut *tx, Entry {
             account_id: Some(user.id()),
             action: "account.confirm",
             detail: Some(serde_json::json!({"account": account})),
@@ -216,6 +219,39 @@ pub async fn confirm_account(
         tx.commit().await.map_err(AppError::from)?;
     });
     Ok(Redirect::to("/quan-ly/tu-dang-ky").into_response())
+}
+
+#[derive(Template)]
+#[template(path = "identity/find_account.html")]
+struct FindAccount {
+    nav: Nav,
+    login: String,
+    found: Option<(String, String, Vec<String>, bool)>,
+    done: bool,
+}
+
+#[derive(Deserialize)]
+pub struct FindQuery {
+    login: Option<String>,
+    da_dat: Option<String>,
+}
+
+/// The administrator finds a local account by login, to reset its password.
+pub async fn find_account(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Query(q): Query<FindQuery>,
+) -> Result<Html<String>, PageError> {
+    let login = q.login.unwrap_or_default().trim().to_lowercase();
+    let found = match accounts::by_login(&state.store, &login).await?.filter(|a| a.erased_at.is_none()) {
+        Some(account) => {
+            let grants = accounts::grants(&state.store, &account.id).await?;
+            let roles = grants.iter().map(|g| format!("{} — {}", g.role.label(), g.unit_code)).collect();
+            Some((account.id, account.display_name.unwrap_or_default(), roles, account.must_change_password))
+        }
+        None => None,
+    };
+    Ok(Html(render(&FindAccount { nav: ctx.nav(), login, found, done: q.da_dat.is_some() })))
 }
 
 #[derive(Deserialize)]
@@ -247,7 +283,9 @@ pub async fn reset_password(
         },
     )
     .await?;
-    Ok(Redirect::to("/quan-ly").into_response())
+    let login = target.login.unwrap_or_default();
+    Ok(Redirect::to(&format!("/quan-ly/tai-khoan?login={}&da_dat=1", crate::identity::access::encode(&login)))
+        .into_response())
 }
 
 struct AuditLine {

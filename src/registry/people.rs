@@ -8,7 +8,7 @@ use axum::http::{StatusCode, header};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use serde::Deserialize;
 
-use crate::audit_in_tx;
+use crate::audit_write;
 use crate::domain::person::{TargetGroups, parse_phone};
 use crate::identity::access::{Access, Ctx, Scope};
 use crate::identity::audit::{self, Entry};
@@ -193,22 +193,32 @@ pub async fn export(State(state): State<AppState>, ctx: Ctx, Path(unit): Path<St
         .into_response())
 }
 
+/// One person's whole row, as staff and the person themselves see it.
 #[derive(sqlx::FromRow)]
-struct RecordRow {
-    id: i64,
-    cccd_enc: Option<Vec<u8>>,
-    full_name: Option<String>,
-    birth_date: Option<String>,
-    birth_year: i64,
-    sex: String,
-    ethnicity: Option<String>,
-    phone: Option<String>,
-    commune_code: String,
-    village_code: String,
-    household_code: String,
-    target_groups: i64,
-    school_level: Option<String>,
-    organisation_code: Option<String>,
+pub struct PersonRecord {
+    pub id: i64,
+    pub cccd_enc: Option<Vec<u8>>,
+    pub full_name: Option<String>,
+    pub birth_date: Option<String>,
+    pub birth_year: i64,
+    pub sex: String,
+    pub ethnicity: Option<String>,
+    pub phone: Option<String>,
+    pub commune_code: String,
+    pub village_code: String,
+    pub household_code: String,
+    pub target_groups: i64,
+    pub school_level: Option<String>,
+    pub organisation_code: Option<String>,
+}
+
+/// The date as text on both databases.
+const PERSON_RECORD: &str = "SELECT id, cccd_enc, full_name, CAST(birth_date AS TEXT) AS birth_date, \
+     CAST(birth_year AS BIGINT) AS birth_year, sex, ethnicity, phone, commune_code, village_code, household_code, \
+     CAST(target_groups AS BIGINT) AS target_groups, school_level, organisation_code FROM person WHERE id = $1";
+
+pub async fn find_record(store: &crate::store::Store, person: i64) -> sqlx::Result<Option<PersonRecord>> {
+    on_pool!(store, pool => sqlx::query_as::<_, PersonRecord>(PERSON_RECORD).bind(person).fetch_optional(pool).await)
 }
 
 #[derive(Template)]
@@ -234,12 +244,11 @@ struct PersonPage {
     error: Option<String>,
 }
 
-async fn load_record(state: &AppState, person: i64) -> Result<RecordRow, AppError> {
-    on_pool!(&state.store, pool => sqlx::query_as::<_, RecordRow>(crate::identity::PERSON_ROW).bind(person).fetch_optional(pool).await)?
-        .ok_or_else(AppError::hidden)
+async fn load_record(state: &AppState, person: i64) -> Result<PersonRecord, AppError> {
+    find_record(&state.store, person).await?.ok_or_else(AppError::hidden)
 }
 
-fn person_page(state: &AppState, ctx: &Ctx, r: RecordRow, error: Option<String>) -> PersonPage {
+fn person_page(state: &AppState, ctx: &Ctx, r: PersonRecord, error: Option<String>) -> PersonPage {
     let place = crate::identity::role::Place { unit_code: Some(r.village_code.clone()), organisation_code: None };
     // Staff see only the last digits: enough to tell two people apart, not to use the number.
     let cccd_tail = r
@@ -317,7 +326,7 @@ pub async fn update(
         let mut tx = pool.begin().await.map_err(AppError::from)?;
         sqlx::query("UPDATE person SET phone = $1, updated_at = CURRENT_TIMESTAMP WHERE id = $2 AND erased_at IS NULL")
             .bind(&phone).bind(person).execute(&mut *tx).await.map_err(AppError::from)?;
-        audit_in_tx!(tx, Entry {
+        audit_write!(&mut *tx, Entry {
             account_id: Some(user.id()),
             action: "person.update",
             person_id: Some(person),
