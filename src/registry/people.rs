@@ -148,7 +148,15 @@ pub async fn list(
 pub async fn export(State(state): State<AppState>, ctx: Ctx, Path(unit): Path<String>) -> Result<Response, PageError> {
     let user = ctx.user()?;
     unit_name(&state, &unit).await?;
-    let rows = people_of(&state, &unit, "", 0, 5_000_000).await?;
+    // A commune holds tens of thousands of people; the province's millions would not fit in one response.
+    if unit == crate::domain::unit::PROVINCE_CODE {
+        return Err(AppError::bad_request(
+            "export_per_commune",
+            "Xin xuất danh sách theo từng xã, phường. / Export one commune at a time.",
+        )
+        .into());
+    }
+    let rows = people_of(&state, &unit, "", 0, i64::MAX).await?;
     let mut out = csv::Writer::from_writer(b"\xEF\xBB\xBF".to_vec());
     let mut write = || -> csv::Result<()> {
         out.write_record(["ma_nguoi", "ho_ten", "nam_sinh", "gioi_tinh", "thon", "ma_ho", "doi_tuong", "dien_thoai"])?;
