@@ -79,8 +79,8 @@ impl Principal {
         self.holds(roles).any(|g| g.covers(place))
     }
 
-    /// The widest unit over which the account holds one of the roles: the province if any grant is
-    /// province-wide, otherwise the first one (used to filter lists).
+    /// The units over which the account holds one of the roles, to filter lists: only the province
+    /// when any such grant is province-wide (agency grants are not units and are left out).
     pub fn scope_units(&self, roles: &[Role]) -> Vec<String> {
         let held: Vec<&Grant> = self.holds(roles).filter(|g| g.organisation_code.is_none()).collect();
         if held.iter().any(|g| g.is_province()) {
@@ -222,9 +222,9 @@ async fn authorize(
             return if user.holds(roles).any(Grant::is_province) { Ok(()) } else { Err(AppError::forbidden()) };
         }
         Scope::Unit(name) => Place { unit_code: Some(path_param(parts, name).await?), organisation_code: None },
-        Scope::Person(name) => place_by_id(state, PERSON_PLACE, &path_param(parts, name).await?).await?,
-        Scope::Account(name) => place_of(state, ACCOUNT_PLACE, &path_param(parts, name).await?).await?,
-        Scope::ErasureRequest(name) => place_by_id(state, ERASURE_PLACE, &path_param(parts, name).await?).await?,
+        Scope::Person(name) => place_of(state, PERSON_PLACE, numeric(path_param(parts, name).await?)?).await?,
+        Scope::Account(name) => place_of(state, ACCOUNT_PLACE, Key::Text(path_param(parts, name).await?)).await?,
+        Scope::ErasureRequest(name) => place_of(state, ERASURE_PLACE, numeric(path_param(parts, name).await?)?).await?,
     };
     // Out of scope looks the same as absent: a commune officer learns nothing of other communes.
     if user.covers(roles, &place) { Ok(()) } else { Err(AppError::hidden()) }
@@ -242,19 +242,27 @@ const ACCOUNT_PLACE: &str = "SELECT coalesce(p.village_code, a.home_commune, \
      FROM account a LEFT JOIN person p ON p.id = a.person_id WHERE a.id = $1";
 const ERASURE_PLACE: &str = "SELECT commune_code, CAST(NULL AS TEXT) FROM erasure_request WHERE id = $1";
 
-async fn place_of(state: &AppState, sql: &'static str, key: &str) -> Result<Place, AppError> {
-    let row: Option<(Option<String>, Option<String>)> =
-        on_pool!(&state.store, pool => sqlx::query_as(sql).bind(key).fetch_optional(pool).await)?;
+/// The key a resource is named by in its path: a number for people and requests, text for accounts.
+enum Key {
+    Id(i64),
+    Text(String),
+}
+
+async fn place_of(state: &AppState, sql: &'static str, key: Key) -> Result<Place, AppError> {
+    let row: Option<(Option<String>, Option<String>)> = on_pool!(&state.store, pool => {
+        let query = sqlx::query_as(sql);
+        let query = match &key {
+            Key::Id(id) => query.bind(*id),
+            Key::Text(text) => query.bind(text.as_str()),
+        };
+        query.fetch_optional(pool).await
+    })?;
     let (unit_code, organisation_code) = row.ok_or_else(AppError::hidden)?;
     Ok(Place { unit_code, organisation_code })
 }
 
-async fn place_by_id(state: &AppState, sql: &'static str, raw: &str) -> Result<Place, AppError> {
-    let id: i64 = raw.parse().map_err(|_| AppError::hidden())?;
-    let row: Option<(Option<String>, Option<String>)> =
-        on_pool!(&state.store, pool => sqlx::query_as(sql).bind(id).fetch_optional(pool).await)?;
-    let (unit_code, organisation_code) = row.ok_or_else(AppError::hidden)?;
-    Ok(Place { unit_code, organisation_code })
+fn numeric(raw: String) -> Result<Key, AppError> {
+    raw.parse().map(Key::Id).map_err(|_| AppError::hidden())
 }
 
 /// Reads the token from the `x-csrf-token` header, the `csrf` query parameter, or the `csrf` field of a

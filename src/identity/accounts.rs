@@ -172,17 +172,22 @@ pub async fn set_password(store: &Store, account_id: &str, hash: &str, must_chan
 pub async fn open_session(store: &Store, account_id: &str, address: Option<&str>) -> sqlx::Result<String> {
     let token = random_token();
     let at = now();
-    on_pool!(store, pool => sqlx::query(
-        "INSERT INTO session (token_hash, account_id, created_at, expires_at, address) VALUES ($1, $2, $3, $4, $5)",
-    )
-    .bind(token_hash(&token))
-    .bind(account_id)
-    .bind(at)
-    .bind(at + SESSION_SECONDS)
-    .bind(address)
-    .execute(pool)
-    .await
-    .map(|r| r.rows_affected()))?;
+    on_pool!(store, pool => {
+        let mut tx = pool.begin().await?;
+        // Expired sessions are cleared as new ones open.
+        sqlx::query("DELETE FROM session WHERE expires_at <= $1").bind(at).execute(&mut *tx).await?;
+        sqlx::query(
+            "INSERT INTO session (token_hash, account_id, created_at, expires_at, address) VALUES ($1, $2, $3, $4, $5)",
+        )
+        .bind(token_hash(&token))
+        .bind(account_id)
+        .bind(at)
+        .bind(at + SESSION_SECONDS)
+        .bind(address)
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+    });
     Ok(token)
 }
 

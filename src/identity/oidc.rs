@@ -149,18 +149,25 @@ pub async fn start(
         request = request.add_scope(Scope::new(scope.clone()));
     }
     let (url, csrf_state, nonce) = request.url();
-    on_pool!(&state.store, pool => sqlx::query(
-        "INSERT INTO oidc_login (state_hash, nonce, pkce_verifier, next_path, created_at) VALUES ($1, $2, $3, $4, $5)",
-    )
-    .bind(token_hash(csrf_state.secret()))
-    .bind(nonce.secret())
-    .bind(verifier.secret())
-    .bind(safe_next(q.tiep.as_deref()))
-    .bind(now())
-    .execute(pool)
-    .await
-    .map(|r| r.rows_affected()))
-    .map_err(AppError::from)?;
+    let at = now();
+    on_pool!(&state.store, pool => {
+        let mut tx = pool.begin().await.map_err(AppError::from)?;
+        // Logins abandoned at VNeID are cleared as new ones start.
+        sqlx::query("DELETE FROM oidc_login WHERE created_at < $1")
+            .bind(at - LOGIN_SECONDS).execute(&mut *tx).await.map_err(AppError::from)?;
+        sqlx::query(
+            "INSERT INTO oidc_login (state_hash, nonce, pkce_verifier, next_path, created_at) VALUES ($1, $2, $3, $4, $5)",
+        )
+        .bind(token_hash(csrf_state.secret()))
+        .bind(nonce.secret())
+        .bind(verifier.secret())
+        .bind(safe_next(q.tiep.as_deref()))
+        .bind(at)
+        .execute(&mut *tx)
+        .await
+        .map_err(AppError::from)?;
+        tx.commit().await.map_err(AppError::from)?;
+    });
     let mut response = Redirect::to(url.as_str()).into_response();
     cookies::set(response.headers_mut(), cookies::OIDC_STATE, csrf_state.secret(), Some(LOGIN_SECONDS), ctx.secure);
     Ok(response)

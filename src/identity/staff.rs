@@ -8,7 +8,7 @@ use axum::response::{Html, IntoResponse, Redirect, Response};
 use serde::Deserialize;
 
 use crate::audit_write;
-use crate::identity::access::{Ctx, Principal};
+use crate::identity::access::Ctx;
 use crate::identity::accounts::{self, now};
 use crate::identity::audit::{self, ACTIONS, Entry, Filter, action_label, format_time};
 use crate::identity::password::NewPassword;
@@ -67,26 +67,21 @@ struct ErasureQueue {
     rows: Vec<(i64, String, String, String)>,
 }
 
-/// Units a list may show: `'25'` stands for everything.
-fn unit_filter(user: &Principal, roles: &[Role]) -> Vec<String> {
-    user.scope_units(roles)
-}
-
-fn in_units(units: &[String], code: Option<&str>) -> bool {
-    units.iter().any(|u| code.is_some_and(|c| crate::identity::role::unit_covers(u, c)))
-}
-
 pub async fn erasure_queue(State(state): State<AppState>, ctx: Ctx) -> Result<Html<String>, PageError> {
     let user = ctx.user()?;
-    let units = unit_filter(user, ERASURE_DECIDERS);
-    let rows: Vec<ErasureRow> = on_pool!(&state.store, pool => sqlx::query_as(
-        "SELECT id, account_id, commune_code, requested_at FROM erasure_request WHERE status = 'cho_duyet' ORDER BY id LIMIT 500",
-    ).fetch_all(pool).await)?;
-    let rows = rows
-        .into_iter()
-        .filter(|r| in_units(&units, r.commune_code.as_deref()))
-        .map(|r| (r.id, r.account_id, r.commune_code.unwrap_or_default(), format_time(r.requested_at)))
-        .collect();
+    let mut rows = Vec::new();
+    // Filtered in the query, unit by unit, so a commune's requests are never crowded out by others'.
+    for unit in user.scope_units(ERASURE_DECIDERS) {
+        let found: Vec<ErasureRow> = on_pool!(&state.store, pool => sqlx::query_as(
+            "SELECT id, account_id, commune_code, requested_at FROM erasure_request \
+             WHERE status = 'cho_duyet' AND ($1 = '25' OR commune_code = $1) ORDER BY id LIMIT 500",
+        ).bind(&unit).fetch_all(pool).await)?;
+        rows.extend(
+            found
+                .into_iter()
+                .map(|r| (r.id, r.account_id, r.commune_code.unwrap_or_default(), format_time(r.requested_at))),
+        );
+    }
     Ok(Html(render(&ErasureQueue { nav: ctx.nav(), rows })))
 }
 
@@ -174,17 +169,17 @@ struct SelfRegistered {
 /// Learners who logged in through VNeID without being in the registry, in the officer's communes.
 pub async fn self_registered(State(state): State<AppState>, ctx: Ctx) -> Result<Html<String>, PageError> {
     let user = ctx.user()?;
-    let units = unit_filter(user, COMMUNE_STAFF);
-    let rows: Vec<(String, Option<String>, String, i64)> = on_pool!(&state.store, pool => sqlx::query_as(
-        "SELECT id, display_name, home_commune, created_at FROM account \
-         WHERE self_registered AND confirmed_at IS NULL AND erased_at IS NULL AND home_commune IS NOT NULL \
-         ORDER BY created_at LIMIT 500",
-    ).fetch_all(pool).await)?;
-    let rows = rows
-        .into_iter()
-        .filter(|r| in_units(&units, Some(&r.2)))
-        .map(|(id, name, commune, at)| (id, name.unwrap_or_default(), commune, format_time(at)))
-        .collect();
+    let mut rows = Vec::new();
+    for unit in user.scope_units(COMMUNE_STAFF) {
+        let found: Vec<(String, Option<String>, String, i64)> = on_pool!(&state.store, pool => sqlx::query_as(
+            "SELECT id, display_name, home_commune, created_at FROM account \
+             WHERE self_registered AND confirmed_at IS NULL AND erased_at IS NULL AND home_commune IS NOT NULL \
+               AND ($1 = '25' OR home_commune = $1) ORDER BY created_at LIMIT 500",
+        ).bind(&unit).fetch_all(pool).await)?;
+        rows.extend(
+            found.into_iter().map(|(id, name, commune, at)| (id, name.unwrap_or_default(), commune, format_time(at))),
+        );
+    }
     audit::record(
         &state.store,
         Entry {
