@@ -5,6 +5,7 @@ pub mod config;
 pub mod crypto;
 pub mod domain;
 pub mod identity;
+pub mod learning;
 pub mod registry;
 pub mod store;
 pub mod telemetry;

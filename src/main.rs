@@ -50,6 +50,9 @@ enum Command {
         /// Prepare the database and exit, without serving.
         #[arg(long)]
         no_serve: bool,
+        /// Curriculum folder to import (skipped if missing).
+        #[arg(long, value_name = "DIR", default_value = "content")]
+        content: PathBuf,
         /// Address to listen on, instead of HOCVUSO_LISTEN.
         #[arg(long, value_name = "ADDR")]
         listen: Option<String>,
@@ -75,6 +78,21 @@ enum Command {
     User {
         #[command(subcommand)]
         what: UserWhat,
+    },
+    /// Learning content: load programs, courses, lessons and media from a folder (see content/README.md).
+    Content {
+        #[command(subcommand)]
+        what: ContentWhat,
+    },
+    /// The competence framework: import a new version (results keep the version they were graded with).
+    Framework {
+        #[command(subcommand)]
+        what: FrameworkWhat,
+    },
+    /// The learning record store (xAPI): register outside content that reports statements.
+    Xapi {
+        #[command(subcommand)]
+        what: XapiWhat,
     },
     /// Restore the database from a backup file made by `backup`.
     Restore {
@@ -110,6 +128,32 @@ enum UserWhat {
         /// Read the password from the first line of standard input instead of generating one.
         #[arg(long)]
         password_stdin: bool,
+    },
+}
+
+#[derive(Subcommand)]
+enum ContentWhat {
+    /// Check every file, then load them all in one transaction (exit 1 and nothing written when any is
+    /// bad; each problem is named by file and line). Synthesises each lesson's audio with espeak-ng.
+    Import {
+        /// The content folder (one sub-folder per program, e.g. content/).
+        dir: PathBuf,
+    },
+}
+
+#[derive(Subcommand)]
+enum FrameworkWhat {
+    /// Import a framework file (TOML, same shape as data-builtin/framework.toml) with a new `version`.
+    Import { file: PathBuf },
+}
+
+#[derive(Subcommand)]
+enum XapiWhat {
+    /// Create credentials (HTTP basic) for outside content; the secret is printed once.
+    Client {
+        /// What the content is, e.g. "Khóa học VNeID của Bộ Công an".
+        #[arg(long)]
+        name: String,
     },
 }
 
@@ -192,9 +236,9 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             commands::serve::serve(config).await?;
         }
         Command::Migrate => commands::migrate(&config).await?,
-        Command::Demo { people, seed, reset, no_serve, listen } => {
+        Command::Demo { people, seed, reset, no_serve, listen, content } => {
             config.set_listen(listen.as_deref())?;
-            let options = DemoOptions { people, seed, reset, serve: !no_serve };
+            let options = DemoOptions { people, seed, reset, serve: !no_serve, content };
             commands::demo::run(config, options).await?;
         }
         Command::Generate { what } => {
@@ -227,6 +271,13 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             let user = commands::user::AddUser { login, name, roles, unit, organisation, password };
             commands::user::add(&config, user).await?;
         }
+        Command::Content { what: ContentWhat::Import { dir } } => {
+            return commands::learning::import(&config, &dir).await;
+        }
+        Command::Framework { what: FrameworkWhat::Import { file } } => {
+            commands::learning::import_framework(&config, &file).await?
+        }
+        Command::Xapi { what: XapiWhat::Client { name } } => commands::learning::xapi_client(&config, &name).await?,
         Command::Backup { to } => commands::backup::backup(&config, &to).await?,
         Command::Restore { from, force } => commands::backup::restore(&config, &from, force).await?,
     }

@@ -147,7 +147,7 @@ async fn health_is_503_when_the_database_does_not_answer() {
         .connect_lazy("postgres://postgres@127.0.0.1:9/nowhere")
         .unwrap();
     let db = TestDb::sqlite();
-    let app = hocvuso::app(hocvuso::AppState::new(hocvuso::store::Store::Postgres(pool), db.config()).unwrap());
+    let app = hocvuso::app(hocvuso::AppState::new(hocvuso::store::Store::Postgres(pool), db.config()).await.unwrap());
     let (status, body) = get_json(&app, "/healthz").await;
     assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE);
     assert_eq!(body["error"], "database_unavailable");

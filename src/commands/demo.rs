@@ -18,6 +18,8 @@ pub struct DemoOptions {
     pub seed: u64,
     pub reset: bool,
     pub serve: bool,
+    /// The curriculum folder to import (skipped when it does not exist).
+    pub content: std::path::PathBuf,
 }
 
 /// Prepares a database with the real tree and a synthetic population, then serves it.
@@ -73,6 +75,7 @@ pub async fn run(mut config: Config, options: DemoOptions) -> anyhow::Result<()>
         options.people,
         started.elapsed().as_secs_f64()
     );
+    demo_content(&config, &store, &options.content).await?;
     let (commune, accounts) = super::user::demo_accounts(&store).await?;
     let commune_name = crate::domain::unit::commune(&commune).map_or("", |c| c.name.as_str());
     eprintln!(
@@ -108,6 +111,8 @@ async fn wipe(store: &Store) -> anyhow::Result<()> {
     on_pool!(store, pool => {
         let mut tx = pool.begin().await?;
         for sql in [
+            "DELETE FROM progress",
+            "DELETE FROM news",
             "DELETE FROM session",
             "DELETE FROM consent",
             "DELETE FROM erasure_request",
@@ -126,5 +131,33 @@ async fn wipe(store: &Store) -> anyhow::Result<()> {
         }
         tx.commit().await?;
     });
+    Ok(())
+}
+
+async fn demo_content(config: &Config, store: &Store, dir: &std::path::Path) -> anyhow::Result<()> {
+    if !dir.join("nguoi_dan").is_dir() {
+        eprintln!(
+            "không thấy thư mục nội dung {} (bỏ qua) / no content folder {} (skipped)",
+            dir.display(),
+            dir.display()
+        );
+        return Ok(());
+    }
+    eprintln!(
+        "nhập bài học từ {}; lần đầu đọc giọng nói cho mọi bài mất vài phút / importing lessons from {}; \
+         synthesising every lesson's audio takes a few minutes the first time",
+        dir.display(),
+        dir.display()
+    );
+    let media = crate::learning::media::Media::open(&config.media_url)?;
+    match crate::learning::import::run(store, &media, dir).await? {
+        Ok(summary) => eprintln!("đã nhập {} bài học / imported {} lessons", summary.lessons, summary.lessons),
+        Err(problems) => {
+            for p in &problems {
+                eprintln!("{p}");
+            }
+            bail!("nội dung có lỗi / the content has problems");
+        }
+    }
     Ok(())
 }

@@ -4,6 +4,7 @@ pub mod backup;
 pub mod demo;
 pub mod generate;
 pub mod import;
+pub mod learning;
 pub mod serve;
 pub mod user;
 

@@ -17,7 +17,7 @@ pub async fn run(config: Config, store: Store) -> anyhow::Result<()> {
     let address = listener.local_addr()?;
     tracing::info!(%address, database = %config.database_url, "serving");
     eprintln!("hocvuso đang chạy tại / is serving at http://{address}");
-    let state = AppState::new(store.clone(), config)?;
+    let state = AppState::new(store.clone(), config).await?;
     axum::serve(listener, crate::app(state).into_make_service_with_connect_info::<std::net::SocketAddr>())
         .with_graceful_shutdown(shutdown_signal())
         .await?;

@@ -28,6 +28,9 @@ pub enum Access {
     SignedInSetup,
     /// One of the roles, held over the resource the route names.
     Roles { roles: &'static [Role], scope: Scope },
+    /// Outside content reporting to the learning record store with HTTP basic credentials of an
+    /// xAPI client; no cookies are read, so no CSRF token is needed.
+    Client,
 }
 
 /// Which resource a role must be held over.
@@ -101,6 +104,7 @@ pub struct Ctx {
     pub csrf: String,
     pub address: Option<String>,
     pub secure: bool,
+    pub large_text: bool,
 }
 
 impl Ctx {
@@ -117,6 +121,7 @@ impl Ctx {
             name: self.user.as_ref().map(|u| u.name().to_owned()),
             staff: self.user.as_ref().is_some_and(|u| u.is_staff()),
             csrf: self.csrf.clone(),
+            large_text: self.large_text,
         }
     }
 }
@@ -127,6 +132,8 @@ pub struct Nav {
     pub name: Option<String>,
     pub staff: bool,
     pub csrf: String,
+    /// The reader chose larger text (a cookie, so it works without JavaScript and without an account).
+    pub large_text: bool,
 }
 
 impl<S: Send + Sync> FromRequestParts<S> for Ctx {
@@ -145,6 +152,9 @@ pub async fn guard(State((state, access)): State<(AppState, Access)>, req: Reque
 }
 
 async fn guarded(state: &AppState, access: Access, req: Request, next: Next) -> Result<Response, Response> {
+    if let Access::Client = access {
+        return client_guard(state, req, next).await;
+    }
     let (mut parts, body) = req.into_parts();
     let is_page = !parts.uri.path().starts_with("/api/");
     let fail = |e: AppError| if is_page { PageError(e).into_response() } else { e.into_response() };
@@ -186,12 +196,36 @@ async fn guarded(state: &AppState, access: Access, req: Request, next: Next) -> 
         req = check_csrf(req, &csrf).await.map_err(fail)?;
     }
     let secure = state.config.public_url.scheme() == "https";
-    req.extensions_mut().insert(Ctx { user, csrf, address, secure });
+    let large_text = jar.get(cookies::TEXT_SIZE) == Some("lon");
+    req.extensions_mut().insert(Ctx { user, csrf, address, secure, large_text });
     let mut response = next.run(req).await;
     if let Some(pre) = new_pre_session {
         cookies::set(response.headers_mut(), cookies::PRE_SESSION, &pre, None, secure);
     }
     Ok(response)
+}
+
+async fn client_guard(state: &AppState, mut req: Request, next: Next) -> Result<Response, Response> {
+    let refuse = || {
+        let mut response = AppError::Unauthorized.into_response();
+        response
+            .headers_mut()
+            .insert(header::WWW_AUTHENTICATE, axum::http::HeaderValue::from_static("Basic realm=\"xapi\""));
+        response
+    };
+    let (key, secret) = basic_credentials(req.headers()).ok_or_else(refuse)?;
+    let client = crate::learning::xapi::authenticate(state, &key, &secret).await.map_err(|e| e.into_response())?;
+    req.extensions_mut().insert(client.ok_or_else(refuse)?);
+    Ok(next.run(req).await)
+}
+
+fn basic_credentials(headers: &HeaderMap) -> Option<(String, String)> {
+    use base64::Engine;
+    let value = headers.get(header::AUTHORIZATION)?.to_str().ok()?;
+    let encoded = value.strip_prefix("Basic ").or_else(|| value.strip_prefix("basic "))?;
+    let decoded = base64::engine::general_purpose::STANDARD.decode(encoded.trim()).ok()?;
+    let (key, secret) = std::str::from_utf8(&decoded).ok()?.split_once(':')?;
+    Some((key.to_owned(), secret.to_owned()))
 }
 
 async fn load_principal(state: &AppState, token: &str) -> Result<Option<Principal>, AppError> {
@@ -211,6 +245,7 @@ async fn authorize(
         Access::Public => return Ok(()),
         Access::SignedIn | Access::SignedInSetup => return user.map(|_| ()).ok_or(AppError::Unauthorized),
         Access::Roles { roles, scope } => (roles, scope),
+        Access::Client => return Err(AppError::Unauthorized),
     };
     let user = user.ok_or(AppError::Unauthorized)?;
     if user.holds(roles).next().is_none() {

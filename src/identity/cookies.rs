@@ -7,6 +7,8 @@ use cookie::{Cookie, SameSite};
 pub const SESSION: &str = "hv_session";
 pub const PRE_SESSION: &str = "hv_pre";
 pub const OIDC_STATE: &str = "hv_vneid";
+/// The reader's text size (`lon` = larger); a preference, not personal data.
+pub const TEXT_SIZE: &str = "hv_chu";
 
 pub struct Jar(Vec<Cookie<'static>>);
 

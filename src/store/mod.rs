@@ -79,7 +79,8 @@ impl Store {
             Self::Sqlite(pool) => sqlx::migrate!("migrations/sqlite").run(pool).await?,
             Self::Postgres(pool) => sqlx::migrate!("migrations/postgres").run(pool).await?,
         }
-        units::load_builtin_tree(self).await
+        units::load_builtin_tree(self).await?;
+        crate::learning::framework::ensure_builtin(self).await
     }
 
     /// Whether the database answers a trivial query.

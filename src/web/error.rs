@@ -16,6 +16,8 @@ pub enum AppError {
     Unauthorized,
     #[error("không được phép / forbidden")]
     Forbidden { code: &'static str, message: String },
+    #[error("xung đột / conflict")]
+    Conflict { code: &'static str, message: String },
     #[error("quá nhiều yêu cầu / too many requests")]
     TooMany { code: &'static str, message: String },
     #[error("cơ sở dữ liệu không trả lời / the database does not answer")]
@@ -75,6 +77,7 @@ impl AppError {
             Self::Unauthorized => StatusCode::UNAUTHORIZED,
             Self::Forbidden { .. } => StatusCode::FORBIDDEN,
             Self::TooMany { .. } => StatusCode::TOO_MANY_REQUESTS,
+            Self::Conflict { .. } => StatusCode::CONFLICT,
             Self::NotFound { .. } => StatusCode::NOT_FOUND,
             Self::BadRequest { .. } => StatusCode::BAD_REQUEST,
             Self::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
@@ -87,7 +90,8 @@ impl AppError {
             Self::NotFound { code, message }
             | Self::BadRequest { code, message }
             | Self::Forbidden { code, message }
-            | Self::TooMany { code, message } => ErrorBody {
+            | Self::TooMany { code, message }
+            | Self::Conflict { code, message } => ErrorBody {
                 error: code,
                 message: message.clone(),
             },

@@ -13,7 +13,6 @@ use axum::http::{HeaderValue, StatusCode, Uri, header};
 use axum::response::{IntoResponse, Response};
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::compression::CompressionLayer;
-use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::TraceLayer;
@@ -31,14 +30,21 @@ pub struct AppState {
     pub config: Arc<Config>,
     pub keys: Arc<Keys>,
     pub vneid: Option<Arc<crate::identity::oidc::Vneid>>,
+    pub media: crate::learning::media::Media,
+    pub catalog: Arc<crate::learning::catalog::Catalog>,
+    pub records: crate::learning::records::Writer,
 }
 
 impl AppState {
     /// Needs the data key: the keys of sessions, CSRF and citizen numbers all derive from it.
-    pub fn new(store: Store, config: Config) -> anyhow::Result<Self> {
+    /// Loads the content catalog and starts the learning-record writer.
+    pub async fn new(store: Store, config: Config) -> anyhow::Result<Self> {
         let keys = Arc::new(Keys::new(&config.require_data_key()?));
         let vneid = config.oidc.clone().map(crate::identity::oidc::Vneid::new).transpose()?.map(Arc::new);
-        Ok(Self { store, config: Arc::new(config), keys, vneid })
+        let media = crate::learning::media::Media::open(&config.media_url)?;
+        let catalog = Arc::new(crate::learning::catalog::Catalog::new());
+        let records = crate::learning::records::Writer::start(store.clone());
+        Ok(Self { store, config: Arc::new(config), keys, vneid, media, catalog, records })
     }
 }
 
@@ -49,7 +55,26 @@ const CSS: &str = include_str!("../../static/app.css");
 
 /// The shared routes: health and the style sheet.
 pub fn routes() -> Vec<Route> {
-    vec![Route::get("/healthz", Public, healthz), Route::get("/static/app.css", Public, css)]
+    vec![
+        Route::get("/healthz", Public, healthz),
+        Route::get("/static/app.css", Public, css),
+        Route::post("/co-chu", Public, text_size),
+    ]
+}
+
+/// `POST /co-chu`: switches between normal and larger text, then goes back to the page.
+async fn text_size(ctx: crate::identity::access::Ctx, headers: axum::http::HeaderMap) -> Response {
+    use crate::identity::cookies;
+    let back = headers
+        .get(header::REFERER)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|r| url::Url::parse(r).ok())
+        .map(|u| u.path().to_owned() + u.query().map(|q| format!("?{q}")).as_deref().unwrap_or(""));
+    let back = back.map_or_else(|| "/".to_owned(), |b| crate::identity::access::safe_next(Some(&b)));
+    let mut response = axum::response::Redirect::to(&back).into_response();
+    let value = if ctx.large_text { "thuong" } else { "lon" };
+    cookies::set(response.headers_mut(), cookies::TEXT_SIZE, value, Some(365 * 24 * 3600), ctx.secure);
+    response
 }
 
 pub fn router(state: AppState) -> Router {
@@ -63,7 +88,7 @@ pub fn router(state: AppState) -> Router {
         .fallback(not_found)
         .with_state(state)
         .layer(CatchPanicLayer::custom(|_| AppError::Internal(anyhow::anyhow!("a handler panicked")).into_response()))
-        .layer(RequestBodyLimitLayer::new(BODY_LIMIT))
+        .layer(axum::extract::DefaultBodyLimit::max(BODY_LIMIT))
         .layer(TimeoutLayer::with_status_code(StatusCode::REQUEST_TIMEOUT, REQUEST_TIMEOUT))
         .layer(CompressionLayer::new())
         .layer(SetResponseHeaderLayer::if_not_present(

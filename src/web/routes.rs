@@ -2,9 +2,10 @@
 //! the access it needs, so no handler is reachable without a declaration (see `tests/authz_matrix.rs`).
 
 use axum::Router;
+use axum::extract::DefaultBodyLimit;
 use axum::handler::Handler;
 use axum::http::Method;
-use axum::routing::{MethodRouter, get, post};
+use axum::routing::{MethodRouter, get, post, put};
 
 use crate::identity::access::{Access, guard};
 use crate::web::AppState;
@@ -32,14 +33,37 @@ impl Route {
     {
         Self { method: Method::POST, path, access, handler: post(handler) }
     }
+
+    pub fn put<H, T>(path: &'static str, access: Access, handler: H) -> Self
+    where
+        H: Handler<T, AppState>,
+        T: 'static,
+    {
+        Self { method: Method::PUT, path, access, handler: put(handler) }
+    }
+
+    /// A POST that takes a file: its own body limit instead of the site's small one.
+    pub fn upload<H, T>(path: &'static str, access: Access, handler: H, limit: usize) -> Self
+    where
+        H: Handler<T, AppState>,
+        T: 'static,
+    {
+        Self { method: Method::POST, path, access, handler: post(handler).layer(DefaultBodyLimit::max(limit)) }
+    }
 }
 
 /// Every route of the platform, capability by capability.
 pub fn table() -> Vec<Route> {
-    [crate::web::routes(), crate::registry::routes(), crate::identity::routes(), crate::registry::people::routes()]
-        .into_iter()
-        .flatten()
-        .collect()
+    [
+        crate::web::routes(),
+        crate::registry::routes(),
+        crate::identity::routes(),
+        crate::registry::people::routes(),
+        crate::learning::routes(),
+    ]
+    .into_iter()
+    .flatten()
+    .collect()
 }
 
 /// The router: each route wrapped in the guard that enforces its declaration.

@@ -59,8 +59,10 @@ impl TestDb {
 
     pub fn config(&self) -> Config {
         let url = self.url.clone();
+        let media = self.dir.path().join("media").display().to_string();
         Config::from_lookup(|name| match name {
             "DATABASE_URL" => Some(url.clone()),
+            "HOCVUSO_MEDIA_URL" => Some(media.clone()),
             "HOCVUSO_DATA_KEY" => Some(TEST_KEY.into()),
             _ => None,
         })
@@ -74,7 +76,7 @@ impl TestDb {
     }
 
     pub async fn app(&self) -> axum::Router {
-        hocvuso::app(AppState::new(self.store().await, self.config()).unwrap())
+        hocvuso::app(AppState::new(self.store().await, self.config()).await.unwrap())
     }
 
     /// Runs `hocvuso ARGS` against this database, in its own temporary folder.
@@ -88,6 +90,7 @@ impl TestDb {
             .args(args)
             .current_dir(self.dir.path())
             .env("DATABASE_URL", &self.url)
+            .env("HOCVUSO_MEDIA_URL", self.dir.path().join("media"))
             .env("HOCVUSO_DATA_KEY", TEST_KEY)
             .env_remove("HOCVUSO_DATA_KEY_FILE")
             .env("RUST_LOG", "warn");
@@ -223,4 +226,9 @@ pub fn seed_people(db: &TestDb) {
 /// The internal id of the person with that name.
 pub fn person_id(db: &TestDb, name: &str) -> i64 {
     db.scalar(&format!("SELECT id FROM person WHERE full_name = '{name}'"))
+}
+
+/// A path under `tests/fixtures/`.
+pub fn fixture(name: &str) -> String {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures").join(name).display().to_string()
 }

@@ -21,7 +21,7 @@ pub async fn serve(db: &TestDb, config: Config) -> String {
 
 /// Serves the app on a listener bound beforehand (when the address must be known first).
 pub async fn serve_on(db: &TestDb, listener: tokio::net::TcpListener, config: Config) {
-    let app = hocvuso::app(AppState::new(db.store().await, config).unwrap());
+    let app = hocvuso::app(AppState::new(db.store().await, config).await.unwrap());
     tokio::spawn(async move {
         axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>()).await.unwrap();
     });

@@ -1,0 +1,254 @@
+//! Benchmark: learning progress events acknowledged per second on SQLite, through the HTTP form the
+//! learner's page posts, next to plain single-row inserts into a bare table (same file settings)
+//! measured in the same run. Then the durability check: the server is killed with SIGKILL while
+//! events are in flight, and every acknowledged event must be in the database.
+//!
+//!   cargo bench --bench progress -- [SECONDS] [LEARNERS]        (default 10 s, 64 learners)
+//! With HOCVUSO_BENCH_POSTGRES=postgres://… it also states the PostgreSQL figure.
+
+use std::process::{Child, Command, Stdio};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
+
+use hocvuso::config::DatabaseUrl;
+use hocvuso::store::Store;
+use reqwest::StatusCode;
+use reqwest::redirect::Policy;
+
+const KEY: &str = "6b1f0c2d3e4f5a6b7c8d9e0f1a2b3c4d5e6f708192a3b4c5d6e7f8091a2b3c4d";
+const PASSWORD: &str = "rừng cọ đồi chè 2025";
+
+struct Server {
+    child: Child,
+    base: String,
+}
+
+fn hocvuso(dir: &std::path::Path, url: &str) -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_hocvuso"));
+    command
+        .current_dir(dir)
+        .env("DATABASE_URL", url)
+        .env("HOCVUSO_DATA_KEY", KEY)
+        .env("HOCVUSO_MEDIA_URL", dir.join("media"))
+        .env("RUST_LOG", "warn");
+    command
+}
+
+fn start(dir: &std::path::Path, url: &str, port: u16) -> Server {
+    let mut child = hocvuso(dir, url)
+        .args(["serve", "--listen", &format!("127.0.0.1:{port}")])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("start the server");
+    let base = format!("http://127.0.0.1:{port}");
+    for _ in 0..200 {
+        if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
+            return Server { child, base };
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let _ = child.kill();
+    let _ = child.wait();
+    panic!("the server did not start");
+}
+
+fn field(body: &str, name: &str) -> String {
+    let marker = format!("name=\"{name}\" value=\"");
+    let start = body.find(&marker).unwrap_or_else(|| panic!("no field {name}")) + marker.len();
+    body[start..].split('"').next().unwrap().to_owned()
+}
+
+struct Learner {
+    client: reqwest::Client,
+    csrf: String,
+    version: String,
+}
+
+async fn sign_in(base: &str, login: &str) -> Learner {
+    let client = reqwest::Client::builder().cookie_store(true).redirect(Policy::none()).build().unwrap();
+    let page = client.get(format!("{base}/dang-nhap")).send().await.unwrap().text().await.unwrap();
+    let form = [("login", login), ("password", PASSWORD), ("csrf", &field(&page, "csrf"))];
+    let response = client.post(format!("{base}/dang-nhap")).form(&form).send().await.unwrap();
+    assert_eq!(response.status(), StatusCode::SEE_OTHER, "login {login}");
+    let page = client.get(format!("{base}/dong-y")).send().await.unwrap().text().await.unwrap();
+    let form = [("dong_y", "co"), ("csrf", &field(&page, "csrf"))];
+    client.post(format!("{base}/dong-y")).form(&form).send().await.unwrap();
+    let lesson = client.get(format!("{base}/bai-hoc/bai-mot")).send().await.unwrap().text().await.unwrap();
+    Learner { client, csrf: field(&lesson, "csrf"), version: field(&lesson, "phien_ban") }
+}
+
+/// Posts progress events until `stop`; returns the ids the server acknowledged.
+async fn post_events(base: String, learner: Arc<Learner>, stop: Arc<AtomicBool>) -> Vec<String> {
+    let mut acked = Vec::new();
+    let mut i = 0;
+    while !stop.load(Ordering::Relaxed) {
+        let id = uuid::Uuid::new_v4().to_string();
+        let to = (i % 3).to_string();
+        let form = [("csrf", learner.csrf.as_str()), ("su_kien", &id), ("phien_ban", &learner.version), ("den", &to)];
+        match learner.client.post(format!("{base}/bai-hoc/bai-mot/tien-do")).form(&form).send().await {
+            Ok(r) if r.status() == StatusCode::SEE_OTHER => acked.push(id),
+            Ok(r) => panic!("unexpected answer {}", r.status()),
+            Err(_) => break, // the server is gone (the crash phase)
+        }
+        i += 1;
+    }
+    acked
+}
+
+async fn prepare(dir: &std::path::Path, url: &str, learners: usize) {
+    let out = hocvuso(dir, url)
+        .args(["content", "import", concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/content")])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let store = Store::connect(&DatabaseUrl::parse(url).unwrap()).await.unwrap();
+    for i in 0..learners {
+        let user = hocvuso::commands::user::AddUser {
+            login: format!("bench.{i}"),
+            name: None,
+            roles: vec!["hoc_vien".into()],
+            unit: "04792".into(),
+            organisation: None,
+            password: Some(PASSWORD.into()),
+        };
+        hocvuso::commands::user::create(&store, user).await.unwrap();
+    }
+    store.close().await;
+}
+
+/// Runs the load for `seconds`; `kill_after` kills the server with SIGKILL mid-run instead.
+async fn load(server: &mut Server, learners: usize, seconds: f64, kill_after: Option<f64>) -> (Vec<String>, f64) {
+    let mut signed_in = Vec::new();
+    for i in 0..learners {
+        signed_in.push(Arc::new(sign_in(&server.base, &format!("bench.{i}")).await));
+    }
+    let stop = Arc::new(AtomicBool::new(false));
+    let started = Instant::now();
+    let tasks: Vec<_> =
+        signed_in.into_iter().map(|l| tokio::spawn(post_events(server.base.clone(), l, stop.clone()))).collect();
+    match kill_after {
+        Some(after) => {
+            tokio::time::sleep(Duration::from_secs_f64(after)).await;
+            server.child.kill().unwrap(); // SIGKILL
+            server.child.wait().unwrap();
+        }
+        None => tokio::time::sleep(Duration::from_secs_f64(seconds)).await,
+    }
+    stop.store(true, Ordering::Relaxed);
+    let mut acked = Vec::new();
+    for task in tasks {
+        acked.extend(task.await.unwrap());
+    }
+    (acked, started.elapsed().as_secs_f64())
+}
+
+/// Baseline: plain single-row autocommit inserts into a bare table, same SQLite settings, same concurrency.
+async fn baseline(dir: &std::path::Path, learners: usize, seconds: f64) -> f64 {
+    let options = hocvuso::store::sqlite_options(&dir.join("bare.db"));
+    let pool = sqlx::sqlite::SqlitePoolOptions::new().max_connections(8).connect_with(options).await.unwrap();
+    sqlx::query("CREATE TABLE bare (id TEXT PRIMARY KEY, body TEXT NOT NULL)").execute(&pool).await.unwrap();
+    let stop = Arc::new(AtomicBool::new(false));
+    let started = Instant::now();
+    let tasks: Vec<_> = (0..learners)
+        .map(|_| {
+            let (pool, stop) = (pool.clone(), stop.clone());
+            tokio::spawn(async move {
+                let mut n = 0u64;
+                while !stop.load(Ordering::Relaxed) {
+                    sqlx::query("INSERT INTO bare (id, body) VALUES ($1, $2)")
+                        .bind(uuid::Uuid::new_v4().to_string())
+                        .bind("{\"verb\":\"progressed\"}")
+                        .execute(&pool)
+                        .await
+                        .unwrap();
+                    n += 1;
+                }
+                n
+            })
+        })
+        .collect();
+    tokio::time::sleep(Duration::from_secs_f64(seconds)).await;
+    stop.store(true, Ordering::Relaxed);
+    let mut total = 0;
+    for task in tasks {
+        total += task.await.unwrap();
+    }
+    total as f64 / started.elapsed().as_secs_f64()
+}
+
+async fn count_present(url: &str, ids: &[String]) -> usize {
+    let store = Store::connect(&DatabaseUrl::parse(url).unwrap()).await.unwrap();
+    let mut present = 0;
+    hocvuso::on_pool!(&store, pool => {
+        for chunk in ids.chunks(500) {
+            let list = chunk.iter().map(|id| format!("'{id}'")).collect::<Vec<_>>().join(",");
+            let sql = format!("SELECT COUNT(*) FROM xapi_statement WHERE id IN ({list})");
+            let n: i64 = sqlx::query_scalar(sqlx::AssertSqlSafe(sql)).fetch_one(pool).await.unwrap();
+            present += n as usize;
+        }
+    });
+    store.close().await;
+    present
+}
+
+#[tokio::main]
+async fn main() {
+    // `cargo test --all-targets` runs this binary too, without `--bench`: nothing to measure then.
+    if !std::env::args().any(|a| a == "--bench") {
+        return;
+    }
+    let args: Vec<String> = std::env::args().skip(1).filter(|a| !a.starts_with("--")).collect();
+    let seconds: f64 = args.first().and_then(|s| s.parse().ok()).unwrap_or(10.0);
+    let learners: usize = args.get(1).and_then(|s| s.parse().ok()).unwrap_or(64);
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}", dir.path().join("bench.db").display());
+    println!("machine: {} cores; {learners} learners posting progress for {seconds} s", num_cpus());
+
+    prepare(dir.path(), &url, learners).await;
+    let base_rate = baseline(dir.path(), learners, seconds).await;
+    let mut server = start(dir.path(), &url, 18282);
+    let (acked, elapsed) = load(&mut server, learners, seconds, None).await;
+    let rate = acked.len() as f64 / elapsed;
+    println!("SQLite, progress events acknowledged:  {rate:>10.0} /s ({} in {elapsed:.1} s)", acked.len());
+    println!(
+        "SQLite, plain single-row inserts:      {base_rate:>10.0} /s (baseline, same settings: WAL, synchronous=FULL)"
+    );
+    println!("ratio: {:.2}", rate / base_rate);
+    server.child.kill().unwrap();
+    server.child.wait().unwrap();
+
+    // Durability: SIGKILL mid-run, then count what was acknowledged.
+    let mut server = start(dir.path(), &url, 18283);
+    let (acked, _) = load(&mut server, learners, seconds, Some(seconds.min(3.0))).await;
+    let present = count_present(&url, &acked).await;
+    println!(
+        "SIGKILL mid-run: {} events acknowledged before the kill, {} in the database, {} lost",
+        acked.len(),
+        present,
+        acked.len() - present
+    );
+    assert_eq!(present, acked.len(), "acknowledged progress events were lost");
+
+    #[allow(clippy::disallowed_methods)] // the harness's own setting
+    if let Ok(pg) = std::env::var("HOCVUSO_BENCH_POSTGRES") {
+        let name = format!("hocvuso_bench_{}", std::process::id());
+        let admin = Store::connect(&DatabaseUrl::parse(&pg).unwrap()).await.unwrap();
+        hocvuso::on_pool!(&admin, pool => sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}"))).execute(pool).await.map(|_| ())).unwrap();
+        let mut url = url::Url::parse(&pg).unwrap();
+        url.set_path(&format!("/{name}"));
+        let url = url.to_string();
+        prepare(dir.path(), &url, learners).await;
+        let mut server = start(dir.path(), &url, 18284);
+        let (acked, elapsed) = load(&mut server, learners, seconds, None).await;
+        println!("PostgreSQL, progress events acknowledged: {:>7.0} /s", acked.len() as f64 / elapsed);
+        server.child.kill().unwrap();
+        server.child.wait().unwrap();
+        hocvuso::on_pool!(&admin, pool => sqlx::query(sqlx::AssertSqlSafe(format!("DROP DATABASE {name}"))).execute(pool).await.map(|_| ())).unwrap();
+    }
+}
+
+fn num_cpus() -> usize {
+    std::thread::available_parallelism().map_or(1, |n| n.get())
+}

@@ -1,0 +1,248 @@
+//! The digital competence framework (Circular 02/2025/TT-BGDĐT + DigComp 2.2 + AI): domains,
+//! competences, levels, themes and pass profiles. Every imported version is kept, because results
+//! name the version they were graded with; the latest import is the current one.
+
+use std::collections::BTreeSet;
+
+use anyhow::{Context, bail};
+use serde::{Deserialize, Serialize};
+
+use crate::identity::accounts::now;
+use crate::on_pool;
+use crate::store::Store;
+
+pub const BUILTIN: &str = include_str!("../../data-builtin/framework.toml");
+
+/// Target groups a program or a pass profile can be for.
+pub const TARGET_GROUPS: [(&str, &str); 4] = [
+    ("nguoi_dan", "Người dân"),
+    ("can_bo", "Cán bộ, công chức, viên chức"),
+    ("hoc_sinh_sinh_vien", "Học sinh, sinh viên"),
+    ("nguoi_lao_dong", "Người lao động, tiểu thương"),
+];
+
+pub fn target_group_label(code: &str) -> &'static str {
+    TARGET_GROUPS.iter().find(|(c, _)| *c == code).map_or("", |(_, label)| label)
+}
+
+#[derive(Clone, Debug, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct Framework {
+    pub version: String,
+    #[serde(rename = "level")]
+    pub levels: Vec<LevelTier>,
+    #[serde(rename = "domain")]
+    pub domains: Vec<Domain>,
+    #[serde(rename = "theme")]
+    pub themes: Vec<Theme>,
+    #[serde(rename = "profile", default)]
+    pub profiles: Vec<Profile>,
+}
+
+#[derive(Clone, Debug, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct LevelTier {
+    pub tier: String,
+    pub levels: Vec<u8>,
+    pub name_vi: String,
+    pub name_en: String,
+}
+
+#[derive(Clone, Debug, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct Domain {
+    pub code: String,
+    pub name_vi: String,
+    pub name_en: String,
+    pub competences: Vec<Competence>,
+}
+
+#[derive(Clone, Debug, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct Competence {
+    pub code: String,
+    pub name_vi: String,
+    pub name_en: String,
+}
+
+#[derive(Clone, Debug, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct Theme {
+    pub code: String,
+    pub competences: Vec<String>,
+    pub name_vi: String,
+}
+
+#[derive(Clone, Debug, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct Profile {
+    pub target_group: String,
+    pub required: Vec<String>,
+    pub min_level: u8,
+    pub pass_share: f64,
+    pub min_share_per_competence: f64,
+}
+
+impl Framework {
+    /// Parses and checks a framework file: every code unique, every reference known, shares in 0..1.
+    pub fn parse(text: &str) -> anyhow::Result<Self> {
+        let framework: Framework =
+            toml::from_str(text).map_err(|e| anyhow::anyhow!("{}", describe_toml_error(text, &e)))?;
+        framework.check()?;
+        Ok(framework)
+    }
+
+    fn check(&self) -> anyhow::Result<()> {
+        if self.version.trim().is_empty() {
+            bail!("version trống / the version is empty");
+        }
+        let mut seen = BTreeSet::new();
+        for code in self.competences().map(|c| &c.code) {
+            if !seen.insert(code.as_str()) {
+                bail!("năng lực {code} khai báo hai lần / competence {code} is declared twice");
+            }
+        }
+        let mut levels = BTreeSet::new();
+        for tier in &self.levels {
+            for level in &tier.levels {
+                if !(1..=8).contains(level) || !levels.insert(*level) {
+                    bail!("bậc {level} không hợp lệ hoặc lặp lại / level {level} is out of 1..8 or repeated");
+                }
+            }
+        }
+        let mut theme_codes = BTreeSet::new();
+        for theme in &self.themes {
+            if !theme_codes.insert(theme.code.as_str()) {
+                bail!("chủ đề {} khai báo hai lần / theme {} is declared twice", theme.code, theme.code);
+            }
+            for code in &theme.competences {
+                if !seen.contains(code.as_str()) {
+                    bail!("chủ đề {} nêu năng lực không có: {code} / theme names an unknown competence", theme.code);
+                }
+            }
+        }
+        for profile in &self.profiles {
+            if !TARGET_GROUPS.iter().any(|(c, _)| *c == profile.target_group) {
+                bail!("đối tượng không có: {} / unknown target group", profile.target_group);
+            }
+            for code in &profile.required {
+                if !seen.contains(code.as_str()) {
+                    bail!(
+                        "tiêu chí của {} nêu năng lực không có: {code} / a profile names an unknown competence",
+                        profile.target_group
+                    );
+                }
+            }
+            let shares = [profile.pass_share, profile.min_share_per_competence];
+            if shares.iter().any(|s| !(0.0..=1.0).contains(s)) || !levels.contains(&profile.min_level) {
+                bail!("tiêu chí của {}: tỉ lệ hoặc bậc không hợp lệ / bad share or level", profile.target_group);
+            }
+        }
+        Ok(())
+    }
+
+    pub fn competences(&self) -> impl Iterator<Item = &Competence> {
+        self.domains.iter().flat_map(|d| d.competences.iter())
+    }
+
+    pub fn competence(&self, code: &str) -> Option<&Competence> {
+        self.competences().find(|c| c.code == code)
+    }
+
+    pub fn theme(&self, code: &str) -> Option<&Theme> {
+        self.themes.iter().find(|t| t.code == code)
+    }
+
+    pub fn tier_of(&self, level: u8) -> Option<&LevelTier> {
+        self.levels.iter().find(|t| t.levels.contains(&level))
+    }
+}
+
+/// A TOML error with its line: "dòng 12: …".
+pub fn describe_toml_error(text: &str, error: &toml::de::Error) -> String {
+    match error.span() {
+        Some(span) => {
+            let line = text[..span.start.min(text.len())].matches('\n').count() + 1;
+            format!("dòng {line}: {}", error.message())
+        }
+        None => error.message().to_owned(),
+    }
+}
+
+/// Stores a new version; an existing version string is refused so results keep meaning what they meant.
+pub async fn import(store: &Store, text: &str) -> anyhow::Result<Framework> {
+    let framework = Framework::parse(text)?;
+    let inserted = on_pool!(store, pool => {
+        sqlx::query(
+            "INSERT INTO framework_version (version, source, imported_at, seq) \
+             SELECT $1, $2, $3, COALESCE(MAX(seq), 0) + 1 FROM framework_version WHERE TRUE \
+             ON CONFLICT (version) DO NOTHING",
+        )
+        .bind(&framework.version)
+        .bind(text)
+        .bind(now())
+        .execute(pool)
+        .await?
+        .rows_affected()
+    });
+    if inserted == 0 {
+        bail!(
+            "phiên bản khung {} đã có; hãy đổi `version` / framework version {} already exists; change `version`",
+            framework.version,
+            framework.version
+        );
+    }
+    bump_change(store).await?;
+    Ok(framework)
+}
+
+/// Loads the built-in framework into a database that has none.
+pub async fn ensure_builtin(store: &Store) -> anyhow::Result<()> {
+    let count: i64 =
+        on_pool!(store, pool => sqlx::query_scalar("SELECT COUNT(*) FROM framework_version").fetch_one(pool).await?);
+    if count == 0 {
+        import(store, BUILTIN).await.context("loading the built-in framework")?;
+    }
+    Ok(())
+}
+
+/// The current (latest imported) framework.
+pub async fn current(store: &Store) -> anyhow::Result<Framework> {
+    let source: String = on_pool!(store, pool => sqlx::query_scalar(
+        "SELECT source FROM framework_version ORDER BY seq DESC LIMIT 1"
+    ).fetch_one(pool).await?);
+    Framework::parse(&source)
+}
+
+/// Moves the change counter, so every server rebuilds its catalog and search index.
+pub async fn bump_change(store: &Store) -> sqlx::Result<()> {
+    on_pool!(store, pool => sqlx::query("UPDATE content_change SET counter = counter + 1 WHERE id = 1").execute(pool).await.map(|_| ()))?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn builtin_framework_parses() {
+        let f = Framework::parse(BUILTIN).unwrap();
+        assert_eq!(f.domains.len(), 6);
+        assert_eq!(f.competences().count(), 24);
+        assert_eq!(f.themes.len(), 12);
+        assert_eq!(f.profiles.len(), 4);
+    }
+
+    #[test]
+    fn unknown_competence_in_theme_is_refused_with_its_name() {
+        let bad = BUILTIN.replacen("competences = [\"5.1\", \"4.1\"]", "competences = [\"9.9\"]", 1);
+        let err = Framework::parse(&bad).unwrap_err().to_string();
+        assert!(err.contains("9.9"), "{err}");
+    }
+
+    #[test]
+    fn toml_errors_name_the_line() {
+        let err = Framework::parse("version = \"x\"\n[[level]\n").unwrap_err().to_string();
+        assert!(err.starts_with("dòng 2"), "{err}");
+    }
+}

@@ -1,0 +1,179 @@
+//! The content editor over HTTP: write, preview, publish, edit again (a new version while a learner
+//! keeps the one they started), unpublish; uploads checked by type and size; media served in ranges.
+
+mod common;
+
+use common::web::{Browser, Page, account};
+use common::*;
+use reqwest::StatusCode;
+
+const BODY: &str = "Lời mở đầu của bài về VietQR.\n\n## Quét mã\n\nMở ứng dụng ngân hàng, chọn quét mã.\n";
+const CHECKS: &str =
+    "? Trước khi xác nhận, kiểm tra gì?\n- Màu của mã\n* Tên người nhận và số tiền\n> Luôn đọc tên người nhận.\n";
+
+fn field(page: &Page, name: &str) -> String {
+    let marker = format!("name=\"{name}\" value=\"");
+    let start = page.body.find(&marker).unwrap_or_else(|| panic!("no field {name}")) + marker.len();
+    page.body[start..].split('"').next().unwrap().to_owned()
+}
+
+fn lesson_form<'a>(csrf: &'a str, body: &'a str, action: &'a str) -> Vec<(&'a str, &'a str)> {
+    vec![
+        ("csrf", csrf),
+        ("slug", "tra-tien-vietqr"),
+        ("title", "Trả tiền bằng VietQR"),
+        ("summary", "Quét mã và kiểm tra người nhận."),
+        ("level", "1"),
+        ("minutes", "8"),
+        ("competence", "2.1"),
+        ("competence", "4.2"),
+        ("theme", "thanh_toan_so"),
+        ("body", body),
+        ("checks", CHECKS),
+        ("sources", "Ngân hàng Nhà nước Việt Nam | Hướng dẫn thanh toán QR | https://sbv.gov.vn"),
+        ("hanh_dong", action),
+    ]
+}
+
+#[tokio::test]
+async fn an_editor_writes_previews_publishes_edits_and_unpublishes() {
+    for db in TestDb::all() {
+        let editor_password = account(&db, "bt.an", "bien_tap", "25", None).await;
+        let learner_password = account(&db, "hv.binh", "hoc_vien", "04792", None).await;
+        let base = common::web::serve(&db, db.config()).await;
+        let editor = Browser::new(&base);
+        editor.login("bt.an", &editor_password).await;
+        let csrf = editor.get("/bien-tap/bai-hoc/moi").await.csrf();
+
+        // Not ready: no check question. The draft is kept and the problem named.
+        let mut incomplete = lesson_form(&csrf, BODY, "dang");
+        incomplete.retain(|(k, _)| *k != "checks");
+        let page = editor.post("/bien-tap/bai-hoc", &incomplete).await;
+        assert_eq!(page.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", page.body);
+        assert!(page.body.contains("câu hỏi kiểm tra"), "{}", page.body);
+        assert!(page.body.contains("Lời mở đầu của bài về VietQR"), "what was typed is shown back");
+
+        let preview = editor.post("/bien-tap/bai-hoc", &lesson_form(&csrf, BODY, "xem")).await;
+        assert_eq!(preview.status, StatusCode::OK);
+        assert!(preview.body.contains("Bản xem trước") && preview.body.contains("Lời mở đầu"), "{}", preview.body);
+        assert_eq!(Browser::new(&base).get("/bai-hoc/tra-tien-vietqr").await.status, StatusCode::NOT_FOUND);
+
+        let published = editor.post("/bien-tap/bai-hoc", &lesson_form(&csrf, BODY, "dang")).await;
+        assert_eq!(published.status, StatusCode::SEE_OTHER, "{}", published.body);
+        let public = Browser::new(&base).get("/bai-hoc/tra-tien-vietqr").await;
+        assert_eq!(public.status, StatusCode::OK);
+        assert!(public.body.contains("<audio"), "published lessons get synthesised audio");
+
+        // A learner starts version 1 and moves to its second part.
+        let learner = Browser::new(&base);
+        learner.login("hv.binh", &learner_password).await;
+        let lesson = learner.get("/bai-hoc/tra-tien-vietqr").await;
+        let step = [
+            ("csrf", field(&lesson, "csrf")),
+            ("su_kien", field(&lesson, "su_kien")),
+            ("phien_ban", field(&lesson, "phien_ban")),
+            ("den", "1".to_owned()),
+        ];
+        let form: Vec<(&str, &str)> = step.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        assert_eq!(learner.post("/bai-hoc/tra-tien-vietqr/tien-do", &form).await.status, StatusCode::SEE_OTHER);
+
+        // The editor changes the text: version 2.
+        let changed = BODY.replace("chọn quét mã", "chọn biểu tượng quét mã QR");
+        let republished = editor.post("/bien-tap/bai-hoc", &lesson_form(&csrf, &changed, "dang")).await;
+        assert_eq!(republished.status, StatusCode::SEE_OTHER);
+        assert_eq!(db.query("SELECT MAX(version) FROM lesson_version").trim(), "2");
+        assert!(
+            Browser::new(&base).get("/bai-hoc/tra-tien-vietqr?phan=1").await.body.contains("biểu tượng quét mã QR")
+        );
+        // The learner mid-lesson keeps the version they started.
+        let mid = learner.get("/bai-hoc/tra-tien-vietqr?phan=1").await;
+        assert!(mid.body.contains("chọn quét mã") && !mid.body.contains("biểu tượng quét"), "{}", mid.body);
+        assert_eq!(field(&mid, "phien_ban"), "1");
+
+        let csrf = editor.get("/bien-tap").await.csrf();
+        let gone = editor.post("/bien-tap/bai-hoc/tra-tien-vietqr/an", &[("csrf", &csrf)]).await;
+        assert_eq!(gone.status, StatusCode::SEE_OTHER);
+        assert_eq!(Browser::new(&base).get("/bai-hoc/tra-tien-vietqr").await.status, StatusCode::NOT_FOUND);
+
+        // News: written, published, listed publicly.
+        let news = [
+            ("csrf", csrf.as_str()),
+            ("kind", "thong_bao"),
+            ("title", "Ngày hội 10/10 tại xã"),
+            ("summary", "Mời bà con đến học cài VNeID."),
+            ("body", "Sáng **10/10** tại nhà văn hóa."),
+            ("publish", "co"),
+        ];
+        assert_eq!(editor.post("/bien-tap/tin-tuc", &news).await.status, StatusCode::SEE_OTHER);
+        let list = Browser::new(&base).get("/tin-tuc").await;
+        assert!(list.body.contains("Ngày hội 10/10 tại xã"), "{}", list.body);
+        // Learners may not edit.
+        assert_eq!(learner.get("/bien-tap").await.status, StatusCode::FORBIDDEN);
+    }
+}
+
+#[tokio::test]
+async fn uploads_are_checked_by_type_and_size_and_media_answer_ranges() {
+    let db = TestDb::sqlite();
+    let password = account(&db, "bt.an", "bien_tap", "25", None).await;
+    let base = common::web::serve(&db, db.config()).await;
+    let editor = Browser::new(&base);
+    editor.login("bt.an", &password).await;
+    let csrf = editor.get("/bien-tap").await.csrf();
+    let upload = |bytes: Vec<u8>, name: &'static str| {
+        let part = reqwest::multipart::Part::bytes(bytes).file_name(name);
+        let form = reqwest::multipart::Form::new().part("tep", part);
+        editor.client.post(format!("{base}/bien-tap/tep?csrf={csrf}")).multipart(form).send()
+    };
+    // A program renamed to .png is not a picture.
+    let exe = upload(b"MZ\x90\x00\x03\x00\x00\x00\x04\x00".to_vec(), "anh.png").await.unwrap();
+    assert_eq!(exe.status(), StatusCode::BAD_REQUEST);
+    assert!(exe.text().await.unwrap().contains("loại tệp"));
+    // An SVG with a script is refused.
+    let svg = upload(b"<svg xmlns=\"http://www.w3.org/2000/svg\"><script>alert(1)</script></svg>".to_vec(), "a.svg");
+    assert_eq!(svg.await.unwrap().status(), StatusCode::BAD_REQUEST);
+    // A PNG over the 2 MB limit for pictures.
+    let mut big = b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR".to_vec();
+    big.resize(3 << 20, 0);
+    let too_big = upload(big, "to.png").await.unwrap();
+    assert_eq!(too_big.status(), StatusCode::BAD_REQUEST);
+    assert!(too_big.text().await.unwrap().contains("quá lớn"));
+    // Without the CSRF token: refused.
+    let part = reqwest::multipart::Part::bytes(b"x".to_vec()).file_name("a.svg");
+    let no_csrf = editor
+        .client
+        .post(format!("{base}/bien-tap/tep"))
+        .multipart(reqwest::multipart::Form::new().part("tep", part))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(no_csrf.status(), StatusCode::FORBIDDEN);
+
+    let mut pdf = b"%PDF-1.4\n".to_vec();
+    pdf.extend((0..5000).map(|i| b'a' + (i % 26) as u8));
+    let ok = upload(pdf.clone(), "bai-giang.pdf").await.unwrap();
+    assert_eq!(ok.status(), StatusCode::CREATED);
+    let body = ok.text().await.unwrap();
+    let start = body.find("/media/").unwrap() + 7;
+    let key: String = body[start..].chars().take_while(|c| c.is_ascii_alphanumeric() || *c == '.').collect();
+
+    let client = reqwest::Client::new();
+    let whole = client.get(format!("{base}/media/{key}")).send().await.unwrap();
+    assert_eq!(whole.status(), StatusCode::OK);
+    assert_eq!(whole.headers()["accept-ranges"], "bytes");
+    assert!(whole.headers()["cache-control"].to_str().unwrap().contains("max-age=31536000"));
+    let etag = whole.headers()["etag"].clone();
+    assert_eq!(whole.bytes().await.unwrap().as_ref(), pdf.as_slice());
+    let part = client.get(format!("{base}/media/{key}")).header("range", "bytes=100-199").send().await.unwrap();
+    assert_eq!(part.status(), StatusCode::PARTIAL_CONTENT);
+    assert_eq!(part.headers()["content-range"], format!("bytes 100-199/{}", pdf.len()).as_str());
+    assert_eq!(part.bytes().await.unwrap().as_ref(), &pdf[100..200]);
+    let tail = client.get(format!("{base}/media/{key}")).header("range", "bytes=-10").send().await.unwrap();
+    assert_eq!(tail.status(), StatusCode::PARTIAL_CONTENT);
+    assert_eq!(tail.bytes().await.unwrap().as_ref(), &pdf[pdf.len() - 10..]);
+    let beyond = client.get(format!("{base}/media/{key}")).header("range", "bytes=999999-").send().await.unwrap();
+    assert_eq!(beyond.status(), StatusCode::RANGE_NOT_SATISFIABLE);
+    let cached = client.get(format!("{base}/media/{key}")).header("if-none-match", etag).send().await.unwrap();
+    assert_eq!(cached.status(), StatusCode::NOT_MODIFIED);
+    assert_eq!(client.get(format!("{base}/media/..%2Fetc")).send().await.unwrap().status(), StatusCode::NOT_FOUND);
+}
