@@ -229,10 +229,13 @@ fn basic_credentials(headers: &HeaderMap) -> Option<(String, String)> {
 }
 
 async fn load_principal(state: &AppState, token: &str) -> Result<Option<Principal>, AppError> {
-    let Some(account) = accounts::session_account(&state.store, token).await? else { return Ok(None) };
-    let grants = accounts::grants(&state.store, &account.id).await?;
-    let consented = accounts::has_consented(&state.store, &account.id, PRIVACY_NOTICE_VERSION).await?;
-    Ok(Some(Principal { account, grants, session_token: token.to_owned(), consented }))
+    let found = accounts::session_principal(&state.store, token, PRIVACY_NOTICE_VERSION).await?;
+    Ok(found.map(|(account, grants, consented)| Principal {
+        account,
+        grants,
+        session_token: token.to_owned(),
+        consented,
+    }))
 }
 
 async fn authorize(

@@ -192,14 +192,46 @@ pub async fn open_session(store: &Store, account_id: &str, address: Option<&str>
 }
 
 /// The account behind a live session token.
-pub async fn session_account(store: &Store, token: &str) -> sqlx::Result<Option<AccountRow>> {
-    on_pool!(store, pool => sqlx::query_as::<_, AccountRow>(account_select!(
-        "WHERE erased_at IS NULL AND id = (SELECT account_id FROM session WHERE token_hash = $1 AND expires_at > $2)"
-    ))
+#[derive(sqlx::FromRow)]
+struct PrincipalRow {
+    #[sqlx(flatten)]
+    account: AccountRow,
+    consented: bool,
+    role: Option<String>,
+    unit_code: Option<String>,
+    organisation_code: Option<String>,
+}
+
+/// Everything the route guard needs about a session in one query: its live account, whether that
+/// account accepted this notice version, and its grants (one row per grant).
+pub async fn session_principal(
+    store: &Store,
+    token: &str,
+    notice_version: &str,
+) -> sqlx::Result<Option<(AccountRow, Vec<Grant>, bool)>> {
+    let rows: Vec<PrincipalRow> = on_pool!(store, pool => sqlx::query_as(
+        "SELECT a.id, a.login, a.password_hash, a.must_change_password, a.person_id, a.display_name, a.home_commune, \
+         a.identity_level, a.self_registered, a.confirmed_at, a.created_at, a.erased_at, \
+         EXISTS (SELECT 1 FROM consent c WHERE c.account_id = a.id AND c.notice_version = $3) AS consented, \
+         g.role, g.unit_code, g.organisation_code \
+         FROM session s JOIN account a ON a.id = s.account_id LEFT JOIN role_grant g ON g.account_id = a.id \
+         WHERE s.token_hash = $1 AND s.expires_at > $2 AND a.erased_at IS NULL ORDER BY g.role, g.unit_code"
+    )
     .bind(token_hash(token))
     .bind(now())
-    .fetch_optional(pool)
-    .await)
+    .bind(notice_version)
+    .fetch_all(pool)
+    .await)?;
+    let consented = rows.first().is_some_and(|r| r.consented);
+    let mut grants = Vec::with_capacity(rows.len());
+    let mut account = None;
+    for row in rows {
+        if let (Some(role), Some(unit_code)) = (row.role.as_deref().and_then(Role::parse), row.unit_code) {
+            grants.push(Grant { role, unit_code, organisation_code: row.organisation_code });
+        }
+        account.get_or_insert(row.account);
+    }
+    Ok(account.map(|a| (a, grants, consented)))
 }
 
 pub async fn close_session(store: &Store, token: &str) -> sqlx::Result<()> {
@@ -211,13 +243,6 @@ pub async fn close_all_sessions(store: &Store, account_id: &str) -> sqlx::Result
     let done = on_pool!(store, pool => sqlx::query("DELETE FROM session WHERE account_id = $1")
         .bind(account_id).execute(pool).await.map(|r| r.rows_affected()))?;
     Ok(done)
-}
-
-pub async fn has_consented(store: &Store, account_id: &str, version: &str) -> sqlx::Result<bool> {
-    let n: i64 = on_pool!(store, pool => sqlx::query_scalar(
-        "SELECT count(*) FROM consent WHERE account_id = $1 AND notice_version = $2",
-    ).bind(account_id).bind(version).fetch_one(pool).await)?;
-    Ok(n > 0)
 }
 
 pub async fn record_consent(store: &Store, account_id: &str, version: &str) -> sqlx::Result<()> {

@@ -1,10 +1,11 @@
 //! Media (pictures, audio, video, slides) in the object store, addressed by their content hash,
 //! checked by their bytes (not their name), and served with range requests and long caching.
 
-use std::sync::Arc;
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
 
 use anyhow::Context;
-use axum::body::Body;
+use axum::body::Bytes;
 use axum::extract::{Path as UrlPath, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
@@ -98,6 +99,20 @@ fn has_event_attribute(lower: &str) -> bool {
 #[derive(Clone, Debug)]
 pub struct Media {
     objects: Arc<dyn ObjectStore>,
+    /// Small objects kept in memory: lesson pictures are read far more often than written, and a
+    /// key names its bytes for ever, so nothing here can go stale.
+    small: Arc<Mutex<Small>>,
+}
+
+/// Objects up to this size are kept in memory once read.
+const SMALL_OBJECT: u64 = 512 << 10;
+/// The memory all kept objects may take; past it the cache starts again empty.
+const SMALL_TOTAL: usize = 32 << 20;
+
+#[derive(Debug, Default)]
+struct Small {
+    objects: HashMap<String, (HeaderValue, Bytes)>,
+    bytes: usize,
 }
 
 impl Media {
@@ -106,7 +121,7 @@ impl Media {
         let folder = url.strip_prefix("file://").unwrap_or(url);
         std::fs::create_dir_all(folder).with_context(|| format!("creating the media folder {folder}"))?;
         let objects = LocalFileSystem::new_with_prefix(folder).with_context(|| format!("opening media at {folder}"))?;
-        Ok(Self { objects: Arc::new(objects) })
+        Ok(Self { objects: Arc::new(objects), small: Arc::default() })
     }
 
     /// Checks and stores bytes; returns the key (`<hash>.<ext>`). Storing the same bytes twice is one object.
@@ -168,14 +183,47 @@ async fn serve_inner(state: &AppState, key: &str, headers: &HeaderMap) -> Result
     if !valid_key(key) {
         return Err(missing());
     }
+    let kept = state.media.small.lock().expect("media cache lock").objects.get(key).cloned();
+    if let Some((content_type, bytes)) = kept {
+        return Ok(answer(key, headers, content_type, bytes.len() as u64, Body::Memory(bytes)));
+    }
     let row: Option<(String, i64)> = on_pool!(&state.store, pool => sqlx::query_as(
         "SELECT content_type, size FROM media WHERE key = $1"
     ).bind(key).fetch_optional(pool).await)?;
     let (content_type, size) = row.ok_or_else(missing)?;
+    let content_type =
+        HeaderValue::from_str(&content_type).unwrap_or(HeaderValue::from_static("application/octet-stream"));
     let size = size as u64;
+    let location = Path::from(key);
+    let gone = |e: object_store::Error| {
+        tracing::error!(error = %e, "media object missing");
+        missing()
+    };
+    if size <= SMALL_OBJECT {
+        let bytes = state.media.objects.get(&location).await.map_err(gone)?.bytes().await.map_err(gone)?;
+        let mut small = state.media.small.lock().expect("media cache lock");
+        if small.bytes + bytes.len() > SMALL_TOTAL {
+            *small = Small::default();
+        }
+        small.bytes += bytes.len();
+        small.objects.insert(key.to_owned(), (content_type.clone(), bytes.clone()));
+        drop(small);
+        return Ok(answer(key, headers, content_type, size, Body::Memory(bytes)));
+    }
+    Ok(answer(key, headers, content_type, size, Body::Store(state.media.objects.clone(), location)))
+}
+
+/// Where an answer's bytes come from.
+enum Body {
+    Memory(Bytes),
+    Store(Arc<dyn ObjectStore>, Path),
+}
+
+/// The whole object, or the one byte range asked for (206); `304` for a matching `ETag`.
+fn answer(key: &str, headers: &HeaderMap, content_type: HeaderValue, size: u64, body: Body) -> Response {
     let etag = format!("\"{}\"", key.split('.').next().unwrap_or(key));
     if headers.get(header::IF_NONE_MATCH).and_then(|v| v.to_str().ok()) == Some(etag.as_str()) {
-        return Ok((StatusCode::NOT_MODIFIED, [(header::ETAG, etag)]).into_response());
+        return (StatusCode::NOT_MODIFIED, [(header::ETAG, etag)]).into_response();
     }
     let range = headers
         .get(header::RANGE)
@@ -187,25 +235,25 @@ async fn serve_inner(state: &AppState, key: &str, headers: &HeaderMap) -> Result
         // Several ranges at once: the whole file is a correct answer, and simpler for weak clients.
         Some(Ok(_)) => (StatusCode::OK, None),
         Some(Err(_)) => {
-            return Ok((StatusCode::RANGE_NOT_SATISFIABLE, [(header::CONTENT_RANGE, format!("bytes */{size}"))])
-                .into_response());
+            return (StatusCode::RANGE_NOT_SATISFIABLE, [(header::CONTENT_RANGE, format!("bytes */{size}"))])
+                .into_response();
         }
     };
-    let options =
-        GetOptions { range: range.as_ref().map(|r| GetRange::Bounded(*r.start()..*r.end() + 1)), ..Default::default() };
-    let result = state.media.objects.get_opts(&Path::from(key), options).await.map_err(|e| {
-        tracing::error!(error = %e, "media object missing");
-        missing()
-    })?;
-    let length = result.range.end - result.range.start;
-    let mut response = Response::new(Body::from_stream(result.into_stream()));
+    let (start, end) = range.as_ref().map_or((0, size), |r| (*r.start(), *r.end() + 1));
+    let body = match body {
+        Body::Memory(bytes) => axum::body::Body::from(bytes.slice(start as usize..end as usize)),
+        Body::Store(objects, location) => {
+            let options =
+                GetOptions { range: range.is_some().then_some(GetRange::Bounded(start..end)), ..Default::default() };
+            let stream = async_stream(objects, location, options);
+            axum::body::Body::from_stream(stream)
+        }
+    };
+    let mut response = Response::new(body);
     *response.status_mut() = status;
     let h = response.headers_mut();
-    h.insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_str(&content_type).unwrap_or(HeaderValue::from_static("application/octet-stream")),
-    );
-    h.insert(header::CONTENT_LENGTH, HeaderValue::from(length));
+    h.insert(header::CONTENT_TYPE, content_type);
+    h.insert(header::CONTENT_LENGTH, HeaderValue::from(end - start));
     h.insert(header::ACCEPT_RANGES, HeaderValue::from_static("bytes"));
     h.insert(header::CACHE_CONTROL, HeaderValue::from_static("public, max-age=31536000, immutable"));
     h.insert(header::ETAG, HeaderValue::from_str(&etag).expect("hex etag"));
@@ -218,7 +266,19 @@ async fn serve_inner(state: &AppState, key: &str, headers: &HeaderMap) -> Result
         let value = format!("bytes {}-{}/{size}", r.start(), r.end());
         h.insert(header::CONTENT_RANGE, HeaderValue::from_str(&value).expect("ascii"));
     }
-    Ok(response)
+    response
+}
+
+/// Streams a large object (a video) from the store without holding it in memory.
+fn async_stream(
+    objects: Arc<dyn ObjectStore>,
+    location: Path,
+    options: GetOptions,
+) -> impl futures::Stream<Item = Result<Bytes, object_store::Error>> {
+    use futures::{StreamExt, TryStreamExt};
+    futures::stream::once(async move { objects.get_opts(&location, options).await.map(|r| r.into_stream()) })
+        .try_flatten()
+        .boxed()
 }
 
 #[cfg(test)]

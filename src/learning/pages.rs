@@ -105,14 +105,13 @@ pub fn next_in_course(snapshot: &Snapshot, slug: &str) -> Option<String> {
     lessons.get(at + 1).map(|s| (*s).clone())
 }
 
-fn is_locked(snapshot: &Snapshot, slug: &str, progress: &HashMap<String, Row>) -> bool {
-    let Some((_, course)) = snapshot.course_of(slug) else { return false };
-    if !course.sequential || progress.contains_key(slug) {
-        return false;
+/// The published lessons before `slug` in its course, when that course is sequential.
+fn earlier_in_sequence<'a>(snapshot: &'a Snapshot, slug: &str) -> Vec<&'a String> {
+    let Some((_, course)) = snapshot.course_of(slug) else { return Vec::new() };
+    if !course.sequential {
+        return Vec::new();
     }
-    let published: Vec<&String> = course.lessons().filter(|s| snapshot.lessons.contains_key(*s)).collect();
-    let at = published.iter().position(|s| *s == slug).unwrap_or(0);
-    published[..at].iter().any(|s| !done(progress, s))
+    course.lessons().filter(|s| snapshot.lessons.contains_key(*s)).take_while(|s| *s != slug).collect()
 }
 
 struct ProgramCard {
@@ -320,9 +319,14 @@ pub async fn lesson(
         Some(r) if !r.done() => state.catalog.version(&state.store, &slug, r.version).await?.ok_or_else(missing)?,
         _ => snapshot.lessons.get(&slug).cloned().ok_or_else(missing)?,
     };
+    let earlier = earlier_in_sequence(&snapshot, &slug);
     if let Some(user) = &ctx.user
         && row.is_none()
-        && is_locked(&snapshot, &slug, &progress::of(&state, user.id()).await?)
+        && !earlier.is_empty()
+        && {
+            let progress = progress::of(&state, user.id()).await?;
+            earlier.iter().any(|s| !done(&progress, s))
+        }
     {
         {
             return Err(AppError::Forbidden {
