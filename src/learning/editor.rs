@@ -233,6 +233,7 @@ pub async fn save(State(state): State<AppState>, ctx: Ctx, body: Bytes) -> Resul
                 course: None,
                 signed_in: true,
                 event: new_event_id(),
+                shown_at: crate::identity::accounts::now(),
                 preview: true,
                 next_lesson: None,
             };

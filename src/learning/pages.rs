@@ -274,6 +274,8 @@ pub struct LessonPage {
     pub course: Option<(String, String)>,
     pub signed_in: bool,
     pub event: String,
+    /// When the page was rendered: the next post counts the time since.
+    pub shown_at: i64,
     pub preview: bool,
     pub next_lesson: Option<(String, String)>,
 }
@@ -348,6 +350,7 @@ pub async fn lesson(
         course,
         signed_in: ctx.user.is_some(),
         event: new_event_id(),
+        shown_at: crate::identity::accounts::now(),
         preview: false,
         next_lesson,
     };

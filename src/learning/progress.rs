@@ -74,18 +74,21 @@ async fn lesson_version(state: &AppState, slug: &str, version: i64) -> Result<st
         .ok_or_else(|| AppError::not_found("lesson_not_found", "Không có bài học này. / No such lesson."))
 }
 
-async fn record(
-    state: &AppState,
-    account_id: &str,
-    event: String,
-    lesson: &LessonView,
-    verb: &str,
+/// One learner event as the page posted it.
+struct Event<'a> {
+    id: String,
+    verb: &'a str,
     position: i64,
+    /// Right answers and questions, for a completion.
     score: Option<(i64, i64)>,
-) -> Result<(), AppError> {
-    let previous = one(state, account_id, &lesson.slug).await?;
+    shown_at: Option<i64>,
+}
+
+async fn record(state: &AppState, account_id: &str, lesson: &LessonView, event: Event<'_>) -> Result<(), AppError> {
+    let Event { id: event, verb, position, score, shown_at } = event;
     let at = now();
-    let seconds = previous.as_ref().map_or(0, |p| (at - p.updated_at).clamp(0, MAX_GAP_SECONDS));
+    // Time on this part: since the page was shown (its own timestamp, so no read is needed here).
+    let seconds = shown_at.map_or(0, |shown| (at - shown).clamp(0, MAX_GAP_SECONDS));
     let mut result = json!({"duration": format!("PT{seconds}S"), "extensions": {
         format!("{}/xapi/position", xapi::home_page(state)): position,
     }});
@@ -119,6 +122,8 @@ pub struct StepForm {
     su_kien: String,
     phien_ban: i64,
     den: i64,
+    /// When the page was shown (Unix seconds).
+    luc: Option<i64>,
 }
 
 /// `POST /bai-hoc/{slug}/tien-do`: the learner moves to part `den`.
@@ -135,7 +140,8 @@ pub async fn step(
     if !(0..=last).contains(&form.den) {
         return Err(AppError::bad_request("bad_position", "Phần không có trong bài. / No such part.").into());
     }
-    record(&state, user.id(), event, &lesson, VERB_PROGRESSED, form.den, None).await?;
+    let event = Event { id: event, verb: VERB_PROGRESSED, position: form.den, score: None, shown_at: form.luc };
+    record(&state, user.id(), &lesson, event).await?;
     Ok(Redirect::to(&format!("/bai-hoc/{slug}?phan={}#bai", form.den)).into_response())
 }
 
@@ -186,8 +192,9 @@ pub async fn answer(
         .collect();
     let right = answers.iter().filter(|a| a.right).count();
     let position = lesson.parts.len() as i64;
-    record(&state, user.id(), event, &lesson, VERB_COMPLETED, position, Some((right as i64, answers.len() as i64)))
-        .await?;
+    let shown_at = form.get("luc").and_then(|v| v.parse().ok());
+    let score = Some((right as i64, answers.len() as i64));
+    record(&state, user.id(), &lesson, Event { id: event, verb: VERB_COMPLETED, position, score, shown_at }).await?;
     let snapshot = state.catalog.snapshot(&state.store).await?;
     let next = crate::learning::pages::next_in_course(&snapshot, &slug)
         .and_then(|s| snapshot.lessons.get(&s).map(|l| (s.clone(), l.title.clone())));
