@@ -93,6 +93,11 @@ pub fn random_token() -> String {
 }
 
 /// The unkeyed hash under which a bearer token is stored: a leaked table holds no live token.
+/// 128 bits of BLAKE3 in hex: content addresses and version fingerprints (not secrets).
+pub fn short_hash(bytes: &[u8]) -> String {
+    blake3::hash(bytes).to_hex()[..32].to_owned()
+}
+
 pub fn token_hash(token: &str) -> Vec<u8> {
     blake3::hash(token.as_bytes()).as_bytes().to_vec()
 }

@@ -18,7 +18,7 @@ const BITRATE_KBPS: &str = "24";
 /// The media key of the speech for `text`, synthesising it only when the store does not have it yet.
 pub async fn speech(media: &Media, store: &Store, text: &str) -> anyhow::Result<String> {
     let settings = format!("{VOICE}|{SPEED}|{BITRATE_KBPS}|{text}");
-    let key = format!("tts-{}.opus", &blake3::hash(settings.as_bytes()).to_hex()[..32]);
+    let key = format!("tts-{}.opus", crate::crypto::short_hash(settings.as_bytes()));
     if Media::exists(store, &key).await? || media.adopt(store, &key, "audio/ogg").await? {
         return Ok(key);
     }

@@ -146,7 +146,7 @@ pub struct Publish<'a> {
 
 pub fn source_hash(source: &LessonSource) -> String {
     let json = serde_json::to_string(source).expect("a lesson serialises");
-    blake3::hash(json.as_bytes()).to_hex()[..32].to_owned()
+    crate::crypto::short_hash(json.as_bytes())
 }
 
 /// Writes a lesson's new version and publishes it, inside the caller's transaction; an unchanged

@@ -39,7 +39,8 @@ pub struct Summary {
 
 struct Loaded {
     programs: Vec<Program>,
-    lessons: Vec<LessonSource>,
+    /// Each lesson with its program folder (its media paths are relative to it).
+    lessons: Vec<(PathBuf, LessonSource)>,
     /// Media files by their path as written in lessons, per program folder.
     media: HashMap<PathBuf, Vec<u8>>,
 }
@@ -53,12 +54,12 @@ pub async fn run(store: &Store, media: &Media, dir: &Path) -> anyhow::Result<Res
         Err(problems) => return Ok(Err(problems)),
     };
     let mut keys = HashMap::new();
-    for (path, bytes) in &loaded.media {
-        let key = media.put(store, bytes.clone()).await.map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
-        keys.insert(path.clone(), key);
+    for (path, bytes) in loaded.media {
+        let key = media.put(store, bytes).await.map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
+        keys.insert(path, key);
     }
     let mut lessons = Vec::with_capacity(loaded.lessons.len());
-    for (program_dir, mut lesson) in loaded.lessons.into_iter().map(|l| (lesson_dir(dir, &loaded.programs, &l), l)) {
+    for (program_dir, mut lesson) in loaded.lessons {
         lesson.map_media(&|src| keys.get(&program_dir.join(src)).map(|k| format!("/media/{k}")));
         lessons.push(lesson);
     }
@@ -67,14 +68,6 @@ pub async fn run(store: &Store, media: &Media, dir: &Path) -> anyhow::Result<Res
         Summary { programs: loaded.programs.len(), lessons: lessons.len(), media: keys.len(), ..Default::default() };
     summary.new_versions = write(store, &framework, &loaded.programs, &lessons, &audio_keys).await?;
     Ok(Ok(summary))
-}
-
-/// The program folder a lesson came from (its media paths are relative to it).
-fn lesson_dir(dir: &Path, programs: &[Program], lesson: &LessonSource) -> PathBuf {
-    programs
-        .iter()
-        .find(|p| dir.join(&p.code).join("lessons").join(format!("{}.md", lesson.slug)).exists())
-        .map_or_else(|| dir.to_owned(), |p| dir.join(&p.code))
 }
 
 /// Two at a time: the machine's two cores, and espeak-ng is single-threaded.
@@ -237,7 +230,11 @@ fn load(
     }
     check_structure(&programs, &lessons, known, &mut problems);
     if problems.is_empty() {
-        let lessons = lessons.into_values().map(|(_, l)| l).collect();
+        // A lesson file sits in <program>/lessons/.
+        let lessons = lessons
+            .into_values()
+            .map(|(file, l)| (file.parent().and_then(Path::parent).unwrap_or(dir).to_owned(), l))
+            .collect();
         Ok(Ok(Loaded { programs, lessons, media }))
     } else {
         Ok(Err(problems))

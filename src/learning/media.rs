@@ -134,7 +134,7 @@ impl Media {
                 kind.limit() >> 20
             ));
         }
-        let key = format!("{}.{ext}", &blake3::hash(&bytes).to_hex()[..32]);
+        let key = format!("{}.{ext}", crate::crypto::short_hash(&bytes));
         self.store_as(store, &key, content_type, bytes).await.map_err(|e| {
             tracing::error!(error = %e, "storing media failed");
             "không lưu được tệp / could not store the file".to_owned()

@@ -91,7 +91,7 @@ pub fn check(value: Value, home_page: &str, authority: &Value, stored_ms: i64) -
     let stored =
         DateTime::from_timestamp_millis(stored_ms).unwrap_or_default().to_rfc3339_opts(SecondsFormat::Millis, true);
     // What was sent, before the store fills in a timestamp: a retry hashes the same.
-    let content_hash = blake3::hash(Value::Object(s.clone()).to_string().as_bytes()).to_hex()[..32].to_owned();
+    let content_hash = crate::crypto::short_hash(Value::Object(s.clone()).to_string().as_bytes());
     match s.get("timestamp") {
         Some(Value::String(t)) if DateTime::parse_from_rfc3339(t).is_ok() => {}
         Some(_) => return Err(bad("timestamp phải theo ISO 8601 / timestamp must be ISO 8601")),
@@ -553,7 +553,7 @@ pub fn own_statement(
         "context".into(),
         json!({"platform": "hocvuso", "extensions": {format!("{home}/xapi/lesson-version"): version}}),
     );
-    let content_hash = blake3::hash(Value::Object(s.clone()).to_string().as_bytes()).to_hex()[..32].to_owned();
+    let content_hash = crate::crypto::short_hash(Value::Object(s.clone()).to_string().as_bytes());
     s.insert("timestamp".into(), json!(stored));
     s.insert("stored".into(), json!(stored));
     s.insert("authority".into(), json!({"objectType": "Agent", "account": {"homePage": home, "name": "hocvuso"}}));
