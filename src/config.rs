@@ -150,6 +150,58 @@ pub struct Config {
     pub media_url: String,
     /// Login through VNeID; `None` when `HOCVUSO_OIDC_ISSUER` is not set.
     pub oidc: Option<OidcConfig>,
+    /// Delivery of certificate confirmations to VNeID; `None` when `HOCVUSO_VNEID_CONFIRM_URL` is not set.
+    pub vneid_confirm: Option<ConfirmConfig>,
+}
+
+/// Where and how confirmations are sent (contract in `docs/vneid-confirm.md`).
+#[derive(Clone)]
+pub struct ConfirmConfig {
+    pub url: url::Url,
+    /// Sent as `Authorization: Bearer …` when set.
+    pub token: Option<String>,
+    /// How long one request may take; a claim's lease is three times this.
+    pub timeout: std::time::Duration,
+    /// Tries before a confirmation is marked failed (then an officer may retry it).
+    pub max_attempts: i64,
+}
+
+impl fmt::Debug for ConfirmConfig {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ConfirmConfig")
+            .field("url", &self.url.as_str())
+            .field("token", &self.token.as_ref().map(|_| "***"))
+            .field("timeout", &self.timeout)
+            .field("max_attempts", &self.max_attempts)
+            .finish()
+    }
+}
+
+impl ConfirmConfig {
+    fn from_lookup(get: &impl Fn(&str) -> Option<String>) -> anyhow::Result<Option<Self>> {
+        let Some(raw) = get("HOCVUSO_VNEID_CONFIRM_URL") else { return Ok(None) };
+        let url = url::Url::parse(raw.trim())
+            .ok()
+            .filter(|u| matches!(u.scheme(), "http" | "https"))
+            .with_context(|| format!("HOCVUSO_VNEID_CONFIRM_URL \"{raw}\" is not an absolute http(s) address"))?;
+        let number = |name: &str, default: u64, max: u64| -> anyhow::Result<u64> {
+            match get(name) {
+                None => Ok(default),
+                Some(v) => v
+                    .trim()
+                    .parse::<u64>()
+                    .ok()
+                    .filter(|n| (1..=max).contains(n))
+                    .with_context(|| format!("{name} must be a whole number from 1 to {max} (got \"{v}\")")),
+            }
+        };
+        Ok(Some(Self {
+            url,
+            token: get("HOCVUSO_VNEID_CONFIRM_TOKEN"),
+            timeout: std::time::Duration::from_secs(number("HOCVUSO_VNEID_CONFIRM_TIMEOUT_SECONDS", 10, 300)?),
+            max_attempts: number("HOCVUSO_VNEID_CONFIRM_MAX_ATTEMPTS", 8, 100)? as i64,
+        }))
+    }
 }
 
 /// The OpenID Connect relying party's settings. VNeID's claim names are not public, hence configurable.
@@ -215,7 +267,7 @@ impl OidcConfig {
 impl Config {
     /// Reads `DATABASE_URL`, `HOCVUSO_LISTEN`, `HOCVUSO_PUBLIC_URL`, `HOCVUSO_DATA_KEY`
     /// (or `HOCVUSO_DATA_KEY_FILE`, default `data/hocvuso.key` when that file exists), `HOCVUSO_MEDIA_URL`
-    /// and the `HOCVUSO_OIDC_*` settings.
+    /// and the `HOCVUSO_OIDC_*` and `HOCVUSO_VNEID_CONFIRM_*` settings.
     pub fn from_env() -> anyhow::Result<Self> {
         #[allow(clippy::disallowed_methods)] // the one place that reads the environment
         Self::from_lookup(|name| std::env::var(name).ok().filter(|v| !v.trim().is_empty()))
@@ -245,7 +297,8 @@ impl Config {
         };
         let media_url = get("HOCVUSO_MEDIA_URL").unwrap_or_else(|| "data/media".into());
         let oidc = OidcConfig::from_lookup(&get, &public_url)?;
-        Ok(Self { database_url, listen, public_url, data_key, key_source, media_url, oidc })
+        let vneid_confirm = ConfirmConfig::from_lookup(&get)?;
+        Ok(Self { database_url, listen, public_url, data_key, key_source, media_url, oidc, vneid_confirm })
     }
 
     pub fn set_database_url(&mut self, raw: &str) -> anyhow::Result<()> {

@@ -11,17 +11,49 @@ use crate::domain::cccd::CitizenId;
 const NONCE_LEN: usize = 24;
 pub const HASH_LEN: usize = 16;
 
+/// Authenticated encryption of small secrets under a key derived from the data key:
+/// `nonce || ciphertext`, a random nonce each time.
+#[derive(Clone)]
+pub struct Sealer {
+    aead: XChaCha20Poly1305,
+}
+
+impl Sealer {
+    pub fn new(key: &DataKey, purpose: &str) -> Self {
+        Self { aead: XChaCha20Poly1305::new(&blake3::derive_key(purpose, key.bytes()).into()) }
+    }
+
+    pub fn seal(&self, clear: &[u8]) -> Vec<u8> {
+        let mut nonce = [0u8; NONCE_LEN];
+        rand::rng().fill_bytes(&mut nonce);
+        let sealed =
+            self.aead.encrypt(XNonce::from_slice(&nonce), clear).expect("encrypting a small secret cannot fail");
+        let mut out = Vec::with_capacity(NONCE_LEN + sealed.len());
+        out.extend_from_slice(&nonce);
+        out.extend_from_slice(&sealed);
+        out
+    }
+
+    /// `None` when the blob was not made with this key or was changed.
+    pub fn open(&self, blob: &[u8]) -> Option<Vec<u8>> {
+        if blob.len() <= NONCE_LEN {
+            return None;
+        }
+        let (nonce, sealed) = blob.split_at(NONCE_LEN);
+        self.aead.decrypt(XNonce::from_slice(nonce), sealed).ok()
+    }
+}
+
 #[derive(Clone)]
 pub struct CitizenCipher {
-    aead: XChaCha20Poly1305,
+    sealer: Sealer,
     hash_key: [u8; 32],
 }
 
 impl CitizenCipher {
     pub fn new(key: &DataKey) -> Self {
-        let enc_key = blake3::derive_key("hocvuso 2026 citizen number encryption", key.bytes());
         let hash_key = blake3::derive_key("hocvuso 2026 citizen number lookup hash", key.bytes());
-        Self { aead: XChaCha20Poly1305::new(&enc_key.into()), hash_key }
+        Self { sealer: Sealer::new(key, "hocvuso 2026 citizen number encryption"), hash_key }
     }
 
     /// The lookup key: equal numbers give equal hashes, and without the data key the hash reveals nothing.
@@ -32,25 +64,12 @@ impl CitizenCipher {
 
     /// `nonce || ciphertext`.
     pub fn encrypt(&self, id: &CitizenId) -> Vec<u8> {
-        let mut nonce = [0u8; NONCE_LEN];
-        rand::rng().fill_bytes(&mut nonce);
-        let sealed = self
-            .aead
-            .encrypt(XNonce::from_slice(&nonce), id.expose().as_bytes())
-            .expect("encrypting 12 bytes cannot fail");
-        let mut out = Vec::with_capacity(NONCE_LEN + sealed.len());
-        out.extend_from_slice(&nonce);
-        out.extend_from_slice(&sealed);
-        out
+        self.sealer.seal(id.expose().as_bytes())
     }
 
     /// `None` when the blob was not made with this key or was changed.
     pub fn decrypt(&self, blob: &[u8]) -> Option<CitizenId> {
-        if blob.len() <= NONCE_LEN {
-            return None;
-        }
-        let (nonce, sealed) = blob.split_at(NONCE_LEN);
-        let clear = self.aead.decrypt(XNonce::from_slice(nonce), sealed).ok()?;
+        let clear = self.sealer.open(blob)?;
         CitizenId::parse(std::str::from_utf8(&clear).ok()?).ok()
     }
 }
@@ -59,6 +78,8 @@ impl CitizenCipher {
 #[derive(Clone)]
 pub struct Keys {
     pub citizen: CitizenCipher,
+    /// Seals the certificate signing keys at rest.
+    pub signing: Sealer,
     csrf: [u8; 32],
     subject: [u8; 32],
 }
@@ -67,6 +88,7 @@ impl Keys {
     pub fn new(key: &DataKey) -> Self {
         Self {
             citizen: CitizenCipher::new(key),
+            signing: Sealer::new(key, "hocvuso 2026 certificate signing key sealing"),
             csrf: blake3::derive_key("hocvuso 2026 csrf token", key.bytes()),
             subject: blake3::derive_key("hocvuso 2026 identity provider subject", key.bytes()),
         }

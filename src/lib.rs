@@ -1,5 +1,7 @@
 //! hocvuso: the platform of the "Bình dân học vụ số" movement for a province.
 
+pub mod assessment;
+pub mod certificates;
 pub mod commands;
 pub mod config;
 pub mod crypto;

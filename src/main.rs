@@ -94,6 +94,11 @@ enum Command {
         #[command(subcommand)]
         what: XapiWhat,
     },
+    /// Certificates: rotate the signing key, revoke a certificate.
+    Certificates {
+        #[command(subcommand)]
+        what: CertificatesWhat,
+    },
     /// Restore the database from a backup file made by `backup`.
     Restore {
         #[arg(long, value_name = "FILE")]
@@ -145,6 +150,20 @@ enum ContentWhat {
 enum FrameworkWhat {
     /// Import a framework file (TOML, same shape as data-builtin/framework.toml) with a new `version`.
     Import { file: PathBuf },
+}
+
+#[derive(Subcommand)]
+enum CertificatesWhat {
+    /// Make a new Ed25519 signing key and retire the others: new certificates are signed with it, and
+    /// the old keys stay published so what they signed keeps verifying.
+    RotateKey,
+    /// Revoke a certificate; its public check shows the reason and the time.
+    Revoke {
+        /// The certificate id (as in its verify address).
+        id: String,
+        #[arg(long)]
+        reason: String,
+    },
 }
 
 #[derive(Subcommand)]
@@ -278,6 +297,12 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             commands::learning::import_framework(&config, &file).await?
         }
         Command::Xapi { what: XapiWhat::Client { name } } => commands::learning::xapi_client(&config, &name).await?,
+        Command::Certificates { what: CertificatesWhat::RotateKey } => {
+            commands::certificates::rotate_key(&config).await?
+        }
+        Command::Certificates { what: CertificatesWhat::Revoke { id, reason } } => {
+            return commands::certificates::revoke(&config, &id, &reason).await;
+        }
         Command::Backup { to } => commands::backup::backup(&config, &to).await?,
         Command::Restore { from, force } => commands::backup::restore(&config, &from, force).await?,
     }

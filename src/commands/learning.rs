@@ -17,9 +17,20 @@ pub async fn import(config: &Config, dir: &Path) -> anyhow::Result<ExitCode> {
     match outcome {
         Ok(s) => {
             eprintln!(
-                "đã nhập {} chương trình, {} bài học ({} phiên bản mới), {} tệp / imported {} programs, {} lessons \
-                 ({} new versions), {} media files",
-                s.programs, s.lessons, s.new_versions, s.media, s.programs, s.lessons, s.new_versions, s.media
+                "đã nhập {} chương trình, {} bài học ({} phiên bản mới), {} tệp, {} câu hỏi ({} phiên bản mới) \
+                 / imported {} programs, {} lessons ({} new versions), {} media files, {} items ({} new versions)",
+                s.programs,
+                s.lessons,
+                s.new_versions,
+                s.media,
+                s.items,
+                s.new_item_versions,
+                s.programs,
+                s.lessons,
+                s.new_versions,
+                s.media,
+                s.items,
+                s.new_item_versions
             );
             Ok(ExitCode::SUCCESS)
         }

@@ -1,6 +1,7 @@
 //! What each subcommand does. `main.rs` only parses the command line and calls these.
 
 pub mod backup;
+pub mod certificates;
 pub mod demo;
 pub mod generate;
 pub mod import;

@@ -18,6 +18,8 @@ pub async fn run(config: Config, store: Store) -> anyhow::Result<()> {
     tracing::info!(%address, database = %config.database_url, "serving");
     eprintln!("hocvuso đang chạy tại / is serving at http://{address}");
     let state = AppState::new(store.clone(), config).await?;
+    crate::certificates::keys::ensure(&state.store, &state.keys.signing).await?;
+    crate::certificates::vneid::spawn(&state);
     axum::serve(listener, crate::app(state).into_make_service_with_connect_info::<std::net::SocketAddr>())
         .with_graceful_shutdown(shutdown_signal())
         .await?;

@@ -118,6 +118,13 @@ pub async fn approve_erasure(
              cccd_enc = NULL, display_name = NULL, erased_at = $1 WHERE id = $2",
         ).bind(at).bind(&account_id).execute(&mut *tx).await.map_err(AppError::from)?;
         sqlx::query("DELETE FROM session WHERE account_id = $1").bind(&account_id).execute(&mut *tx).await.map_err(AppError::from)?;
+        // Certificates are withdrawn: the verify page says so without the name, and nothing more goes to VNeID.
+        sqlx::query("UPDATE vneid_outbox SET state = 'failed', last_error = 'withdrawn', lease_until = NULL \
+                     WHERE state = 'pending' AND certificate_id IN (SELECT id FROM certificate WHERE account_id = $1)")
+            .bind(&account_id).execute(&mut *tx).await.map_err(AppError::from)?;
+        sqlx::query("UPDATE certificate SET withdrawn_at = $1, holder_name = '', credential = '{}' \
+                     WHERE account_id = $2 AND withdrawn_at IS NULL")
+            .bind(at).bind(&account_id).execute(&mut *tx).await.map_err(AppError::from)?;
         sqlx::query("UPDATE erasure_request SET status = 'da_duyet', decided_by = $1, decided_at = $2 WHERE id = $3")
             .bind(user.id()).bind(at).bind(request).execute(&mut *tx).await.map_err(AppError::from)?;
         audit_write!(&mut *tx, Entry {

@@ -214,6 +214,20 @@ pub async fn current(store: &Store) -> anyhow::Result<Framework> {
     Framework::parse(&source)
 }
 
+/// A version as it was imported: results are graded with the version their sitting started under.
+pub async fn by_version(store: &Store, version: &str) -> anyhow::Result<Option<Framework>> {
+    let source: Option<String> = on_pool!(store, pool => sqlx::query_scalar(
+        "SELECT source FROM framework_version WHERE version = $1"
+    ).bind(version).fetch_optional(pool).await?);
+    source.map(|s| Framework::parse(&s)).transpose()
+}
+
+impl Framework {
+    pub fn profile(&self, target_group: &str) -> Option<&Profile> {
+        self.profiles.iter().find(|p| p.target_group == target_group)
+    }
+}
+
 /// Moves the change counter, so every server rebuilds its catalog and search index.
 pub async fn bump_change(store: &Store) -> sqlx::Result<()> {
     on_pool!(store, pool => sqlx::query("UPDATE content_change SET counter = counter + 1 WHERE id = 1").execute(pool).await.map(|_| ()))?;

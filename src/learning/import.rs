@@ -35,6 +35,8 @@ pub struct Summary {
     pub lessons: usize,
     pub new_versions: usize,
     pub media: usize,
+    pub items: usize,
+    pub new_item_versions: usize,
 }
 
 struct Loaded {
@@ -43,6 +45,7 @@ struct Loaded {
     lessons: Vec<(PathBuf, LessonSource)>,
     /// Media files by their path as written in lessons, per program folder.
     media: HashMap<PathBuf, Vec<u8>>,
+    items: Vec<crate::assessment::item::Item>,
 }
 
 pub async fn run(store: &Store, media: &Media, dir: &Path) -> anyhow::Result<Result<Summary, Vec<FileProblem>>> {
@@ -64,9 +67,15 @@ pub async fn run(store: &Store, media: &Media, dir: &Path) -> anyhow::Result<Res
         lessons.push(lesson);
     }
     let audio_keys = synthesise_all(store, media, &lessons).await?;
-    let mut summary =
-        Summary { programs: loaded.programs.len(), lessons: lessons.len(), media: keys.len(), ..Default::default() };
-    summary.new_versions = write(store, &framework, &loaded.programs, &lessons, &audio_keys).await?;
+    let mut summary = Summary {
+        programs: loaded.programs.len(),
+        lessons: lessons.len(),
+        media: keys.len(),
+        items: loaded.items.len(),
+        ..Default::default()
+    };
+    (summary.new_versions, summary.new_item_versions) =
+        write(store, &framework, &loaded.programs, &lessons, &audio_keys, &loaded.items).await?;
     Ok(Ok(summary))
 }
 
@@ -98,8 +107,9 @@ async fn write(
     programs: &[Program],
     lessons: &[LessonSource],
     audio_keys: &[String],
-) -> anyhow::Result<usize> {
-    let mut new_versions = 0;
+    items: &[crate::assessment::item::Item],
+) -> anyhow::Result<(usize, usize)> {
+    let (mut new_versions, mut new_item_versions) = (0, 0);
     on_pool!(store, pool => {
         let mut tx = pool.begin().await?;
         for (lesson, audio_key) in lessons.iter().zip(audio_keys) {
@@ -148,10 +158,17 @@ async fn write(
                 }
             }
         }
+        for item in items {
+            let before: Option<i64> = sqlx::query_scalar("SELECT version FROM item WHERE id = $1")
+                .bind(&item.id).fetch_optional(&mut *tx).await?;
+            if Some(crate::save_item_in_tx!(tx, item)) != before {
+                new_item_versions += 1;
+            }
+        }
         sqlx::query("UPDATE content_change SET counter = counter + 1 WHERE id = 1").execute(&mut *tx).await?;
         tx.commit().await?;
     });
-    Ok(new_versions)
+    Ok((new_versions, new_item_versions))
 }
 
 /// Reads and checks every file; either all of it is good or every problem is returned.
@@ -229,13 +246,20 @@ fn load(
         }
     }
     check_structure(&programs, &lessons, known, &mut problems);
+    let items = match crate::assessment::bank::load(dir, framework)? {
+        Ok(items) => items,
+        Err(found) => {
+            problems.extend(found);
+            Vec::new()
+        }
+    };
     if problems.is_empty() {
         // A lesson file sits in <program>/lessons/.
         let lessons = lessons
             .into_values()
             .map(|(file, l)| (file.parent().and_then(Path::parent).unwrap_or(dir).to_owned(), l))
             .collect();
-        Ok(Ok(Loaded { programs, lessons, media }))
+        Ok(Ok(Loaded { programs, lessons, media, items }))
     } else {
         Ok(Err(problems))
     }

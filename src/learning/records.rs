@@ -1,15 +1,15 @@
 //! The one writer of learning records. Each record is an xAPI statement, optionally with the
 //! learner's progress row it moves. Records that arrive together are written in one transaction
-//! (group commit): each is acknowledged only after that transaction is durable, so a crash loses
-//! nothing acknowledged, and many learners share one disk flush.
+//! (group commit, `store::batch`).
 //!
 //! A statement id is the idempotency key: the same id with the same content is a harmless retry
 //! (counted once); with different content it is a conflict.
 
-use tokio::sync::{mpsc, oneshot};
+use futures::future::BoxFuture;
 
 use crate::on_pool;
 use crate::store::Store;
+use crate::store::batch::Batcher;
 
 /// Most records written in one transaction.
 const BATCH: usize = 512;
@@ -53,46 +53,11 @@ pub enum Outcome {
     Conflict,
 }
 
-type Job = (Record, oneshot::Sender<Result<Outcome, String>>);
+/// The one writer of learning records (group commit, see `store::batch`).
+pub type Writer = Batcher<Record, Outcome>;
 
-#[derive(Clone)]
-pub struct Writer {
-    jobs: mpsc::Sender<Job>,
-}
-
-impl Writer {
-    pub fn start(store: Store) -> Self {
-        let (jobs, rx) = mpsc::channel(8 * BATCH);
-        tokio::spawn(run(store, rx));
-        Self { jobs }
-    }
-
-    /// Returns once the record is durable (or refused).
-    pub async fn write(&self, record: Record) -> Result<Outcome, String> {
-        let (ack, done) = oneshot::channel();
-        self.jobs.send((record, ack)).await.map_err(|_| "the record writer stopped".to_owned())?;
-        done.await.map_err(|_| "the record writer stopped".to_owned())?
-    }
-}
-
-async fn run(store: Store, mut rx: mpsc::Receiver<Job>) {
-    let mut batch = Vec::with_capacity(BATCH);
-    while rx.recv_many(&mut batch, BATCH).await > 0 {
-        let records: Vec<&Record> = batch.iter().map(|(r, _)| r).collect();
-        match write_batch(&store, &records).await {
-            Ok(outcomes) => {
-                for ((_, ack), outcome) in batch.drain(..).zip(outcomes) {
-                    let _ = ack.send(Ok(outcome));
-                }
-            }
-            Err(e) => {
-                tracing::error!(error = %e, records = batch.len(), "writing learning records failed");
-                for (_, ack) in batch.drain(..) {
-                    let _ = ack.send(Err("the database did not take the records".into()));
-                }
-            }
-        }
-    }
+pub fn start(store: Store) -> Writer {
+    Batcher::start(store, BATCH, "learning records", write_batch)
 }
 
 const INSERT_STATEMENT: &str = "INSERT INTO xapi_statement \
@@ -109,7 +74,11 @@ const UPSERT_PROGRESS: &str = "INSERT INTO progress \
     score = COALESCE(excluded.score, progress.score), \
     completed_at = COALESCE(progress.completed_at, excluded.completed_at), updated_at = excluded.updated_at";
 
-async fn write_batch(store: &Store, records: &[&Record]) -> sqlx::Result<Vec<Outcome>> {
+fn write_batch<'a>(store: &'a Store, records: &'a [Record]) -> BoxFuture<'a, sqlx::Result<Vec<Outcome>>> {
+    Box::pin(write_records(store, records))
+}
+
+async fn write_records(store: &Store, records: &[Record]) -> sqlx::Result<Vec<Outcome>> {
     let mut outcomes = Vec::with_capacity(records.len());
     on_pool!(store, pool => {
         let mut tx = pool.begin().await?;

@@ -1,6 +1,7 @@
 //! The database: one pool per backend, chosen by the URL, with embedded migrations per backend.
 //! Queries share one SQL text wherever the dialects agree; `on_pool!` runs it on whichever pool is open.
 
+pub mod batch;
 pub mod units;
 
 use std::str::FromStr;

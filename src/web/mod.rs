@@ -33,6 +33,10 @@ pub struct AppState {
     pub media: crate::learning::media::Media,
     pub catalog: Arc<crate::learning::catalog::Catalog>,
     pub records: crate::learning::records::Writer,
+    pub items: Arc<crate::assessment::bank::Cache>,
+    pub papers: Arc<crate::assessment::sitting::Papers>,
+    pub answers: crate::assessment::sitting::Answers,
+    pub signers: Arc<crate::certificates::keys::Signers>,
 }
 
 impl AppState {
@@ -43,8 +47,21 @@ impl AppState {
         let vneid = config.oidc.clone().map(crate::identity::oidc::Vneid::new).transpose()?.map(Arc::new);
         let media = crate::learning::media::Media::open(&config.media_url)?;
         let catalog = Arc::new(crate::learning::catalog::Catalog::new());
-        let records = crate::learning::records::Writer::start(store.clone());
-        Ok(Self { store, config: Arc::new(config), keys, vneid, media, catalog, records })
+        let records = crate::learning::records::start(store.clone());
+        let answers = crate::assessment::sitting::start_answers(store.clone());
+        Ok(Self {
+            store,
+            config: Arc::new(config),
+            keys,
+            vneid,
+            media,
+            catalog,
+            records,
+            items: Arc::default(),
+            papers: Arc::default(),
+            answers,
+            signers: Arc::default(),
+        })
     }
 }
 

@@ -60,6 +60,8 @@ pub fn table() -> Vec<Route> {
         crate::identity::routes(),
         crate::registry::people::routes(),
         crate::learning::routes(),
+        crate::assessment::routes(),
+        crate::certificates::routes(),
     ]
     .into_iter()
     .flatten()

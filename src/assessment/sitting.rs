@@ -1,0 +1,371 @@
+//! A sitting: one learner taking one exam. The server owns the clock (a deadline fixed at the
+//! start), each answer is saved as it is given and acknowledged once durable, a learner has one
+//! sitting at a time and comes back to it after a dropped connection, and submitting grades at once.
+
+use std::collections::HashMap;
+use std::sync::{Arc, RwLock};
+
+use futures::future::BoxFuture;
+use rand::SeedableRng;
+
+use crate::assessment::bank;
+use crate::assessment::exam::{self, PaperItem};
+use crate::assessment::item::Response;
+use crate::certificates::issue as certify;
+use crate::domain::grading::{self, Grade, PassRule};
+use crate::identity::accounts::now;
+use crate::learning::framework;
+use crate::on_pool;
+use crate::store::Store;
+use crate::store::batch::Batcher;
+use crate::web::AppState;
+use crate::web::error::AppError;
+
+/// Vietnam's day starts at 17:00 UTC: attempts per day count calendar days in Vietnam.
+const VIETNAM_OFFSET: i64 = 7 * 3600;
+
+pub fn day_start(at: i64) -> i64 {
+    (at + VIETNAM_OFFSET).div_euclid(86_400) * 86_400 - VIETNAM_OFFSET
+}
+
+/// What never changes once a sitting starts (and so is cached).
+#[derive(Clone, Debug)]
+pub struct Paper {
+    pub id: String,
+    pub account_id: String,
+    pub target_group: String,
+    pub framework_version: String,
+    pub started_at: i64,
+    pub deadline: i64,
+    pub items: Vec<PaperItem>,
+}
+
+#[derive(Clone, Debug)]
+pub struct Sitting {
+    pub paper: Arc<Paper>,
+    pub submitted_at: Option<i64>,
+    pub grade: Option<Grade>,
+}
+
+impl Sitting {
+    pub fn open(&self, at: i64) -> bool {
+        self.submitted_at.is_none() && at <= self.paper.deadline
+    }
+}
+
+#[derive(sqlx::FromRow)]
+struct Row {
+    id: String,
+    account_id: String,
+    target_group: String,
+    framework_version: String,
+    started_at: i64,
+    deadline: i64,
+    paper: String,
+    submitted_at: Option<i64>,
+    result: Option<String>,
+}
+
+impl Row {
+    fn into_sitting(self) -> Option<Sitting> {
+        let items: Vec<PaperItem> = serde_json::from_str(&self.paper).ok()?;
+        Some(Sitting {
+            paper: Arc::new(Paper {
+                id: self.id,
+                account_id: self.account_id,
+                target_group: self.target_group,
+                framework_version: self.framework_version,
+                started_at: self.started_at,
+                deadline: self.deadline,
+                items,
+            }),
+            submitted_at: self.submitted_at,
+            grade: self.result.and_then(|r| serde_json::from_str(&r).ok()),
+        })
+    }
+}
+
+const SELECT: &str = "SELECT id, account_id, target_group, framework_version, started_at, deadline, paper, \
+                      submitted_at, result FROM sitting";
+
+pub async fn load(store: &Store, id: &str) -> sqlx::Result<Option<Sitting>> {
+    let sql = format!("{SELECT} WHERE id = $1");
+    let row: Option<Row> =
+        on_pool!(store, pool => sqlx::query_as(sqlx::AssertSqlSafe(sql.as_str())).bind(id).fetch_optional(pool).await?);
+    Ok(row.and_then(Row::into_sitting))
+}
+
+pub async fn open_of(store: &Store, account_id: &str) -> sqlx::Result<Option<Sitting>> {
+    let sql = format!("{SELECT} WHERE account_id = $1 AND submitted_at IS NULL");
+    let row: Option<Row> = on_pool!(store, pool => sqlx::query_as(sqlx::AssertSqlSafe(sql.as_str()))
+        .bind(account_id).fetch_optional(pool).await?);
+    Ok(row.and_then(Row::into_sitting))
+}
+
+/// A learner's sittings, newest first.
+pub async fn of(store: &Store, account_id: &str) -> sqlx::Result<Vec<Sitting>> {
+    let sql = format!("{SELECT} WHERE account_id = $1 ORDER BY started_at DESC LIMIT 50");
+    let rows: Vec<Row> = on_pool!(store, pool => sqlx::query_as(sqlx::AssertSqlSafe(sql.as_str()))
+        .bind(account_id).fetch_all(pool).await?);
+    Ok(rows.into_iter().filter_map(Row::into_sitting).collect())
+}
+
+/// Papers of open sittings, kept so that saving an answer reads nothing.
+#[derive(Default)]
+pub struct Papers {
+    papers: RwLock<HashMap<String, Arc<Paper>>>,
+}
+
+/// More open papers than this and the cache starts again (each is a few kilobytes).
+const PAPERS_KEPT: usize = 200_000;
+
+impl Papers {
+    pub async fn get(&self, store: &Store, id: &str) -> sqlx::Result<Option<Arc<Paper>>> {
+        if let Some(paper) = self.papers.read().expect("papers").get(id) {
+            return Ok(Some(paper.clone()));
+        }
+        let Some(sitting) = load(store, id).await? else { return Ok(None) };
+        self.keep(sitting.paper.clone());
+        Ok(Some(sitting.paper))
+    }
+
+    fn keep(&self, paper: Arc<Paper>) {
+        let mut papers = self.papers.write().expect("papers");
+        if papers.len() >= PAPERS_KEPT {
+            papers.clear();
+        }
+        papers.insert(paper.id.clone(), paper);
+    }
+
+    pub fn forget(&self, id: &str) {
+        self.papers.write().expect("papers").remove(id);
+    }
+}
+
+#[derive(Debug)]
+pub enum StartError {
+    /// Already at the day's limit.
+    NoAttemptsLeft(i64),
+    /// The bank has no item for these required competences.
+    BankTooSmall(Vec<String>),
+    UnknownExam,
+}
+
+/// Starts a sitting, or returns the learner's open one.
+pub async fn start(state: &AppState, account_id: &str, target_group: &str) -> Result<Sitting, AppError> {
+    let at = now();
+    if let Some(open) = open_of(&state.store, account_id).await? {
+        if open.open(at) {
+            return Ok(open);
+        }
+        finish(state, &open.paper.id).await?;
+    }
+    let exam = exam::get(&state.store, target_group).await?;
+    let framework = framework::current(&state.store).await?;
+    let (Some(exam), Some(profile)) = (exam, framework.profile(target_group)) else {
+        return Err(start_error(StartError::UnknownExam));
+    };
+    let since = day_start(at);
+    let today: i64 = on_pool!(&state.store, pool => sqlx::query_scalar(
+        "SELECT COUNT(*) FROM sitting WHERE account_id = $1 AND started_at >= $2")
+        .bind(account_id).bind(since).fetch_one(pool).await?);
+    if today >= exam.attempts_per_day {
+        return Err(start_error(StartError::NoAttemptsLeft(exam.attempts_per_day)));
+    }
+    let entries = bank::entries(&state.store).await?;
+    let mut rng = rand_chacha::ChaCha12Rng::from_os_rng();
+    let drawn = exam::draw(&entries, &profile.required, i64::from(profile.min_level), exam.items as usize, &mut rng)
+        .map_err(|missing| start_error(StartError::BankTooSmall(missing)))?;
+    let mut items = Vec::with_capacity(drawn.len());
+    for entry in &drawn {
+        let item =
+            state.items.get(&state.store, &entry.id, entry.version).await?.ok_or_else(|| {
+                AppError::Internal(anyhow::anyhow!("item {} v{} is missing", entry.id, entry.version))
+            })?;
+        items.push(PaperItem {
+            id: entry.id.clone(),
+            version: entry.version,
+            competence: entry.competence.clone(),
+            order: exam::shuffled(item.task.shuffled_len(), &mut rng),
+        });
+    }
+    let id = uuid::Uuid::new_v4().to_string();
+    let deadline = at + exam.minutes * 60;
+    let paper_json = serde_json::to_string(&items).expect("a paper serialises");
+    let inserted = on_pool!(&state.store, pool => {
+        let mut tx = pool.begin().await?;
+        let inserted = sqlx::query(
+            "INSERT INTO sitting (id, account_id, target_group, framework_version, started_at, deadline, paper) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT DO NOTHING")
+            .bind(&id).bind(account_id).bind(target_group).bind(&framework.version).bind(at).bind(deadline)
+            .bind(&paper_json).execute(&mut *tx).await?.rows_affected();
+        for entry in &drawn {
+            sqlx::query("UPDATE item SET exposure = exposure + 1 WHERE id = $1").bind(&entry.id).execute(&mut *tx).await?;
+        }
+        tx.commit().await?;
+        inserted
+    });
+    if inserted == 0 {
+        // Two starts at once: the other one won; that is the learner's sitting.
+        return open_of(&state.store, account_id)
+            .await?
+            .ok_or_else(|| AppError::Internal(anyhow::anyhow!("a sitting was neither inserted nor found")));
+    }
+    let paper = Arc::new(Paper {
+        id,
+        account_id: account_id.to_owned(),
+        target_group: target_group.to_owned(),
+        framework_version: framework.version.clone(),
+        started_at: at,
+        deadline,
+        items,
+    });
+    state.papers.keep(paper.clone());
+    Ok(Sitting { paper, submitted_at: None, grade: None })
+}
+
+fn start_error(e: StartError) -> AppError {
+    match e {
+        StartError::NoAttemptsLeft(n) => AppError::TooMany {
+            code: "no_attempts_left",
+            message: format!(
+                "Hôm nay bạn đã làm đủ {n} lần cho phép. Hãy ôn lại bài và quay lại vào ngày mai. \
+                 / You have used today's {n} attempts; come back tomorrow."
+            ),
+        },
+        StartError::BankTooSmall(missing) => AppError::Conflict {
+            code: "bank_too_small",
+            message: format!(
+                "Ngân hàng câu hỏi chưa có câu nào cho năng lực {}; xin báo quản trị viên. \
+                 / The question bank has no item for competence {}.",
+                missing.join(", "),
+                missing.join(", ")
+            ),
+        },
+        StartError::UnknownExam => AppError::not_found("exam_not_found", "Không có bài kiểm tra này. / No such exam."),
+    }
+}
+
+/// One answer to save: already graded against the item.
+pub struct AnswerJob {
+    pub sitting_id: String,
+    pub position: i64,
+    pub response: String,
+    pub correct: bool,
+    pub at: i64,
+}
+
+/// Group-committed answers: `true` when saved, `false` when the sitting no longer takes answers.
+pub type Answers = Batcher<AnswerJob, bool>;
+
+pub fn start_answers(store: Store) -> Answers {
+    Batcher::start(store, 512, "answers", write_answers)
+}
+
+/// The sitting must be open at the time of the answer, checked by the database in the same write;
+/// on PostgreSQL the sitting row is share-locked so a submission in flight waits for it.
+const SAVE_ANSWER: &str = "INSERT INTO answer (sitting_id, position, response, correct, answered_at) \
+    SELECT $1, $2, $3, $4, $5 WHERE EXISTS (SELECT 1 FROM sitting WHERE id = $1 AND submitted_at IS NULL \
+    AND deadline >= $5{lock}) ON CONFLICT (sitting_id, position) DO UPDATE SET response = excluded.response, \
+    correct = excluded.correct, answered_at = excluded.answered_at";
+
+fn write_answers<'a>(store: &'a Store, jobs: &'a [AnswerJob]) -> BoxFuture<'a, sqlx::Result<Vec<bool>>> {
+    Box::pin(async move {
+        let lock = if matches!(store, Store::Postgres(_)) { " FOR SHARE" } else { "" };
+        let sql = SAVE_ANSWER.replace("{lock}", lock);
+        let mut saved = Vec::with_capacity(jobs.len());
+        on_pool!(store, pool => {
+            let mut tx = pool.begin().await?;
+            for job in jobs {
+                let n = sqlx::query(sqlx::AssertSqlSafe(sql.as_str()))
+                    .bind(&job.sitting_id).bind(job.position).bind(&job.response).bind(job.correct).bind(job.at)
+                    .execute(&mut *tx).await?.rows_affected();
+                saved.push(n > 0);
+            }
+            tx.commit().await?;
+        });
+        Ok(saved)
+    })
+}
+
+/// The saved answers of a sitting, by position.
+pub async fn answers(store: &Store, sitting_id: &str) -> sqlx::Result<HashMap<i64, (Response, bool)>> {
+    let rows: Vec<(i64, String, bool)> = on_pool!(store, pool => sqlx::query_as(
+        "SELECT position, response, correct FROM answer WHERE sitting_id = $1")
+        .bind(sitting_id).fetch_all(pool).await?);
+    Ok(rows
+        .into_iter()
+        .filter_map(|(p, r, c)| serde_json::from_str::<Response>(&r).ok().map(|r| (p, (r, c))))
+        .collect())
+}
+
+/// The holder as the certificate names them: person id, registry name, display name, login, birth year.
+type Holder = (Option<i64>, Option<String>, Option<String>, Option<String>, Option<i64>);
+
+/// Ends a sitting (the learner submitted, or its time ran out): grades it and, on a pass, issues
+/// the certificate, its confirmation for VNeID and the person's facts, all in one transaction.
+/// Finishing a finished sitting changes nothing.
+pub async fn finish(state: &AppState, id: &str) -> Result<(), AppError> {
+    let Some(sitting) = load(&state.store, id).await? else { return Err(AppError::hidden()) };
+    if sitting.submitted_at.is_some() {
+        return Ok(());
+    }
+    let paper = sitting.paper;
+    let at = now().min(paper.deadline);
+    let framework = framework::by_version(&state.store, &paper.framework_version)
+        .await?
+        .ok_or_else(|| AppError::Internal(anyhow::anyhow!("framework {} is missing", paper.framework_version)))?;
+    let profile = framework
+        .profile(&paper.target_group)
+        .ok_or_else(|| AppError::Internal(anyhow::anyhow!("no profile for {}", paper.target_group)))?;
+    let rule = PassRule {
+        required: &profile.required,
+        pass_share: profile.pass_share,
+        min_share_per_competence: profile.min_share_per_competence,
+    };
+    let signer = state.signers.current(&state.store, &state.keys.signing).await?;
+    let lock = if matches!(state.store, Store::Postgres(_)) { " FOR UPDATE" } else { "" };
+    let claim_sql = format!("SELECT submitted_at FROM sitting WHERE id = $1{lock}");
+    on_pool!(&state.store, pool => {
+        let mut tx = pool.begin().await?;
+        let submitted: Option<i64> = sqlx::query_scalar(sqlx::AssertSqlSafe(claim_sql.as_str()))
+            .bind(id).fetch_one(&mut *tx).await?;
+        if submitted.is_some() {
+            return Ok(());
+        }
+        let rows: Vec<(i64, bool)> = sqlx::query_as("SELECT position, correct FROM answer WHERE sitting_id = $1")
+            .bind(id).fetch_all(&mut *tx).await?;
+        let right: HashMap<i64, bool> = rows.into_iter().collect();
+        let given: Vec<(&str, bool)> = paper.items.iter().enumerate()
+            .map(|(p, item)| (item.competence.as_str(), right.get(&(p as i64)).copied().unwrap_or(false)))
+            .collect();
+        let grade = grading::grade(&rule, &given);
+        sqlx::query("UPDATE sitting SET submitted_at = $1, score = $2, total = $3, passed = $4, result = $5 WHERE id = $6")
+            .bind(at).bind(i64::from(grade.right)).bind(i64::from(grade.total)).bind(grade.passed)
+            .bind(serde_json::to_string(&grade).expect("a grade serialises")).bind(id)
+            .execute(&mut *tx).await?;
+        if grade.passed {
+            let holder: Holder = sqlx::query_as(
+                "SELECT a.person_id, p.full_name, a.display_name, a.login, CAST(p.birth_year AS BIGINT) \
+                 FROM account a LEFT JOIN person p ON p.id = a.person_id WHERE a.id = $1")
+                .bind(&paper.account_id).fetch_one(&mut *tx).await?;
+            let (person_id, full_name, display_name, login, birth_year) = holder;
+            let name = full_name.or(display_name).or(login).unwrap_or_default();
+            let issue = certify::Issue {
+                paper: &paper,
+                grade: &grade,
+                framework: &framework,
+                min_level: profile.min_level,
+                holder_name: &name,
+                at,
+            };
+            let cert = certify::credential(state, &issue, &signer);
+            // Every adult's certificate is confirmed on VNeID; a minor's is not sent.
+            let adult = birth_year.is_none_or(|y| certify::year_of(at) - y >= 18);
+            crate::insert_certificate_in_tx!(tx, &cert, person_id, adult);
+        }
+        tx.commit().await?;
+    });
+    state.papers.forget(id);
+    Ok(())
+}

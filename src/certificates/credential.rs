@@ -1,0 +1,204 @@
+//! The certificate as a W3C Verifiable Credential (data model 2.0) in the Open Badges 3.0 model,
+//! secured with a Data Integrity proof, cryptosuite `eddsa-jcs-2022`: the proof configuration and
+//! the credential are each canonicalised with JCS (RFC 8785) and hashed with SHA-256; Ed25519
+//! signs the two hashes, configuration first; `proofValue` is the signature in base58btc
+//! multibase. `docs/certificates.md` shows how to check one with any library.
+
+use ed25519_dalek::{Signature, Signer, SigningKey, Verifier, VerifyingKey};
+use serde_json::{Value, json};
+use sha2::{Digest, Sha256};
+
+use crate::domain::grading::Grade;
+
+pub const CONTEXT: [&str; 2] =
+    ["https://www.w3.org/ns/credentials/v2", "https://purl.imsglobal.org/spec/ob/v3p0/context-3.0.3.json"];
+pub const CRYPTOSUITE: &str = "eddsa-jcs-2022";
+
+/// `did:web` of the public address: the host (its port as `%3A`), then any path segments.
+pub fn issuer_did(public_url: &url::Url) -> String {
+    let mut did = format!("did:web:{}", public_url.host_str().unwrap_or("localhost"));
+    if let Some(port) = public_url.port() {
+        did.push_str(&format!("%3A{port}"));
+    }
+    for segment in public_url.path_segments().into_iter().flatten().filter(|s| !s.is_empty()) {
+        did.push(':');
+        did.push_str(segment);
+    }
+    did
+}
+
+pub fn method_id(did: &str, kid: &str) -> String {
+    format!("{did}#{kid}")
+}
+
+/// What a certificate states.
+pub struct Claim<'a> {
+    pub id: &'a str,
+    pub holder_name: &'a str,
+    pub target_group: &'a str,
+    pub profile_label: &'a str,
+    pub level: u8,
+    pub grade: &'a Grade,
+    /// The competences' names, by code.
+    pub competence_name: &'a dyn Fn(&str) -> String,
+    pub framework_version: &'a str,
+    pub issued_at: i64,
+}
+
+pub fn rfc3339(at: i64) -> String {
+    chrono::DateTime::from_timestamp(at, 0).unwrap_or_default().format("%Y-%m-%dT%H:%M:%SZ").to_string()
+}
+
+/// The unsigned credential. Numbers are whole (percentages), so every JCS implementation agrees.
+pub fn build(public_url: &url::Url, claim: &Claim) -> Value {
+    let base = public_url.as_str().trim_end_matches('/');
+    let did = issuer_did(public_url);
+    let achievement_id = format!("{base}/chung-nhan/chuan/{}", claim.target_group);
+    let overall = format!("{achievement_id}#ket-qua");
+    let level_id = format!("{achievement_id}#bac");
+    let mut descriptions = vec![
+        json!({"id": overall, "type": ["ResultDescription"], "name": "Tỉ lệ trả lời đúng (%)", "resultType": "Percent"}),
+        json!({"id": level_id, "type": ["ResultDescription"], "name": "Bậc năng lực số", "resultType": "ext:ProficiencyLevel"}),
+    ];
+    let mut results = vec![
+        json!({"type": ["Result"], "resultDescription": overall, "value": claim.grade.percent().to_string()}),
+        json!({"type": ["Result"], "resultDescription": level_id, "value": claim.level.to_string()}),
+    ];
+    let mut alignment = Vec::new();
+    for c in &claim.grade.competences {
+        let id = format!("{achievement_id}#nang-luc-{}", c.code);
+        let name = format!("{} {}", c.code, (claim.competence_name)(&c.code));
+        descriptions.push(json!({"id": id, "type": ["ResultDescription"], "name": name, "resultType": "Percent"}));
+        results.push(json!({"type": ["Result"], "resultDescription": id, "value": c.percent().to_string()}));
+        alignment.push(json!({
+            "type": ["Alignment"],
+            "targetName": name,
+            "targetCode": c.code,
+            "targetFramework": format!("Khung năng lực số (Thông tư 02/2025/TT-BGDĐT), phiên bản {}", claim.framework_version),
+            "targetUrl": format!("{base}/khung-nang-luc#nl-{}", c.code),
+            "targetType": "ext:DigitalCompetence",
+        }));
+    }
+    json!({
+        "@context": CONTEXT,
+        "id": format!("urn:uuid:{}", claim.id),
+        "type": ["VerifiableCredential", "OpenBadgeCredential"],
+        "name": format!("Chứng nhận kỹ năng số cơ bản — {}", claim.profile_label),
+        "issuer": {
+            "id": did,
+            "type": ["Profile"],
+            "name": "Ủy ban nhân dân tỉnh Phú Thọ — Phong trào Bình dân học vụ số",
+            "url": base,
+        },
+        "validFrom": rfc3339(claim.issued_at),
+        "credentialStatus": {"id": format!("{base}/api/v1/certificates/{}", claim.id), "type": "ext:HocvusoStatus"},
+        "credentialSubject": {
+            "type": ["AchievementSubject"],
+            "identifier": [{
+                "type": "IdentityObject",
+                "identityType": "name",
+                "hashed": false,
+                "identityHash": claim.holder_name,
+            }],
+            "achievement": {
+                "id": achievement_id,
+                "type": ["Achievement"],
+                "achievementType": "Competency",
+                "name": format!("Phổ cập kỹ năng số — {} (bậc {})", claim.profile_label, claim.level),
+                "description": "Đạt chuẩn kỹ năng số cơ bản theo phong trào Bình dân học vụ số của tỉnh Phú Thọ.",
+                "criteria": {"narrative": "Đạt bài kiểm tra của đối tượng: đủ tỉ lệ đúng chung và tỉ lệ tối thiểu ở từng năng lực bắt buộc."},
+                "alignment": alignment,
+                "resultDescription": descriptions,
+            },
+            "result": results,
+        },
+    })
+}
+
+fn jcs(value: &Value) -> Vec<u8> {
+    serde_json_canonicalizer::to_vec(value).expect("a JSON value canonicalises")
+}
+
+/// The bytes Ed25519 signs: SHA-256(JCS(proof configuration)) || SHA-256(JCS(document)).
+fn hash_data(config: &Value, document: &Value) -> Vec<u8> {
+    let mut out = Sha256::digest(jcs(config)).to_vec();
+    out.extend_from_slice(&Sha256::digest(jcs(document)));
+    out
+}
+
+/// Adds the proof. `document` must not carry one.
+pub fn sign(mut document: Value, key: &SigningKey, verification_method: &str, created: i64) -> Value {
+    let mut proof = json!({
+        "type": "DataIntegrityProof",
+        "cryptosuite": CRYPTOSUITE,
+        "created": rfc3339(created),
+        "verificationMethod": verification_method,
+        "proofPurpose": "assertionMethod",
+        "@context": document["@context"].clone(),
+    });
+    let signature: Signature = key.sign(&hash_data(&proof, &document));
+    proof["proofValue"] = Value::String(format!("z{}", bs58::encode(signature.to_bytes()).into_string()));
+    document["proof"] = proof;
+    document
+}
+
+/// The key id a secured credential names, if it has a proof of our suite.
+pub fn key_id(secured: &Value) -> Option<&str> {
+    secured["proof"]["verificationMethod"].as_str()?.rsplit_once('#').map(|(_, kid)| kid)
+}
+
+/// Checks a secured credential with a public key, as an outside verifier would.
+pub fn verify(secured: &Value, public: &VerifyingKey) -> bool {
+    let mut document = secured.clone();
+    let Some(mut proof) = document.as_object_mut().and_then(|o| o.remove("proof")) else { return false };
+    let Some(value) = proof.as_object_mut().and_then(|p| p.remove("proofValue")) else { return false };
+    if proof["cryptosuite"] != CRYPTOSUITE
+        || proof["type"] != "DataIntegrityProof"
+        || proof["@context"] != document["@context"]
+    {
+        return false;
+    }
+    let Some(encoded) = value.as_str().and_then(|v| v.strip_prefix('z')) else { return false };
+    let Ok(bytes) = bs58::decode(encoded).into_vec() else { return false };
+    let Ok(signature) = Signature::from_slice(&bytes) else { return false };
+    public.verify(&hash_data(&proof, &document), &signature).is_ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::grading::{CompetenceScore, Grade};
+
+    #[test]
+    fn signed_credential_verifies_and_a_changed_byte_does_not() {
+        let key = SigningKey::from_bytes(&[7u8; 32]);
+        let grade = Grade {
+            right: 24,
+            total: 30,
+            passed: true,
+            competences: vec![CompetenceScore { code: "1.1".into(), right: 4, total: 4, met: true }],
+        };
+        let url = url::Url::parse("http://127.0.0.1:8080/").unwrap();
+        let claim = Claim {
+            id: "5b0e9b7e-3f4c-4d2a-9a43-2c0b6f0e8d11",
+            holder_name: "Nguyễn Thị Lan",
+            target_group: "nguoi_dan",
+            profile_label: "Người dân",
+            level: 2,
+            grade: &grade,
+            competence_name: &|_| "Duyệt, tìm kiếm".into(),
+            framework_version: "2025.1",
+            issued_at: 1_764_000_000,
+        };
+        let did = issuer_did(&url);
+        assert_eq!(did, "did:web:127.0.0.1%3A8080");
+        let secured = sign(build(&url, &claim), &key, &method_id(&did, "k-1"), 1_764_000_000);
+        assert_eq!(key_id(&secured), Some("k-1"));
+        assert!(verify(&secured, &key.verifying_key()));
+        let mut changed = secured.clone();
+        changed["credentialSubject"]["identifier"][0]["identityHash"] = json!("Nguyễn Thị Lam");
+        assert!(!verify(&changed, &key.verifying_key()));
+        let other = SigningKey::from_bytes(&[8u8; 32]);
+        assert!(!verify(&secured, &other.verifying_key()));
+    }
+}

@@ -1,0 +1,29 @@
+//! Certificates: signed Open Badges 3.0 credentials, their PDF with a QR code, the public check,
+//! revocation, signing-key rotation, and confirmation delivered to VNeID through an outbox.
+
+pub mod credential;
+pub mod issue;
+pub mod keys;
+pub mod pages;
+pub mod pdf;
+pub mod vneid;
+
+use crate::identity::access::Access::{Public, SignedIn};
+use crate::identity::access::{Access, Scope};
+use crate::identity::role::Role;
+use crate::web::routes::Route;
+
+const ADMIN: Access = Access::roles(&[Role::QuanTriTinh], Scope::Province);
+
+pub fn routes() -> Vec<Route> {
+    vec![
+        Route::get("/verify/{id}", Public, pages::verify_page),
+        Route::get("/api/v1/certificates/{id}", Public, pages::api),
+        Route::get("/.well-known/did.json", Public, pages::did_document),
+        Route::get("/chung-nhan/{id}/pdf", Public, pages::pdf),
+        Route::post("/chung-nhan/{id}/chia-se", SignedIn, pages::share),
+        Route::get("/quan-tri/chung-nhan", ADMIN, pages::admin),
+        Route::post("/quan-tri/chung-nhan/{id}/thu-hoi", ADMIN, pages::revoke),
+        Route::post("/quan-tri/chung-nhan/{id}/gui-lai", ADMIN, pages::retry),
+    ]
+}

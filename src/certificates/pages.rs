@@ -1,0 +1,389 @@
+//! The public check of a certificate (`/verify/{id}`, `/api/v1/certificates/{id}`), the holder's
+//! PDF and share link, the issuer's DID document, and revocation by the province.
+
+use std::collections::HashMap;
+
+use askama::Template;
+use axum::Json;
+use axum::extract::{Path, Query, State};
+use axum::http::header;
+use axum::response::{Html, IntoResponse, Redirect, Response};
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+
+use crate::assessment::pages::date_vi;
+use crate::certificates::{credential, keys, pdf};
+use crate::crypto::{random_token, token_hash};
+use crate::identity::access::Ctx;
+use crate::identity::accounts::now;
+use crate::learning::framework::target_group_label;
+use crate::on_pool;
+use crate::web::AppState;
+use crate::web::error::{AppError, PageError};
+use crate::web::pages::{Nav, render};
+
+#[derive(Clone, Debug, sqlx::FromRow)]
+pub struct Row {
+    pub id: String,
+    pub account_id: String,
+    pub target_group: String,
+    pub holder_name: String,
+    pub level: i64,
+    pub share: i64,
+    pub issued_at: i64,
+    pub kid: String,
+    pub credential: String,
+    pub revoked_at: Option<i64>,
+    pub revoke_reason: Option<String>,
+    pub withdrawn_at: Option<i64>,
+    pub share_token_hash: Option<Vec<u8>>,
+}
+
+pub async fn load(state: &AppState, id: &str) -> sqlx::Result<Option<Row>> {
+    // Ids are UUIDs: anything else is absent without a query.
+    let Ok(id) = uuid::Uuid::parse_str(id) else { return Ok(None) };
+    on_pool!(&state.store, pool => sqlx::query_as(
+        "SELECT id, account_id, target_group, holder_name, level, share, issued_at, kid, credential, revoked_at, \
+         revoke_reason, withdrawn_at, share_token_hash FROM certificate WHERE id = $1")
+        .bind(id.hyphenated().to_string()).fetch_optional(pool).await)
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Status {
+    Valid,
+    Revoked,
+    Withdrawn,
+    /// The signature does not check against the published key: the record was tampered with.
+    Invalid,
+}
+
+impl Status {
+    pub fn label(self) -> &'static str {
+        match self {
+            Status::Valid => "Hợp lệ",
+            Status::Revoked => "Đã bị thu hồi",
+            Status::Withdrawn => "Đã rút (người được cấp đã yêu cầu xóa dữ liệu)",
+            Status::Invalid => "Không hợp lệ: chữ ký số không khớp",
+        }
+    }
+}
+
+/// The public summary: what anyone holding the id may know.
+#[derive(Serialize)]
+pub struct Summary {
+    pub id: String,
+    pub status: Status,
+    pub holder_name: Option<String>,
+    pub profile: String,
+    pub profile_label: &'static str,
+    pub level: i64,
+    pub result_percent: i64,
+    pub issued_at: String,
+    pub revoked_at: Option<String>,
+    pub revoke_reason: Option<String>,
+    pub key_id: String,
+    pub verify_url: String,
+}
+
+async fn summary(state: &AppState, row: &Row) -> Result<Summary, AppError> {
+    let status = if row.withdrawn_at.is_some() {
+        Status::Withdrawn
+    } else {
+        let signed: serde_json::Value = serde_json::from_str(&row.credential).unwrap_or_default();
+        let key = state.signers.public(&state.store, &row.kid).await?;
+        let genuine = key.is_some_and(|k| credential::verify(&signed, &k))
+            && credential::key_id(&signed) == Some(row.kid.as_str());
+        match (genuine, row.revoked_at) {
+            (false, _) => Status::Invalid,
+            (true, Some(_)) => Status::Revoked,
+            (true, None) => Status::Valid,
+        }
+    };
+    Ok(Summary {
+        id: row.id.clone(),
+        status,
+        holder_name: (status != Status::Withdrawn).then(|| row.holder_name.clone()),
+        profile: row.target_group.clone(),
+        profile_label: target_group_label(&row.target_group),
+        level: row.level,
+        result_percent: row.share,
+        issued_at: credential::rfc3339(row.issued_at),
+        revoked_at: row.revoked_at.map(credential::rfc3339),
+        revoke_reason: row.revoke_reason.clone(),
+        key_id: row.kid.clone(),
+        verify_url: verify_url(state, &row.id),
+    })
+}
+
+pub fn verify_url(state: &AppState, id: &str) -> String {
+    format!("{}/verify/{id}", state.config.public_url.as_str().trim_end_matches('/'))
+}
+
+#[derive(Deserialize)]
+pub struct ShareQuery {
+    chia_se: Option<String>,
+}
+
+/// The holder, or whoever has the holder's share link, may have the full credential.
+fn may_see_all(ctx: &Ctx, row: &Row, token: Option<&str>) -> bool {
+    if row.withdrawn_at.is_some() {
+        return false;
+    }
+    let holder = ctx.user.as_ref().is_some_and(|u| u.id() == row.account_id);
+    let shared = match (token, &row.share_token_hash) {
+        (Some(t), Some(hash)) => {
+            use subtle::ConstantTimeEq;
+            bool::from(token_hash(t).ct_eq(hash))
+        }
+        _ => false,
+    };
+    holder || shared
+}
+
+#[derive(Template)]
+#[template(path = "certificates/verify.html")]
+struct VerifyPage {
+    nav: Nav,
+    s: Summary,
+    issued_on: String,
+    revoked_on: Option<String>,
+    holder: bool,
+    full: bool,
+    token: Option<String>,
+    new_link: Option<String>,
+}
+
+fn not_found() -> AppError {
+    AppError::not_found(
+        "certificate_not_found",
+        "Không có chứng nhận với mã này. Hãy kiểm tra lại đường dẫn hoặc mã QR. \
+         / No certificate has this id.",
+    )
+}
+
+/// `GET /verify/{id}`
+pub async fn verify_page(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Path(id): Path<String>,
+    Query(q): Query<ShareQuery>,
+) -> Result<Html<String>, PageError> {
+    let row = load(&state, &id).await?.ok_or_else(not_found)?;
+    let s = summary(&state, &row).await?;
+    let full = may_see_all(&ctx, &row, q.chia_se.as_deref());
+    let page = VerifyPage {
+        nav: ctx.nav(),
+        issued_on: date_vi(row.issued_at),
+        revoked_on: row.revoked_at.map(date_vi),
+        holder: ctx.user.as_ref().is_some_and(|u| u.id() == row.account_id) && row.withdrawn_at.is_none(),
+        full,
+        token: q.chia_se.filter(|_| full),
+        new_link: None,
+        s,
+    };
+    Ok(Html(render(&page)))
+}
+
+/// `GET /api/v1/certificates/{id}`: the public summary; with the holder's session or share link,
+/// also the signed credential.
+pub async fn api(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Path(id): Path<String>,
+    Query(q): Query<ShareQuery>,
+) -> Result<Response, AppError> {
+    let row = load(&state, &id).await?.ok_or_else(not_found)?;
+    let s = summary(&state, &row).await?;
+    let mut body = serde_json::to_value(&s).expect("a summary serialises");
+    if may_see_all(&ctx, &row, q.chia_se.as_deref()) {
+        body["credential"] = serde_json::from_str(&row.credential).unwrap_or_default();
+    }
+    Ok(Json(body).into_response())
+}
+
+/// `GET /chung-nhan/{id}/pdf`: for the holder or with the share link.
+pub async fn pdf(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Path(id): Path<String>,
+    Query(q): Query<ShareQuery>,
+) -> Result<Response, PageError> {
+    let row = load(&state, &id).await?.ok_or_else(not_found)?;
+    if !may_see_all(&ctx, &row, q.chia_se.as_deref()) {
+        return Err(AppError::hidden().into());
+    }
+    let signed: serde_json::Value = serde_json::from_str(&row.credential).unwrap_or_default();
+    let competences: Vec<(String, String, u32)> = signed["credentialSubject"]["achievement"]["alignment"]
+        .as_array()
+        .map(|a| {
+            a.iter()
+                .filter_map(|al| {
+                    let code = al["targetCode"].as_str()?;
+                    let name = al["targetName"].as_str()?.trim_start_matches(code).trim();
+                    let percent = signed["credentialSubject"]["result"]
+                        .as_array()?
+                        .iter()
+                        .find(|r| {
+                            r["resultDescription"].as_str().is_some_and(|d| d.ends_with(&format!("#nang-luc-{code}")))
+                        })
+                        .and_then(|r| r["value"].as_str()?.parse().ok())?;
+                    Some((code.to_owned(), name.to_owned(), percent))
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    let url = verify_url(&state, &row.id);
+    let document = pdf::PdfCertificate {
+        holder_name: &row.holder_name,
+        title: "Chứng nhận đạt chuẩn kỹ năng số cơ bản",
+        profile: target_group_label(&row.target_group),
+        level: u8::try_from(row.level).unwrap_or(0),
+        share_percent: u32::try_from(row.share).unwrap_or(0),
+        competences: &competences,
+        issued_on: &date_vi(row.issued_at),
+        issuer: "Ủy ban nhân dân tỉnh Phú Thọ — Phong trào Bình dân học vụ số",
+        certificate_id: &row.id,
+        verify_url: &url,
+        key_id: &row.kid,
+    };
+    let bytes = pdf::render(&document);
+    Ok((
+        [
+            (header::CONTENT_TYPE, "application/pdf".to_owned()),
+            (header::CONTENT_DISPOSITION, format!("attachment; filename=\"chung-nhan-{}.pdf\"", row.id)),
+            (header::CACHE_CONTROL, "private, no-store".to_owned()),
+        ],
+        bytes,
+    )
+        .into_response())
+}
+
+/// `POST /chung-nhan/{id}/chia-se`: a new share link (the old one stops working).
+pub async fn share(State(state): State<AppState>, ctx: Ctx, Path(id): Path<String>) -> Result<Html<String>, PageError> {
+    let user = ctx.user()?;
+    let row = load(&state, &id).await?.ok_or_else(not_found)?;
+    if row.account_id != user.id() || row.withdrawn_at.is_some() {
+        return Err(AppError::hidden().into());
+    }
+    let token = random_token();
+    on_pool!(&state.store, pool => sqlx::query("UPDATE certificate SET share_token_hash = $1 WHERE id = $2")
+        .bind(token_hash(&token)).bind(&row.id).execute(pool).await?.rows_affected());
+    let s = summary(&state, &row).await?;
+    let page = VerifyPage {
+        nav: ctx.nav(),
+        issued_on: date_vi(row.issued_at),
+        revoked_on: row.revoked_at.map(date_vi),
+        holder: true,
+        full: true,
+        token: None,
+        new_link: Some(format!("{}?chia_se={token}", verify_url(&state, &row.id))),
+        s,
+    };
+    Ok(Html(render(&page)))
+}
+
+/// `GET /.well-known/did.json`: the issuer's keys, every one ever used, by key id.
+pub async fn did_document(State(state): State<AppState>) -> Result<Response, AppError> {
+    let did = credential::issuer_did(&state.config.public_url);
+    let published = keys::published(&state.store).await?;
+    let methods: Vec<serde_json::Value> = published
+        .iter()
+        .filter_map(|k| {
+            let key = k.verifying()?;
+            Some(json!({
+                "id": credential::method_id(&did, &k.kid),
+                "type": "Multikey",
+                "controller": did,
+                "publicKeyMultibase": keys::multibase(&key),
+            }))
+        })
+        .collect();
+    let ids: Vec<&serde_json::Value> = methods.iter().map(|m| &m["id"]).collect();
+    let document = json!({
+        "@context": ["https://www.w3.org/ns/did/v1", "https://w3id.org/security/multikey/v1"],
+        "id": did,
+        "verificationMethod": methods,
+        "assertionMethod": ids,
+    });
+    Ok(([(header::CACHE_CONTROL, "public, max-age=300")], Json(document)).into_response())
+}
+
+#[derive(sqlx::FromRow)]
+pub struct AdminRow {
+    pub id: String,
+    pub holder_name: String,
+    pub target_group: String,
+    pub issued_at: i64,
+    pub revoked_at: Option<i64>,
+    pub withdrawn_at: Option<i64>,
+    pub state: Option<String>,
+    pub attempts: Option<i64>,
+    pub reference: Option<String>,
+    pub last_error: Option<String>,
+}
+
+#[derive(Template)]
+#[template(path = "certificates/admin.html")]
+struct AdminPage {
+    nav: Nav,
+    rows: Vec<AdminRow>,
+    counts: Vec<(String, i64)>,
+    message: String,
+}
+
+async fn admin_page(state: &AppState, ctx: &Ctx, message: String) -> Result<String, AppError> {
+    // Failed confirmations first: they need an officer.
+    let rows: Vec<AdminRow> = on_pool!(&state.store, pool => sqlx::query_as(
+        "SELECT c.id, c.holder_name, c.target_group, c.issued_at, c.revoked_at, c.withdrawn_at, o.state, o.attempts, \
+         o.reference, o.last_error FROM certificate c LEFT JOIN vneid_outbox o ON o.certificate_id = c.id \
+         ORDER BY CASE WHEN o.state = 'failed' THEN 0 ELSE 1 END, c.issued_at DESC LIMIT 200")
+        .fetch_all(pool).await?);
+    let counts: Vec<(String, i64)> = on_pool!(&state.store, pool => sqlx::query_as(
+        "SELECT state, COUNT(*) FROM vneid_outbox GROUP BY state ORDER BY state").fetch_all(pool).await?);
+    Ok(render(&AdminPage { nav: ctx.nav(), rows, counts, message }))
+}
+
+/// `GET /quan-tri/chung-nhan`
+pub async fn admin(State(state): State<AppState>, ctx: Ctx) -> Result<Html<String>, PageError> {
+    Ok(Html(admin_page(&state, &ctx, String::new()).await?))
+}
+
+/// `POST /quan-tri/chung-nhan/{id}/thu-hoi`: revokes with a reason; the verify page shows both.
+pub async fn revoke(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Path(id): Path<String>,
+    axum::Form(form): axum::Form<HashMap<String, String>>,
+) -> Result<Response, PageError> {
+    let reason = crate::domain::text::clean(form.get("ly_do").map_or("", String::as_str));
+    if reason.is_empty() || reason.chars().count() > 500 {
+        let page = admin_page(&state, &ctx, "Cần ghi lý do thu hồi (tối đa 500 ký tự). / A reason is required.".into())
+            .await?;
+        return Ok((axum::http::StatusCode::UNPROCESSABLE_ENTITY, Html(page)).into_response());
+    }
+    let row = load(&state, &id).await?.ok_or_else(not_found)?;
+    revoke_in_store(&state.store, &row.id, &reason).await?;
+    Ok(Redirect::to(&format!("/verify/{}", row.id)).into_response())
+}
+
+pub async fn revoke_in_store(store: &crate::store::Store, id: &str, reason: &str) -> sqlx::Result<bool> {
+    let n = on_pool!(store, pool => sqlx::query(
+        "UPDATE certificate SET revoked_at = $1, revoke_reason = $2 WHERE id = $3 AND revoked_at IS NULL")
+        .bind(now()).bind(reason).bind(id).execute(pool).await?.rows_affected());
+    Ok(n > 0)
+}
+
+/// `POST /quan-tri/chung-nhan/{id}/gui-lai`: a failed confirmation goes back to the queue.
+pub async fn retry(State(state): State<AppState>, ctx: Ctx, Path(id): Path<String>) -> Result<Html<String>, PageError> {
+    let n = on_pool!(&state.store, pool => sqlx::query(
+        "UPDATE vneid_outbox SET state = 'pending', attempts = 0, next_at = $1, lease_until = NULL \
+         WHERE certificate_id = $2 AND state = 'failed' AND (last_error IS NULL OR last_error <> 'withdrawn')")
+        .bind(now()).bind(&id).execute(pool).await?.rows_affected());
+    let message = if n > 0 {
+        "Đã đưa xác nhận trở lại hàng đợi gửi VNeID.".to_owned()
+    } else {
+        "Xác nhận này không ở trạng thái lỗi.".to_owned()
+    };
+    Ok(Html(admin_page(&state, &ctx, message).await?))
+}

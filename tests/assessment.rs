@@ -1,0 +1,342 @@
+//! Assessment and certificates through the interfaces people use: a learner's browser taking an
+//! exam over HTTP, the public check of a certificate, and an outside verifier (Node's crypto and the
+//! JCS reference library, `tests/certificates/verify.mjs`) checking the signature, on both databases.
+
+mod common;
+
+use common::web::{Browser, Page, account, serve};
+use common::*;
+use reqwest::StatusCode;
+
+fn import_fixture(db: &TestDb) {
+    let out = db.cli(&["content", "import", &fixture("content")]);
+    assert!(out.status.success(), "{}", stderr(&out));
+}
+
+/// The shown value of the choice with this text on a question page.
+fn choice(page: &Page, text: &str) -> String {
+    let marker = format!("> {text}</label>");
+    let end = page.body.find(&marker).unwrap_or_else(|| panic!("no choice {text} in {}", page.body));
+    let start = page.body[..end].rfind("value=\"").unwrap() + 7;
+    page.body[start..end].trim_end_matches(['"', ' ']).split('"').next().unwrap().to_owned()
+}
+
+fn sitting_of(page: &Page) -> String {
+    page.location
+        .as_deref()
+        .and_then(|l| l.strip_prefix("/kiem-tra/bai/"))
+        .expect("a redirect to the sitting")
+        .to_owned()
+}
+
+async fn start(browser: &Browser) -> String {
+    let home = browser.get("/kiem-tra").await;
+    assert_eq!(home.status, StatusCode::OK, "{}", home.body);
+    let page = browser.post("/kiem-tra/nguoi_dan/bat-dau", &[("csrf", &home.csrf())]).await;
+    assert_eq!(page.status, StatusCode::SEE_OTHER, "{}", page.body);
+    sitting_of(&page)
+}
+
+/// Answers question `n` (from 1) right or wrong; returns the response.
+async fn answer(browser: &Browser, sitting: &str, n: usize, right: bool) -> Page {
+    let page = browser.get(&format!("/kiem-tra/bai/{sitting}?cau={n}")).await;
+    assert_eq!(page.status, StatusCode::OK, "{}", page.body);
+    let value = choice(&page, if right { "Đáp án đúng" } else { "Đáp án sai" });
+    browser
+        .post(&format!("/kiem-tra/bai/{sitting}/cau/{n}"), &[("c", &value), ("csrf", &page.csrf()), ("di", "sau")])
+        .await
+}
+
+async fn learner(db: &TestDb, base: &str, login: &str) -> Browser {
+    let password = account(db, login, "hoc_vien", "25", None).await;
+    let browser = Browser::new(base);
+    browser.login(login, &password).await;
+    browser
+}
+
+/// Takes the whole exam, `wrong` questions answered wrong; returns (sitting, result page).
+async fn take(browser: &Browser, wrong: usize) -> (String, Page) {
+    let sitting = start(browser).await;
+    let first = browser.get(&format!("/kiem-tra/bai/{sitting}")).await;
+    let count: usize =
+        first.body.split("Câu 1 trên ").nth(1).unwrap().split('<').next().unwrap().trim().parse().unwrap();
+    for n in 1..=count {
+        let page = answer(browser, &sitting, n, n > wrong).await;
+        assert_eq!(page.status, StatusCode::SEE_OTHER, "{}", page.body);
+    }
+    let review = browser.get(&format!("/kiem-tra/bai/{sitting}/nop")).await;
+    assert!(review.body.contains(&format!("Bạn đã trả lời cả {count} câu")), "{}", review.body);
+    let done = browser.post(&format!("/kiem-tra/bai/{sitting}/nop"), &[("csrf", &review.csrf())]).await;
+    assert_eq!(done.status, StatusCode::SEE_OTHER);
+    let result = browser.follow(done, 1).await;
+    (sitting, result)
+}
+
+fn certificate_of(result: &Page) -> String {
+    let start = result.body.find("href=\"/verify/").expect("a certificate link") + 14;
+    result.body[start..start + 36].to_owned()
+}
+
+/// Runs the outside verifier on a credential and the published DID document.
+fn outside_check(dir: &std::path::Path, credential: &serde_json::Value, did: &serde_json::Value) -> (bool, String) {
+    let cred = dir.join("credential.json");
+    let doc = dir.join("did.json");
+    std::fs::write(&cred, serde_json::to_vec(credential).unwrap()).unwrap();
+    std::fs::write(&doc, serde_json::to_vec(did).unwrap()).unwrap();
+    let out = std::process::Command::new("node")
+        .arg(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/certificates/verify.mjs"))
+        .arg(&cred)
+        .arg(&doc)
+        .output()
+        .expect("node runs");
+    (out.status.success(), format!("{}{}", stdout(&out), stderr(&out)))
+}
+
+async fn json(browser: &Browser, path: &str) -> serde_json::Value {
+    let page = browser.get(path).await;
+    assert_eq!(page.status, StatusCode::OK, "{path}: {}", page.body);
+    serde_json::from_str(&page.body).unwrap()
+}
+
+#[tokio::test]
+async fn a_pass_issues_a_certificate_that_verifies_outside_our_code() {
+    for db in TestDb::all() {
+        import_fixture(&db);
+        let base = serve(&db, db.config()).await;
+        let lan = learner(&db, &base, "lan").await;
+        // The first question answered twice (wrong, then right): it counts once, as the last answer.
+        let sitting = start(&lan).await;
+        answer(&lan, &sitting, 1, false).await;
+        answer(&lan, &sitting, 1, true).await;
+        assert_eq!(db.scalar(&format!("SELECT COUNT(*) FROM answer WHERE sitting_id = '{sitting}'")), 1);
+        // One sitting at a time: starting again returns the same sitting.
+        let home = lan.get("/kiem-tra").await;
+        assert!(home.body.contains("Bài đang làm dở"), "{}", home.body);
+        let again = lan.post("/kiem-tra/nguoi_dan/bat-dau", &[("csrf", &home.csrf())]).await;
+        assert_eq!(sitting_of(&again), sitting);
+        let count =
+            db.scalar("SELECT COUNT(*) FROM sitting WHERE account_id = (SELECT id FROM account WHERE login = 'lan')");
+        assert_eq!(count, 1);
+        // Someone else cannot see or answer it.
+        let binh = learner(&db, &base, "binh").await;
+        assert_eq!(binh.get(&format!("/kiem-tra/bai/{sitting}")).await.status, StatusCode::NOT_FOUND);
+        let csrf = binh.get("/kiem-tra").await.csrf();
+        let page = binh.post(&format!("/kiem-tra/bai/{sitting}/cau/2"), &[("c", "0"), ("csrf", &csrf)]).await;
+        assert_eq!(page.status, StatusCode::NOT_FOUND);
+        // Finish it: every other question right.
+        let papers = db.scalar(&format!("SELECT COUNT(*) FROM answer WHERE sitting_id = '{sitting}'"));
+        assert_eq!(papers, 1);
+        let review = lan.get(&format!("/kiem-tra/bai/{sitting}/nop")).await;
+        let n: usize = review.body.matches("class=\"chua\"").count() + 1;
+        for q in 2..=n {
+            answer(&lan, &sitting, q, true).await;
+        }
+        let done = lan.post(&format!("/kiem-tra/bai/{sitting}/nop"), &[("csrf", &review.csrf())]).await;
+        let result = lan.follow(done, 1).await;
+        assert!(result.body.contains("đã <strong>đạt</strong>"), "{}", result.body);
+        let id = certificate_of(&result);
+
+        // The public check: anyone, no session.
+        let anyone = Browser::new(&base);
+        let verify = anyone.get(&format!("/verify/{id}")).await;
+        assert_eq!(verify.status, StatusCode::OK);
+        assert!(verify.body.contains("Hợp lệ") && verify.body.contains("Người dân"), "{}", verify.body);
+        let public = json(&anyone, &format!("/api/v1/certificates/{id}")).await;
+        assert_eq!(public["status"], "valid");
+        assert_eq!(public["profile"], "nguoi_dan");
+        assert!(public.get("credential").is_none(), "the signed credential is the holder's");
+        assert_eq!(anyone.get(&format!("/chung-nhan/{id}/pdf")).await.status, StatusCode::NOT_FOUND);
+        // An id that is not a certificate, or not an id at all.
+        let missing = anyone.get("/api/v1/certificates/00000000-0000-4000-8000-000000000000").await;
+        assert_eq!(missing.status, StatusCode::NOT_FOUND);
+        assert!(missing.body.contains("certificate_not_found"));
+        assert_eq!(anyone.get("/verify/khong-phai-ma").await.status, StatusCode::NOT_FOUND);
+
+        // The holder gets the signed credential and the PDF.
+        let mine = json(&lan, &format!("/api/v1/certificates/{id}")).await;
+        let credential = mine["credential"].clone();
+        assert_eq!(credential["type"][1], "OpenBadgeCredential");
+        assert_eq!(credential["credentialSubject"]["identifier"][0]["identityHash"], "lan");
+        let pdf = lan.get(&format!("/chung-nhan/{id}/pdf")).await;
+        assert_eq!(pdf.status, StatusCode::OK);
+        assert_eq!(pdf.headers["content-type"], "application/pdf");
+
+        // Outside our code: the published key checks the signature; one changed byte does not.
+        let did = json(&anyone, "/.well-known/did.json").await;
+        let (ok, why) = outside_check(db.dir.path(), &credential, &did);
+        assert!(ok, "{why}");
+        let mut changed = credential.clone();
+        changed["credentialSubject"]["result"][0]["value"] = serde_json::json!("99");
+        let (ok, why) = outside_check(db.dir.path(), &changed, &did);
+        assert!(!ok && why.contains("signature does not match"), "{why}");
+
+        // A share link lets someone else have the credential too.
+        let verify = lan.get(&format!("/verify/{id}")).await;
+        let shared = lan.post(&format!("/chung-nhan/{id}/chia-se"), &[("csrf", &verify.csrf())]).await;
+        let start = shared.body.find("?chia_se=").unwrap() + 9;
+        let token = &shared.body[start..start + 64];
+        let via_link = json(&anyone, &format!("/api/v1/certificates/{id}?chia_se={token}")).await;
+        assert_eq!(via_link["credential"], credential);
+        let wrong = json(&anyone, &format!("/api/v1/certificates/{id}?chia_se={}", "0".repeat(64))).await;
+        assert!(wrong.get("credential").is_none());
+
+        // The pass is a fact for the indicators, and its confirmation waits in the outbox.
+        assert_eq!(
+            db.scalar(&format!(
+                "SELECT COUNT(*) FROM vneid_outbox WHERE certificate_id = '{id}' AND state = 'pending'"
+            )),
+            1
+        );
+    }
+}
+
+#[tokio::test]
+async fn one_competence_below_its_minimum_fails_and_points_to_lessons() {
+    for db in TestDb::all() {
+        import_fixture(&db);
+        let base = serve(&db, db.config()).await;
+        let browser = learner(&db, &base, "minh").await;
+        let sitting = start(&browser).await;
+        // Everything right except both questions of one competence.
+        let paper = db.query(&format!("SELECT paper FROM sitting WHERE id = '{sitting}'"));
+        let items: Vec<serde_json::Value> = serde_json::from_str(paper.trim()).unwrap();
+        // 4.2, which the fixture's lessons teach.
+        let weak = "4.2".to_owned();
+        for (i, item) in items.iter().enumerate() {
+            answer(&browser, &sitting, i + 1, item["competence"] != weak.as_str()).await;
+        }
+        let review = browser.get(&format!("/kiem-tra/bai/{sitting}/nop")).await;
+        let done = browser.post(&format!("/kiem-tra/bai/{sitting}/nop"), &[("csrf", &review.csrf())]).await;
+        let result = browser.follow(done, 1).await;
+        // 14 of 16 is 87%, above 70%, but one competence is at 0%.
+        assert!(result.body.contains("14/16") && result.body.contains("chưa đạt"), "{}", result.body);
+        assert!(result.body.contains(&format!("Học thêm: {weak}")), "{}", result.body);
+        assert_eq!(db.scalar("SELECT COUNT(*) FROM certificate"), 0);
+        assert_eq!(db.scalar("SELECT COUNT(*) FROM vneid_outbox"), 0);
+    }
+}
+
+#[tokio::test]
+async fn a_sitting_survives_a_restart_and_refuses_answers_after_its_time() {
+    for db in TestDb::all() {
+        import_fixture(&db);
+        let base = serve(&db, db.config()).await;
+        let browser = learner(&db, &base, "hoa").await;
+        let sitting = start(&browser).await;
+        answer(&browser, &sitting, 1, true).await;
+        answer(&browser, &sitting, 2, false).await;
+        // Another server process over the same database: the learner comes back to the same sitting.
+        let other = serve(&db, db.config()).await;
+        let again = Browser { client: browser.client.clone(), base: other };
+        let page = again.get("/kiem-tra").await;
+        assert!(page.body.contains(&format!("/kiem-tra/bai/{sitting}")), "{}", page.body);
+        let page = again.get(&format!("/kiem-tra/bai/{sitting}")).await;
+        assert!(page.body.contains("Câu 3 trên"), "resumes at the first unanswered question: {}", page.body);
+        // The time runs out (the deadline moved to the past, as the clock would).
+        db.query(&format!("UPDATE sitting SET deadline = started_at - 1 WHERE id = '{sitting}'"));
+        let value = choice(&page, "Đáp án đúng");
+        let late =
+            again.post(&format!("/kiem-tra/bai/{sitting}/cau/3"), &[("c", &value), ("csrf", &page.csrf())]).await;
+        assert_eq!(late.status, StatusCode::CONFLICT, "{}", late.body);
+        assert!(late.body.contains("hết giờ"), "{}", late.body);
+        assert_eq!(db.scalar(&format!("SELECT COUNT(*) FROM answer WHERE sitting_id = '{sitting}'")), 2);
+        // Opening it now grades it with what was saved.
+        let page = again.get(&format!("/kiem-tra/bai/{sitting}")).await;
+        assert_eq!(page.location.as_deref(), Some(format!("/kiem-tra/ket-qua/{sitting}").as_str()));
+        let result = again.follow(page, 1).await;
+        assert!(result.body.contains("1/16"), "{}", result.body);
+    }
+}
+
+#[tokio::test]
+async fn attempts_per_day_are_limited_by_the_administrators_setting() {
+    for db in TestDb::all() {
+        import_fixture(&db);
+        let base = serve(&db, db.config()).await;
+        let admin_password = account(&db, "quantri", "quan_tri_tinh", "25", None).await;
+        let admin = Browser::new(&base);
+        admin.login("quantri", &admin_password).await;
+        let form = admin.get("/quan-tri/bai-kiem-tra").await;
+        let bad = admin
+            .post(
+                "/quan-tri/bai-kiem-tra/nguoi_dan",
+                &[("so_cau", "3"), ("so_phut", "30"), ("so_lan", "1"), ("csrf", &form.csrf())],
+            )
+            .await;
+        assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY, "fewer items than required competences");
+        let ok = admin
+            .post(
+                "/quan-tri/bai-kiem-tra/nguoi_dan",
+                &[("so_cau", "8"), ("so_phut", "20"), ("so_lan", "1"), ("csrf", &form.csrf())],
+            )
+            .await;
+        assert_eq!(ok.status, StatusCode::OK, "{}", ok.body);
+        let browser = learner(&db, &base, "tuan").await;
+        let (sitting, _) = take(&browser, 8).await;
+        let paper = db.query(&format!("SELECT paper FROM sitting WHERE id = '{sitting}'"));
+        let items: Vec<serde_json::Value> = serde_json::from_str(paper.trim()).unwrap();
+        // Eight items, one per required competence.
+        let mut competences: Vec<&str> = items.iter().map(|i| i["competence"].as_str().unwrap()).collect();
+        competences.sort();
+        competences.dedup();
+        assert_eq!((items.len(), competences.len()), (8, 8));
+        let home = browser.get("/kiem-tra").await;
+        assert!(home.body.contains("còn 0 lượt"), "{}", home.body);
+        let refused = browser.post("/kiem-tra/nguoi_dan/bat-dau", &[("csrf", &home.csrf())]).await;
+        assert_eq!(refused.status, StatusCode::TOO_MANY_REQUESTS, "{}", refused.body);
+        // A group the learner is not in is not theirs to sit.
+        let other = browser.post("/kiem-tra/can_bo/bat-dau", &[("csrf", &home.csrf())]).await;
+        assert_eq!(other.status, StatusCode::FORBIDDEN);
+    }
+}
+
+#[tokio::test]
+async fn revocation_shows_and_certificates_of_a_rotated_out_key_still_verify() {
+    for db in TestDb::all() {
+        import_fixture(&db);
+        let base = serve(&db, db.config()).await;
+        let first = learner(&db, &base, "anh").await;
+        let (_, result) = take(&first, 0).await;
+        let old_id = certificate_of(&result);
+        let old = json(&first, &format!("/api/v1/certificates/{old_id}")).await["credential"].clone();
+        // Rotate the key on the command line, as an operator would.
+        let out = db.cli(&["certificates", "rotate-key"]);
+        assert!(out.status.success(), "{}", stderr(&out));
+        let new_kid = stdout(&out).trim().to_owned();
+        let second = learner(&db, &base, "bao").await;
+        let (_, result) = take(&second, 0).await;
+        let new_id = certificate_of(&result);
+        let new = json(&second, &format!("/api/v1/certificates/{new_id}")).await["credential"].clone();
+        assert!(new["proof"]["verificationMethod"].as_str().unwrap().ends_with(&format!("#{new_kid}")));
+        assert_ne!(old["proof"]["verificationMethod"], new["proof"]["verificationMethod"]);
+        let anyone = Browser::new(&base);
+        let did = json(&anyone, "/.well-known/did.json").await;
+        assert_eq!(did["verificationMethod"].as_array().unwrap().len(), 2);
+        for credential in [&old, &new] {
+            let (ok, why) = outside_check(db.dir.path(), credential, &did);
+            assert!(ok, "{why}");
+        }
+        // Revoked by the province, with its reason.
+        let password = account(&db, "tinh", "quan_tri_tinh", "25", None).await;
+        let admin = Browser::new(&base);
+        admin.login("tinh", &password).await;
+        let list = admin.get("/quan-tri/chung-nhan").await;
+        assert!(list.body.contains(&old_id), "{}", list.body);
+        let page = admin
+            .post(
+                &format!("/quan-tri/chung-nhan/{old_id}/thu-hoi"),
+                &[("ly_do", "Cấp nhầm người"), ("csrf", &list.csrf())],
+            )
+            .await;
+        assert_eq!(page.status, StatusCode::SEE_OTHER);
+        let verify = anyone.get(&format!("/verify/{old_id}")).await;
+        assert!(verify.body.contains("Đã bị thu hồi") && verify.body.contains("Cấp nhầm người"), "{}", verify.body);
+        assert_eq!(json(&anyone, &format!("/api/v1/certificates/{old_id}")).await["status"], "revoked");
+        assert_eq!(json(&anyone, &format!("/api/v1/certificates/{new_id}")).await["status"], "valid");
+        // A learner may not revoke.
+        let csrf = first.get("/kiem-tra").await.csrf();
+        let page =
+            first.post(&format!("/quan-tri/chung-nhan/{new_id}/thu-hoi"), &[("ly_do", "x"), ("csrf", &csrf)]).await;
+        assert_eq!(page.status, StatusCode::FORBIDDEN);
+    }
+}
