@@ -166,3 +166,47 @@ mod tests {
         assert_eq!(draw(&bank, &required, 2, 2, &mut rng).unwrap_err(), vec!["5.1".to_owned()]);
     }
 }
+
+#[cfg(test)]
+mod shipped_bank {
+    use super::*;
+    use crate::learning::framework::{BUILTIN, Framework};
+    use rand::SeedableRng;
+
+    /// The bank in `content/cau-hoi` fills every exam at its default size, evenly.
+    #[test]
+    fn the_shipped_bank_fills_every_default_exam() {
+        let framework = Framework::parse(BUILTIN).unwrap();
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("content");
+        let items = crate::assessment::bank::load(&dir, &framework).unwrap().unwrap();
+        assert!(items.len() >= 270, "{} items", items.len());
+        let entries: Vec<Entry> = items
+            .iter()
+            .map(|i| Entry {
+                id: i.id.clone(),
+                version: 1,
+                competence: i.competence.clone(),
+                level: i64::from(i.level),
+                difficulty: i64::from(i.difficulty),
+                kind: i.task.kind().into(),
+                active: true,
+                exposure: 0,
+            })
+            .collect();
+        for (group, size) in [("nguoi_dan", 30), ("can_bo", 40), ("hoc_sinh_sinh_vien", 30), ("nguoi_lao_dong", 30)] {
+            let profile = framework.profile(group).unwrap();
+            for c in &profile.required {
+                let usable = entries.iter().filter(|e| &e.competence == c && e.level <= i64::from(profile.min_level));
+                assert!(usable.count() >= 10, "{group}: competence {c} has fewer than 10 usable items");
+            }
+            let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(3);
+            let paper = draw(&entries, &profile.required, i64::from(profile.min_level), size, &mut rng).unwrap();
+            assert_eq!(paper.len(), size, "{group}");
+            let per = size / profile.required.len();
+            for c in &profile.required {
+                let n = paper.iter().filter(|e| &e.competence == c).count();
+                assert!(n == per || n == per + 1, "{group}: {c} drew {n}");
+            }
+        }
+    }
+}
