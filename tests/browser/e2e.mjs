@@ -2,24 +2,35 @@
 // End-to-end and accessibility checks of hocvuso in a real headless Chromium.
 //
 //   node e2e.mjs BASE_URL
-//   node e2e.mjs --base-url URL --learner LOGIN --learner-password P --editor LOGIN --editor-password P
+//   node e2e.mjs --base-url URL --learner LOGIN --learner-password P --learner-name NAME \
+//     --editor LOGIN --editor-password P
 //
 // Every option may come from the environment instead: HOCVUSO_E2E_BASE_URL, HOCVUSO_E2E_LEARNER,
-// HOCVUSO_E2E_LEARNER_PASSWORD, HOCVUSO_E2E_EDITOR, HOCVUSO_E2E_EDITOR_PASSWORD, and the browser with
-// HOCVUSO_E2E_CHROMIUM (default /usr/bin/chromium).
+// HOCVUSO_E2E_LEARNER_PASSWORD, HOCVUSO_E2E_LEARNER_NAME, HOCVUSO_E2E_EDITOR, HOCVUSO_E2E_EDITOR_PASSWORD,
+// and the browser with HOCVUSO_E2E_CHROMIUM (default /usr/bin/chromium).
 //
-// The database behind BASE_URL must hold the test content (tests/fixtures/content), a learner who has
-// never logged in (role hoc_vien), an editor (role bien_tap) and at least one published news item.
+// The database behind BASE_URL must hold the test content (tests/fixtures/content, with its question bank
+// cau-hoi/thu.toml whose right choice is always “Đáp án đúng”), a learner who has never logged in nor sat
+// an exam (role hoc_vien, display name NAME, no registry person: the citizens' exam), an editor (role
+// bien_tap) and at least one published news item. The server's public URL must be BASE_URL: the
+// certificate's QR code is followed back to it.
 //
 // 1. The learner's whole path, with JavaScript DISABLED: the site must work without it.
-// 2. axe-core (WCAG 2.0/2.1 A and AA) on every page type, at a desktop width, at 320 px, at 320 px
+// 2. The learner's exam, with JavaScript DISABLED: every question answered right, the result, the
+//    certificate's PDF downloaded, its QR code read (pdftoppm from poppler-utils, zbarimg from
+//    zbar-tools) and followed, logged out, to the public check.
+// 3. axe-core (WCAG 2.0/2.1 A and AA) on every page type, at a desktop width, at 320 px, at 320 px
 //    with the larger-text switch on, and at 320 px with text at 200%; no horizontal scrolling on the
 //    learner's pages at 320 px.
-// 3. The bytes a lesson page costs (HTML + CSS, without media): under 50 KB.
+// 4. The bytes a lesson page costs (HTML + CSS, without media): under 50 KB.
 //
 // Exits 0 when everything holds; otherwise prints every failure and every axe violation and exits 1.
 
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { chromium } from 'playwright-core';
 
@@ -32,6 +43,7 @@ const { values: opts, positionals } = parseArgs({
     'base-url': { type: 'string' },
     learner: { type: 'string' },
     'learner-password': { type: 'string' },
+    'learner-name': { type: 'string' },
     editor: { type: 'string' },
     'editor-password': { type: 'string' },
   },
@@ -40,12 +52,13 @@ const env = process.env;
 const BASE = (opts['base-url'] ?? positionals[0] ?? env.HOCVUSO_E2E_BASE_URL ?? '').replace(/\/$/, '');
 const LEARNER = opts.learner ?? env.HOCVUSO_E2E_LEARNER;
 const LEARNER_PASSWORD = opts['learner-password'] ?? env.HOCVUSO_E2E_LEARNER_PASSWORD;
+const LEARNER_NAME = opts['learner-name'] ?? env.HOCVUSO_E2E_LEARNER_NAME;
 const EDITOR = opts.editor ?? env.HOCVUSO_E2E_EDITOR;
 const EDITOR_PASSWORD = opts['editor-password'] ?? env.HOCVUSO_E2E_EDITOR_PASSWORD;
 const CHROMIUM = env.HOCVUSO_E2E_CHROMIUM ?? '/usr/bin/chromium';
-if (!BASE || !LEARNER || !LEARNER_PASSWORD || !EDITOR || !EDITOR_PASSWORD) {
-  console.error('usage: node e2e.mjs BASE_URL --learner LOGIN --learner-password P --editor LOGIN --editor-password P');
-  console.error('   (or HOCVUSO_E2E_BASE_URL, HOCVUSO_E2E_LEARNER, HOCVUSO_E2E_LEARNER_PASSWORD, HOCVUSO_E2E_EDITOR, HOCVUSO_E2E_EDITOR_PASSWORD)');
+if (!BASE || !LEARNER || !LEARNER_PASSWORD || !LEARNER_NAME || !EDITOR || !EDITOR_PASSWORD) {
+  console.error('usage: node e2e.mjs BASE_URL --learner LOGIN --learner-password P --learner-name NAME --editor LOGIN --editor-password P');
+  console.error('   (or HOCVUSO_E2E_BASE_URL, HOCVUSO_E2E_LEARNER, HOCVUSO_E2E_LEARNER_PASSWORD, HOCVUSO_E2E_LEARNER_NAME, HOCVUSO_E2E_EDITOR, HOCVUSO_E2E_EDITOR_PASSWORD)');
   process.exit(2);
 }
 
@@ -215,7 +228,129 @@ async function learnerJourney(browser) {
 }
 
 // ---------------------------------------------------------------------------------------------
-// 2. Accessibility: axe-core on every page type, in three presentations.
+// 2. The learner's exam and certificate, without JavaScript.
+
+const UUID = '[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}';
+const EXAM_BUTTON = 'Bắt đầu làm bài: Người dân';
+const RIGHT = 'Đáp án đúng';
+
+/** Runs a command line tool (installed by scripts/test) and returns what it printed. */
+function tool(command, args, pkg) {
+  try {
+    return execFileSync(command, args, { encoding: 'utf8', timeout: 20_000, stdio: ['ignore', 'pipe', 'pipe'] });
+  } catch (e) {
+    if (e.code === 'ENOENT') throw new Error(`${command} is not installed (Debian ${pkg}): run scripts/test`);
+    throw new Error(`${command} ${args.join(' ')} failed (${e.status ?? e.signal}): ${e.stderr || e.stdout || e.message}`);
+  }
+}
+
+/** The QR codes on the first page of a PDF: the page drawn at 100 dpi (pdftoppm), the codes read (zbarimg). */
+function qrCodesOfPdf(bytes) {
+  const dir = mkdtempSync(join(tmpdir(), 'hocvuso-e2e-'));
+  try {
+    const pdf = join(dir, 'chung-nhan.pdf');
+    writeFileSync(pdf, bytes);
+    tool('pdftoppm', ['-png', '-r', '100', '-f', '1', '-l', '1', '-singlefile', pdf, join(dir, 'trang-1')], 'poppler-utils');
+    return tool('zbarimg', ['--raw', '-q', join(dir, 'trang-1.png')], 'zbar-tools').split('\n').filter((l) => l.trim() !== '');
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/** Starts the citizens' exam from /kiem-tra; returns the new sitting's id. */
+async function startExam(page) {
+  await go(page, '/kiem-tra');
+  await submit(page, page.getByRole('button', { name: EXAM_BUTTON, exact: true }));
+  await expectPath(page, new RegExp(`^/kiem-tra/bai/${UUID}$`));
+  return path(page).split('/')[3];
+}
+
+async function examJourney(browser, cookies) {
+  console.log('\n== The learner’s exam and certificate, JavaScript disabled ==');
+  const context = await browser.newContext({ javaScriptEnabled: false, viewport: NARROW, locale: 'vi-VN', acceptDownloads: true });
+  context.setDefaultTimeout(TIMEOUT);
+  await context.addCookies(cookies);
+  const page = await context.newPage();
+  page.on('request', (r) => {
+    if (r.resourceType() === 'script') fail(`the page ${path(page)} loads a script: ${r.url()}`);
+  });
+
+  step(`starts the citizens’ exam at /kiem-tra with “${EXAM_BUTTON}”`);
+  const sitting = await startExam(page);
+
+  step(`answers “${RIGHT}” on every question, one question a page`);
+  let count = 0;
+  for (let n = 1; n === 1 || n <= count; n++) {
+    const heading = (await page.getByRole('heading', { level: 1 }).innerText()).trim();
+    const m = /^Câu (\d+) trên (\d+)$/.exec(heading);
+    if (!m || Number(m[1]) !== n) throw new Error(`expected question ${n}, but ${path(page)} is headed “${heading}”`);
+    count = Number(m[2]);
+    if (n === 1 && count !== 16) fail(`the exam has ${count} questions, not the 16 of the test bank`);
+    const choices = page.locator('form.question label.choice');
+    if ((await choices.count()) !== 3) fail(`question ${n} shows ${await choices.count()} choices, not 3`);
+    // A person clicks the words of the answer: the label checks its radio button, no script needed.
+    await choices.filter({ hasText: new RegExp(`^\\s*${RIGHT}\\s*$`) }).click();
+    if (!(await page.getByRole('radio', { name: RIGHT, exact: true }).isChecked())) {
+      throw new Error(`clicking “${RIGHT}” did not choose it on question ${n}`);
+    }
+    const next = n < count ? 'Lưu câu trả lời và sang câu sau →' : 'Lưu câu trả lời';
+    await submit(page, page.getByRole('button', { name: next, exact: true }));
+  }
+
+  step('reviews the answers at /kiem-tra/bai/{id}/nop and submits');
+  await expectPath(page, `/kiem-tra/bai/${sitting}/nop`);
+  await expectText(page, `Bạn đã trả lời cả ${count} câu.`);
+  await submit(page, page.getByRole('button', { name: 'Nộp bài và xem kết quả', exact: true }));
+
+  step('sees the pass on the result page');
+  await expectPath(page, `/kiem-tra/ket-qua/${sitting}`);
+  await expectText(page, `Bạn đã đạt chuẩn kỹ năng số cơ bản, với ${count}/${count} câu đúng (100%)`);
+  const view = page.getByRole('link', { name: 'Xem chứng nhận của bạn', exact: true });
+  const viewHref = await view.getAttribute('href');
+  const certificate = new RegExp(`^/verify/(${UUID})$`).exec(viewHref ?? '')?.[1];
+  if (!certificate) throw new Error(`“Xem chứng nhận của bạn” links to ${viewHref}, not /verify/{id}`);
+  const pdfLink = page.getByRole('link', { name: 'Tải chứng nhận (PDF)', exact: true });
+  const pdfHref = await pdfLink.getAttribute('href');
+  if (pdfHref !== `/chung-nhan/${certificate}/pdf`) throw new Error(`“Tải chứng nhận (PDF)” links to ${pdfHref}`);
+
+  step('downloads the certificate with “Tải chứng nhận (PDF)”');
+  const [download] = await Promise.all([page.waitForEvent('download'), pdfLink.click()]);
+  const saved = await download.path();
+  if (!saved) throw new Error(`the PDF download failed: ${await download.failure()}`);
+  const pdf = readFileSync(saved);
+  if (download.suggestedFilename() !== `chung-nhan-${certificate}.pdf`) fail(`the PDF is named ${download.suggestedFilename()}`);
+  if (pdf.subarray(0, 5).toString('latin1') !== '%PDF-') throw new Error(`the download is not a PDF: ${pdf.subarray(0, 40).toString('latin1')}`);
+  if (pdf.length <= 10_000) fail(`the PDF has only ${pdf.length} bytes`);
+  console.log(`  the PDF: ${pdf.length} B`);
+
+  step('reads the QR code on the PDF (pdftoppm -r 100, zbarimg)');
+  const codes = qrCodesOfPdf(pdf);
+  const expected = `${BASE}/verify/${certificate}`;
+  if (codes.length !== 1) throw new Error(`expected one QR code on the PDF, read ${codes.length}: ${codes.join(' | ')}`);
+  if (codes[0] !== expected) throw new Error(`the QR code says ${codes[0]}, not ${expected}`);
+
+  step('follows the QR code, logged out: the certificate is “Hợp lệ” and names the learner');
+  const visitorContext = await browser.newContext({ javaScriptEnabled: false, viewport: NARROW, locale: 'vi-VN' });
+  visitorContext.setDefaultTimeout(TIMEOUT);
+  const visitor = await visitorContext.newPage();
+  const response = await visitor.goto(codes[0]);
+  if (!response || response.status() !== 200) throw new Error(`GET ${codes[0]}: ${response ? response.status() : 'no response'}`);
+  await expectText(visitor, 'Trạng thái: Hợp lệ');
+  const holder = visitor.locator('dl.facts dt', { hasText: 'Cấp cho' }).locator('xpath=following-sibling::dd[1]');
+  if ((await holder.innerText()).trim() !== LEARNER_NAME) fail(`the certificate is for “${await holder.innerText()}”, not “${LEARNER_NAME}”`);
+  if ((await visitor.locator('header.site').getByRole('button', { name: 'Đăng xuất' }).count()) !== 0) fail('the QR code opened a logged-in page');
+  // Only the holder (or their share link) may have the PDF: the public check offers none.
+  if ((await visitor.locator(`a[href^="/chung-nhan/${certificate}/pdf"]`).count()) !== 0) fail('the public check links to the PDF');
+  const denied = await visitorContext.request.get(BASE + pdfHref, { maxRedirects: 0 });
+  if (denied.status() !== 404) fail(`a visitor gets the PDF with ${denied.status()}, not 404`);
+  await visitorContext.close();
+
+  await context.close();
+  return { sitting, certificate };
+}
+
+// ---------------------------------------------------------------------------------------------
+// 3. Accessibility: axe-core on every page type, in three presentations.
 
 const violations = [];
 
@@ -247,6 +382,18 @@ async function noHorizontalScroll(page, label) {
       if (r.right > width + 0.5 && r.width > 0 && parent.right <= width + 0.5) {
         const id = el.id ? `#${el.id}` : el.className && typeof el.className === 'string' ? `.${el.className.split(' ')[0]}` : '';
         wide.push(`${el.tagName.toLowerCase()}${id} (right edge ${Math.round(r.right)} px)`);
+      }
+    }
+    // No element sticks out: then text does (a long word); name the elements whose own text is too wide.
+    if (wide.length === 0) {
+      for (const el of document.body.querySelectorAll('*')) {
+        for (const node of el.childNodes) {
+          if (node.nodeType !== Node.TEXT_NODE || !node.textContent.trim()) continue;
+          const range = document.createRange();
+          range.selectNodeContents(node);
+          const right = range.getBoundingClientRect().right;
+          if (right > width + 0.5) wide.push(`text “${node.textContent.trim().slice(0, 40)}” in ${el.tagName.toLowerCase()} (right edge ${Math.round(right)} px)`);
+        }
       }
     }
     return { scroll: document.documentElement.scrollWidth, width, wide: wide.slice(0, 8) };
@@ -301,7 +448,26 @@ async function checkPages(browser, who, cookies, pages) {
   await context.close();
 }
 
-async function accessibility(browser, learnerCookies) {
+/**
+ * The learner's other exam pages, made as a learner makes them (3 sittings a day): a sitting submitted
+ * empty (a result that did not pass) and one left open (its questions and its review page).
+ */
+async function moreSittings(browser, cookies) {
+  const context = await browser.newContext({ viewport: WIDE, locale: 'vi-VN' });
+  context.setDefaultTimeout(TIMEOUT);
+  await context.addCookies(cookies);
+  const page = await context.newPage();
+  const failed = await startExam(page);
+  await go(page, `/kiem-tra/bai/${failed}/nop`);
+  await submit(page, page.getByRole('button', { name: 'Nộp bài và xem kết quả', exact: true }));
+  await expectPath(page, `/kiem-tra/ket-qua/${failed}`);
+  await expectText(page, 'Bạn chưa đạt');
+  const open = await startExam(page);
+  await context.close();
+  return { failed, open };
+}
+
+async function accessibility(browser, learnerCookies, exam) {
   // The first published news item, found as a reader finds it.
   const anonymous = await browser.newContext();
   const list = await anonymous.newPage();
@@ -314,6 +480,25 @@ async function accessibility(browser, learnerCookies) {
     await answerChecks(page, { c0: 0, c1: 0 });
     await expectText(page, 'Bạn trả lời đúng 1/2 câu');
   };
+  let examPages = [];
+  let publicExamPages = [];
+  if (exam) {
+    try {
+      const { failed, open } = await moreSittings(browser, learnerCookies);
+      examPages = [
+        ['exams (an open sitting, past results)', '/kiem-tra', true],
+        ['exam question', `/kiem-tra/bai/${open}?cau=1`, true],
+        ['exam question, not answered', `/kiem-tra/bai/${open}?cau=2&thieu=1`, true],
+        ['exam review before submitting', `/kiem-tra/bai/${open}/nop`, true],
+        ['exam result, passed', `/kiem-tra/ket-qua/${exam.sitting}`, true],
+        ['exam result, not passed', `/kiem-tra/ket-qua/${failed}`, true],
+        ['certificate, its holder', `/verify/${exam.certificate}`, true],
+      ];
+    } catch (e) {
+      fail(`the sittings for the exam pages' checks: ${e.message}`);
+    }
+    publicExamPages = [['certificate check (public)', `/verify/${exam.certificate}`, true]];
+  }
   await checkPages(browser, 'learner', learnerCookies, [
     ['learner home', '/hoc', true],
     ['program', '/chuong-trinh/thu', true],
@@ -331,10 +516,12 @@ async function accessibility(browser, learnerCookies) {
       const r = await page.goto(`${BASE}/khong-co-trang-nay`);
       if (r.status() !== 404) throw new Error(`expected 404, got ${r.status()}`);
     }, true, { keepsLargeText: false }],
+    ...examPages,
   ]);
   await checkPages(browser, 'visitor', null, [
     ['login', '/dang-nhap', true],
     ['lesson, not logged in', '/bai-hoc/bai-mot', true],
+    ...publicExamPages,
   ]);
 
   // The editor logs in through the form too, in a context of their own.
@@ -352,7 +539,7 @@ async function accessibility(browser, learnerCookies) {
 }
 
 // ---------------------------------------------------------------------------------------------
-// 3. What a lesson page costs over the wire.
+// 4. What a lesson page costs over the wire.
 
 async function lessonWeight(browser, cookies) {
   console.log('\n== Lesson page weight (HTML + CSS, without media) ==');
@@ -396,6 +583,7 @@ const started = Date.now();
 const browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox'], headless: true });
 try {
   let cookies = null;
+  let exam = null;
   try {
     cookies = await learnerJourney(browser);
   } catch (e) {
@@ -403,12 +591,17 @@ try {
   }
   if (cookies) {
     try {
+      exam = await examJourney(browser, cookies);
+    } catch (e) {
+      fail(`exam and certificate: ${e.message}`);
+    }
+    try {
       await lessonWeight(browser, cookies);
     } catch (e) {
       fail(`lesson weight: ${e.message}`);
     }
     try {
-      await accessibility(browser, cookies);
+      await accessibility(browser, cookies, exam);
     } catch (e) {
       fail(`accessibility: ${e.message}`);
     }
