@@ -235,6 +235,8 @@ async fn revocation_shows_and_certificates_of_a_rotated_out_key_still_verify() {
         let out = db.cli(&["certificates", "rotate-key"]);
         assert!(out.status.success(), "{}", stderr(&out));
         let new_kid = stdout(&out).trim().to_owned();
+        // A rotation reaches every server within a second.
+        tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
         let second = learner(&db, &base, "bao").await;
         let (_, result) = take(&second, 0).await;
         let new_id = certificate_of(&result);
@@ -265,6 +267,12 @@ async fn revocation_shows_and_certificates_of_a_rotated_out_key_still_verify() {
         assert!(verify.body.contains("Đã bị thu hồi") && verify.body.contains("Cấp nhầm người"), "{}", verify.body);
         assert_eq!(json(&anyone, &format!("/api/v1/certificates/{old_id}")).await["status"], "revoked");
         assert_eq!(json(&anyone, &format!("/api/v1/certificates/{new_id}")).await["status"], "valid");
+        // A stored credential changed behind the platform's back no longer checks.
+        db.query(&format!(
+            "UPDATE certificate SET credential = REPLACE(credential, '\"bao\"', '\"bao-gia\"') WHERE id = '{new_id}'"
+        ));
+        assert_eq!(json(&anyone, &format!("/api/v1/certificates/{new_id}")).await["status"], "invalid");
+        assert!(anyone.get(&format!("/verify/{new_id}")).await.body.contains("Không hợp lệ"));
         // A learner may not revoke.
         let csrf = first.get("/kiem-tra").await.csrf();
         let page =

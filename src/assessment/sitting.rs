@@ -199,8 +199,11 @@ pub async fn start(state: &AppState, account_id: &str, target_group: &str) -> Re
              VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT DO NOTHING")
             .bind(&id).bind(account_id).bind(target_group).bind(&framework.version).bind(at).bind(deadline)
             .bind(&paper_json).execute(&mut *tx).await?.rows_affected();
-        for entry in &drawn {
-            sqlx::query("UPDATE item SET exposure = exposure + 1 WHERE id = $1").bind(&entry.id).execute(&mut *tx).await?;
+        // In one order for every sitting, so concurrent starts never deadlock on the counters.
+        let mut ids: Vec<&str> = drawn.iter().map(|e| e.id.as_str()).collect();
+        ids.sort_unstable();
+        for id in ids {
+            sqlx::query("UPDATE item SET exposure = exposure + 1 WHERE id = $1").bind(id).execute(&mut *tx).await?;
         }
         tx.commit().await?;
         inserted

@@ -1,8 +1,9 @@
 //! Ed25519 signing keys by key id. The newest key that is not retired signs; retired keys stay
 //! published in the issuer's DID document, so every certificate keeps verifying by its key id.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, RwLock};
+use std::time::{Duration, Instant};
 
 use anyhow::{Context, anyhow};
 use ed25519_dalek::{SigningKey, VerifyingKey};
@@ -72,17 +73,36 @@ pub async fn published(store: &Store) -> sqlx::Result<Vec<PublicKey>> {
         "SELECT kid, public_key, created_at, retired_at FROM signing_key ORDER BY created_at, kid").fetch_all(pool).await)
 }
 
+/// How long a server keeps signing with the key it last read: a rotation reaches every server
+/// within this time.
+const CURRENT_FOR: Duration = Duration::from_secs(1);
+/// Credentials whose signature was checked, by the hash of their stored text; more and the set starts again.
+const VERIFIED_KEPT: usize = 1 << 20;
+
 /// The signer in use, with secrets opened once per key id.
 #[derive(Default)]
 pub struct Signers {
     opened: RwLock<HashMap<String, Arc<SigningKey>>>,
+    current: RwLock<Option<(Instant, String, Arc<SigningKey>)>>,
     public: RwLock<HashMap<String, VerifyingKey>>,
+    verified: RwLock<HashSet<[u8; 32]>>,
 }
 
 impl Signers {
-    /// The key that signs now. Asked of the database each time (one small query), so a rotation
-    /// made by another server or the command line takes effect at once.
+    /// The key that signs now, read again from the database after [`CURRENT_FOR`], so a rotation
+    /// made by another server or the command line takes effect within it.
     pub async fn current(&self, store: &Store, sealer: &Sealer) -> anyhow::Result<(String, Arc<SigningKey>)> {
+        if let Some((at, kid, key)) = self.current.read().expect("signers").as_ref()
+            && at.elapsed() < CURRENT_FOR
+        {
+            return Ok((kid.clone(), key.clone()));
+        }
+        let (kid, key) = self.read_current(store, sealer).await?;
+        *self.current.write().expect("signers") = Some((Instant::now(), kid.clone(), key.clone()));
+        Ok((kid, key))
+    }
+
+    async fn read_current(&self, store: &Store, sealer: &Sealer) -> anyhow::Result<(String, Arc<SigningKey>)> {
         let row: Option<(String, Vec<u8>)> = on_pool!(store, pool => sqlx::query_as(
             "SELECT kid, secret_enc FROM signing_key WHERE retired_at IS NULL ORDER BY created_at DESC, kid LIMIT 1")
             .fetch_optional(pool).await?);
@@ -90,7 +110,7 @@ impl Signers {
             Some(row) => row,
             None => {
                 ensure(store, sealer).await?;
-                return Box::pin(self.current(store, sealer)).await;
+                return Box::pin(self.read_current(store, sealer)).await;
             }
         };
         if let Some(key) = self.opened.read().expect("signers").get(&kid) {
@@ -116,5 +136,29 @@ impl Signers {
             self.public.write().expect("signers").insert(kid.to_owned(), key);
         }
         Ok(key)
+    }
+
+    /// Whether a stored credential carries a good signature of key `kid` (and names that key).
+    /// Each stored text is checked once: the hash of the text is remembered, so a changed record is
+    /// checked again and a tampered one is caught.
+    pub async fn genuine(&self, store: &Store, kid: &str, stored: &str) -> sqlx::Result<bool> {
+        let mut hasher = blake3::Hasher::new();
+        hasher.update(kid.as_bytes()).update(b"\0").update(stored.as_bytes());
+        let fingerprint = *hasher.finalize().as_bytes();
+        if self.verified.read().expect("signers").contains(&fingerprint) {
+            return Ok(true);
+        }
+        let Some(key) = self.public(store, kid).await? else { return Ok(false) };
+        let signed: serde_json::Value = serde_json::from_str(stored).unwrap_or_default();
+        let good = crate::certificates::credential::key_id(&signed) == Some(kid)
+            && crate::certificates::credential::verify(&signed, &key);
+        if good {
+            let mut verified = self.verified.write().expect("signers");
+            if verified.len() >= VERIFIED_KEPT {
+                verified.clear();
+            }
+            verified.insert(fingerprint);
+        }
+        Ok(good)
     }
 }

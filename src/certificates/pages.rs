@@ -48,7 +48,7 @@ pub async fn load(state: &AppState, id: &str) -> sqlx::Result<Option<Row>> {
         .bind(id.hyphenated().to_string()).fetch_optional(pool).await)
 }
 
-#[derive(Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Clone, Copy, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Status {
     Valid,
@@ -70,7 +70,7 @@ impl Status {
 }
 
 /// The public summary: what anyone holding the id may know.
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 pub struct Summary {
     pub id: String,
     pub status: Status,
@@ -90,10 +90,7 @@ async fn summary(state: &AppState, row: &Row) -> Result<Summary, AppError> {
     let status = if row.withdrawn_at.is_some() {
         Status::Withdrawn
     } else {
-        let signed: serde_json::Value = serde_json::from_str(&row.credential).unwrap_or_default();
-        let key = state.signers.public(&state.store, &row.kid).await?;
-        let genuine = key.is_some_and(|k| credential::verify(&signed, &k))
-            && credential::key_id(&signed) == Some(row.kid.as_str());
+        let genuine = state.signers.genuine(&state.store, &row.kid, &row.credential).await?;
         match (genuine, row.revoked_at) {
             (false, _) => Status::Invalid,
             (true, Some(_)) => Status::Revoked,
@@ -187,6 +184,15 @@ pub async fn verify_page(
 
 /// `GET /api/v1/certificates/{id}`: the public summary; with the holder's session or share link,
 /// also the signed credential.
+#[utoipa::path(get, path = "/api/v1/certificates/{id}", tag = "certificates",
+    params(
+        ("id" = String, Path, description = "The certificate id (a UUID), as in its QR code"),
+        ("chia_se" = Option<String>, Query, description = "The holder's share token: adds `credential`, the signed Open Badges 3.0 credential"),
+    ),
+    responses(
+        (status = 200, body = Summary, description = "The public summary; `credential` too for the holder or with the share token"),
+        (status = 404, body = crate::web::error::ErrorBody, description = "certificate_not_found"),
+    ))]
 pub async fn api(
     State(state): State<AppState>,
     ctx: Ctx,

@@ -113,8 +113,15 @@ pub async fn list_units(
 #[derive(OpenApi)]
 #[openapi(
     info(title = "hocvuso API", description = "Bình dân học vụ số — API của nền tảng / the platform's API"),
-    paths(get_unit, list_units),
-    components(schemas(UnitJson, ChildJson, UnitListJson, ErrorBody))
+    paths(get_unit, list_units, crate::certificates::pages::api),
+    components(schemas(
+        UnitJson,
+        ChildJson,
+        UnitListJson,
+        ErrorBody,
+        crate::certificates::pages::Summary,
+        crate::certificates::pages::Status
+    ))
 )]
 pub struct ApiDoc;
 
