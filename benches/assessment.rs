@@ -11,7 +11,9 @@
 //!
 //!   cargo bench --bench assessment -- [SECONDS] [LEARNERS]        (default 10 s, 64 learners)
 
-use std::process::{Child, Command, Stdio};
+mod common;
+
+use std::process::Command;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
@@ -22,54 +24,7 @@ use hocvuso::store::Store;
 use reqwest::StatusCode;
 use reqwest::redirect::Policy;
 
-const KEY: &str = "6b1f0c2d3e4f5a6b7c8d9e0f1a2b3c4d5e6f708192a3b4c5d6e7f8091a2b3c4d";
-const PASSWORD: &str = "rừng cọ đồi chè 2025";
-
-struct Server {
-    child: Child,
-    base: String,
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn hocvuso(dir: &std::path::Path, url: &str) -> Command {
-    let mut command = Command::new(env!("CARGO_BIN_EXE_hocvuso"));
-    command
-        .current_dir(dir)
-        .env("DATABASE_URL", url)
-        .env("HOCVUSO_DATA_KEY", KEY)
-        .env("HOCVUSO_MEDIA_URL", dir.join("media"))
-        .env("RUST_LOG", "warn");
-    command
-}
-
-fn start(dir: &std::path::Path, url: &str, port: u16) -> Server {
-    let child = hocvuso(dir, url)
-        .args(["serve", "--listen", &format!("127.0.0.1:{port}")])
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("start the server");
-    let server = Server { child, base: format!("http://127.0.0.1:{port}") };
-    for _ in 0..200 {
-        if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
-            return server;
-        }
-        std::thread::sleep(Duration::from_millis(50));
-    }
-    panic!("the server did not start");
-}
-
-fn field(body: &str, name: &str) -> String {
-    let marker = format!("name=\"{name}\" value=\"");
-    let start = body.find(&marker).unwrap_or_else(|| panic!("no field {name}")) + marker.len();
-    body[start..].split('"').next().unwrap().to_owned()
-}
+use common::*;
 
 struct Learner {
     client: reqwest::Client,
@@ -140,24 +95,8 @@ async fn answer_loop(base: String, learner: Arc<Learner>, stop: Arc<AtomicBool>,
     acked
 }
 
-async fn prepare(dir: &std::path::Path, url: &str, learners: usize) {
-    let out = hocvuso(dir, url)
-        .args(["content", "import", concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/content")])
-        .output()
-        .unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-    let store = Store::connect(&DatabaseUrl::parse(url).unwrap()).await.unwrap();
-    for i in 0..learners {
-        let user = hocvuso::commands::user::AddUser {
-            login: format!("bench.{i}"),
-            name: None,
-            roles: vec!["hoc_vien".into()],
-            unit: "04792".into(),
-            organisation: None,
-            password: Some(PASSWORD.into()),
-        };
-        hocvuso::commands::user::create(&store, user).await.unwrap();
-    }
+async fn prepare_exams(dir: &std::path::Path, url: &str, learners: usize) {
+    let store = prepare(dir, url, learners).await;
     // Many whole exams a day in the crash phase.
     on_pool!(&store, pool => sqlx::query("UPDATE exam SET attempts_per_day = 100").execute(pool).await.unwrap().rows_affected());
     store.close().await;
@@ -187,40 +126,6 @@ async fn load(server: &mut Server, learners: usize, seconds: f64, kill_after: Op
         acked.extend(task.await.unwrap());
     }
     (acked, started.elapsed().as_secs_f64())
-}
-
-/// Baseline: plain single-row autocommit inserts into a bare table, same SQLite settings, same concurrency.
-async fn baseline(dir: &std::path::Path, name: &str, tasks: usize, seconds: f64) -> f64 {
-    let options = hocvuso::store::sqlite_options(&dir.join(name));
-    let pool = sqlx::sqlite::SqlitePoolOptions::new().max_connections(8).connect_with(options).await.unwrap();
-    sqlx::query("CREATE TABLE bare (id TEXT PRIMARY KEY, body TEXT NOT NULL)").execute(&pool).await.unwrap();
-    let stop = Arc::new(AtomicBool::new(false));
-    let started = Instant::now();
-    let handles: Vec<_> = (0..tasks)
-        .map(|_| {
-            let (pool, stop) = (pool.clone(), stop.clone());
-            tokio::spawn(async move {
-                let mut n = 0u64;
-                while !stop.load(Ordering::Relaxed) {
-                    sqlx::query("INSERT INTO bare (id, body) VALUES ($1, $2)")
-                        .bind(uuid::Uuid::new_v4().to_string())
-                        .bind("{\"choice\":1}")
-                        .execute(&pool)
-                        .await
-                        .unwrap();
-                    n += 1;
-                }
-                n
-            })
-        })
-        .collect();
-    tokio::time::sleep(Duration::from_secs_f64(seconds)).await;
-    stop.store(true, Ordering::Relaxed);
-    let mut total = 0;
-    for handle in handles {
-        total += handle.await.unwrap();
-    }
-    total as f64 / started.elapsed().as_secs_f64()
 }
 
 async fn count_present(url: &str, acked: &[Acked]) -> usize {
@@ -410,8 +315,8 @@ async fn main() {
     let url = format!("sqlite://{}", dir.path().join("bench.db").display());
     println!("machine: {} cores; {learners} learners, {seconds} s per phase", num_cpus());
 
-    prepare(dir.path(), &url, learners).await;
-    let base_rate = baseline(dir.path(), "bare.db", learners, seconds).await;
+    prepare_exams(dir.path(), &url, learners).await;
+    let base_rate = baseline(dir.path(), "bare.db", "{\"choice\":1}", learners, seconds).await;
     let mut server = start(dir.path(), &url, 18290);
     let (acked, elapsed) = load(&mut server, learners, seconds, None).await;
     let rate = acked.len() as f64 / elapsed;
@@ -429,7 +334,7 @@ async fn main() {
         "SIGKILL mid-run (whole exams): {distinct} answers acknowledged before the kill, all {distinct} in the database, 0 lost"
     );
 
-    let issue_base = baseline(dir.path(), "bare-issue.db", learners, seconds).await;
+    let issue_base = baseline(dir.path(), "bare-issue.db", "{\"choice\":1}", learners, seconds).await;
     let (issue_rate, ids) = issue(dir.path(), learners, seconds).await;
     println!("certificates issued (sign + store + outbox + facts): {issue_rate:>8.0} /s");
     println!("one-row transactions, same settings:                  {issue_base:>8.0} /s (baseline)");
@@ -444,15 +349,11 @@ async fn main() {
         let mut url = url::Url::parse(&pg).unwrap();
         url.set_path(&format!("/{name}"));
         let url = url.to_string();
-        prepare(dir.path(), &url, learners).await;
+        prepare_exams(dir.path(), &url, learners).await;
         let mut server = start(dir.path(), &url, 18293);
         let (acked, elapsed) = load(&mut server, learners, seconds, None).await;
         println!("PostgreSQL, answers acknowledged: {:>10.0} /s", acked.len() as f64 / elapsed);
         drop(server);
         on_pool!(&admin, pool => sqlx::query(sqlx::AssertSqlSafe(format!("DROP DATABASE {name}"))).execute(pool).await.map(|_| ())).unwrap();
     }
-}
-
-fn num_cpus() -> usize {
-    std::thread::available_parallelism().map_or(1, |n| n.get())
 }
