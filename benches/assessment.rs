@@ -22,7 +22,6 @@ use hocvuso::config::{Config, DatabaseUrl};
 use hocvuso::on_pool;
 use hocvuso::store::Store;
 use reqwest::StatusCode;
-use reqwest::redirect::Policy;
 
 use common::*;
 
@@ -32,14 +31,7 @@ struct Learner {
 }
 
 async fn sign_in(base: &str, login: &str) -> Learner {
-    let client = reqwest::Client::builder().cookie_store(true).redirect(Policy::none()).build().unwrap();
-    let page = client.get(format!("{base}/dang-nhap")).send().await.unwrap().text().await.unwrap();
-    let form = [("login", login), ("password", PASSWORD), ("csrf", &field(&page, "csrf"))];
-    let response = client.post(format!("{base}/dang-nhap")).form(&form).send().await.unwrap();
-    assert_eq!(response.status(), StatusCode::SEE_OTHER, "login {login}");
-    let page = client.get(format!("{base}/dong-y")).send().await.unwrap().text().await.unwrap();
-    let form = [("dong_y", "co"), ("csrf", &field(&page, "csrf"))];
-    client.post(format!("{base}/dong-y")).form(&form).send().await.unwrap();
+    let client = common::login(base, login).await;
     let home = client.get(format!("{base}/kiem-tra")).send().await.unwrap().text().await.unwrap();
     Learner { client, csrf: field(&home, "csrf") }
 }
@@ -108,24 +100,10 @@ async fn load(server: &mut Server, learners: usize, seconds: f64, kill_after: Op
         signed_in.push(Arc::new(sign_in(&server.base, &format!("bench.{i}")).await));
     }
     let stop = Arc::new(AtomicBool::new(false));
-    let started = Instant::now();
     let whole = kill_after.is_some();
-    let tasks: Vec<_> =
+    let tasks =
         signed_in.into_iter().map(|l| tokio::spawn(answer_loop(server.base.clone(), l, stop.clone(), whole))).collect();
-    match kill_after {
-        Some(after) => {
-            tokio::time::sleep(Duration::from_secs_f64(after)).await;
-            server.child.kill().unwrap(); // SIGKILL
-            server.child.wait().unwrap();
-        }
-        None => tokio::time::sleep(Duration::from_secs_f64(seconds)).await,
-    }
-    stop.store(true, Ordering::Relaxed);
-    let mut acked = Vec::new();
-    for task in tasks {
-        acked.extend(task.await.unwrap());
-    }
-    (acked, started.elapsed().as_secs_f64())
+    drive(server, tasks, stop, seconds, kill_after).await
 }
 
 async fn count_present(url: &str, acked: &[Acked]) -> usize {

@@ -10,12 +10,10 @@ mod common;
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::time::{Duration, Instant};
 
 use hocvuso::config::DatabaseUrl;
 use hocvuso::store::Store;
 use reqwest::StatusCode;
-use reqwest::redirect::Policy;
 
 use common::*;
 
@@ -26,14 +24,7 @@ struct Learner {
 }
 
 async fn sign_in(base: &str, login: &str) -> Learner {
-    let client = reqwest::Client::builder().cookie_store(true).redirect(Policy::none()).build().unwrap();
-    let page = client.get(format!("{base}/dang-nhap")).send().await.unwrap().text().await.unwrap();
-    let form = [("login", login), ("password", PASSWORD), ("csrf", &field(&page, "csrf"))];
-    let response = client.post(format!("{base}/dang-nhap")).form(&form).send().await.unwrap();
-    assert_eq!(response.status(), StatusCode::SEE_OTHER, "login {login}");
-    let page = client.get(format!("{base}/dong-y")).send().await.unwrap().text().await.unwrap();
-    let form = [("dong_y", "co"), ("csrf", &field(&page, "csrf"))];
-    client.post(format!("{base}/dong-y")).form(&form).send().await.unwrap();
+    let client = common::login(base, login).await;
     let lesson = client.get(format!("{base}/bai-hoc/bai-mot")).send().await.unwrap().text().await.unwrap();
     Learner { client, csrf: field(&lesson, "csrf"), version: field(&lesson, "phien_ban") }
 }
@@ -63,23 +54,9 @@ async fn load(server: &mut Server, learners: usize, seconds: f64, kill_after: Op
         signed_in.push(Arc::new(sign_in(&server.base, &format!("bench.{i}")).await));
     }
     let stop = Arc::new(AtomicBool::new(false));
-    let started = Instant::now();
-    let tasks: Vec<_> =
+    let tasks =
         signed_in.into_iter().map(|l| tokio::spawn(post_events(server.base.clone(), l, stop.clone()))).collect();
-    match kill_after {
-        Some(after) => {
-            tokio::time::sleep(Duration::from_secs_f64(after)).await;
-            server.child.kill().unwrap(); // SIGKILL
-            server.child.wait().unwrap();
-        }
-        None => tokio::time::sleep(Duration::from_secs_f64(seconds)).await,
-    }
-    stop.store(true, Ordering::Relaxed);
-    let mut acked = Vec::new();
-    for task in tasks {
-        acked.extend(task.await.unwrap());
-    }
-    (acked, started.elapsed().as_secs_f64())
+    drive(server, tasks, stop, seconds, kill_after).await
 }
 
 async fn count_present(url: &str, ids: &[String]) -> usize {

@@ -280,3 +280,28 @@ async fn revocation_shows_and_certificates_of_a_rotated_out_key_still_verify() {
         assert_eq!(page.status, StatusCode::FORBIDDEN);
     }
 }
+
+#[tokio::test]
+async fn an_editor_changes_an_item_as_a_new_version_and_bad_text_is_shown_back() {
+    for db in TestDb::all() {
+        import_fixture(&db);
+        let base = serve(&db, db.config()).await;
+        let password = account(&db, "bientap", "bien_tap", "25", None).await;
+        let editor = Browser::new(&base);
+        editor.login("bientap", &password).await;
+        let page = editor.get("/bien-tap/cau-hoi/t11-1").await;
+        assert_eq!(page.status, StatusCode::OK, "{}", page.body);
+        assert!(page.body.contains("Câu thử 1 của năng lực 1.1"), "{}", page.body);
+        let text = "[[item]]\nid = \"t11-1\"\nkind = \"true_false\"\ncompetence = \"1.1\"\nthemes = [\"internet_tim_kiem\"]\n\
+                    level = 1\ndifficulty = 1\nquestion = \"Trang .gov.vn là trang của cơ quan nhà nước.\"\nanswer = true\n\
+                    explain = \"Tên miền .gov.vn chỉ cấp cho cơ quan nhà nước.\"\n";
+        let saved = editor.post("/bien-tap/cau-hoi", &[("toml", text), ("csrf", &page.csrf())]).await;
+        assert_eq!(saved.status, StatusCode::OK, "{}", saved.body);
+        assert!(saved.body.contains("phiên bản 2"), "{}", saved.body);
+        assert_eq!(db.scalar("SELECT COUNT(*) FROM item_version WHERE item_id = 't11-1'"), 2);
+        let bad = editor.post("/bien-tap/cau-hoi", &[("toml", &text.replace("1.1", "9.9")), ("csrf", &page.csrf())]).await;
+        assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(bad.body.contains("dòng 2") && bad.body.contains("9.9"), "{}", bad.body);
+        assert_eq!(db.scalar("SELECT COUNT(*) FROM item_version WHERE item_id = 't11-1'"), 2);
+    }
+}

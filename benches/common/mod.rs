@@ -120,3 +120,44 @@ pub async fn baseline(dir: &std::path::Path, name: &str, body: &'static str, tas
 pub fn num_cpus() -> usize {
     std::thread::available_parallelism().map_or(1, |n| n.get())
 }
+
+/// Logs in as a browser does (the login page's CSRF token, then the privacy notice); the client keeps the session.
+pub async fn login(base: &str, login: &str) -> reqwest::Client {
+    use reqwest::StatusCode;
+    let client =
+        reqwest::Client::builder().cookie_store(true).redirect(reqwest::redirect::Policy::none()).build().unwrap();
+    let page = client.get(format!("{base}/dang-nhap")).send().await.unwrap().text().await.unwrap();
+    let form = [("login", login), ("password", PASSWORD), ("csrf", &field(&page, "csrf"))];
+    let response = client.post(format!("{base}/dang-nhap")).form(&form).send().await.unwrap();
+    assert_eq!(response.status(), StatusCode::SEE_OTHER, "login {login}");
+    let page = client.get(format!("{base}/dong-y")).send().await.unwrap().text().await.unwrap();
+    let form = [("dong_y", "co"), ("csrf", &field(&page, "csrf"))];
+    client.post(format!("{base}/dong-y")).form(&form).send().await.unwrap();
+    client
+}
+
+/// Lets the running `tasks` work for `seconds`, or kills the server with SIGKILL after `kill_after`
+/// instead; then stops them and returns what they had acknowledged, and the time it took.
+pub async fn drive<T: Send + 'static>(
+    server: &mut Server,
+    tasks: Vec<tokio::task::JoinHandle<Vec<T>>>,
+    stop: Arc<AtomicBool>,
+    seconds: f64,
+    kill_after: Option<f64>,
+) -> (Vec<T>, f64) {
+    let started = Instant::now();
+    match kill_after {
+        Some(after) => {
+            tokio::time::sleep(Duration::from_secs_f64(after)).await;
+            server.child.kill().unwrap(); // SIGKILL
+            server.child.wait().unwrap();
+        }
+        None => tokio::time::sleep(Duration::from_secs_f64(seconds)).await,
+    }
+    stop.store(true, Ordering::Relaxed);
+    let mut acked = Vec::new();
+    for task in tasks {
+        acked.extend(task.await.unwrap());
+    }
+    (acked, started.elapsed().as_secs_f64())
+}

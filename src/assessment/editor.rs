@@ -108,12 +108,13 @@ pub async fn save(
 ) -> Result<Response, PageError> {
     let text = form.get("toml").cloned().unwrap_or_default().replace("\r\n", "\n");
     let fw = framework::current(&state.store).await?;
-    let outcome =
-        bank::parse(&text, &fw).map_err(|p| p.into_iter().map(|(line, m)| format!("dòng {line}: {m}")).collect());
-    let items = match outcome {
-        Ok(items) if items.len() == 1 => items,
-        Ok(_) => Err(vec!["Mỗi lần lưu một câu hỏi ([[item]]). / Save one item at a time.".to_owned()])
-            .map_err(|p| PageError(AppError::bad_request("bad_item", p.join(" "))))?,
+    let parsed = match bank::parse(&text, &fw) {
+        Ok(items) if items.len() == 1 => Ok(items),
+        Ok(_) => Err(vec!["Mỗi lần lưu đúng một câu hỏi ([[item]]). / Save exactly one item at a time.".to_owned()]),
+        Err(problems) => Err(problems.into_iter().map(|(line, m)| format!("dòng {line}: {m}")).collect()),
+    };
+    let items = match parsed {
+        Ok(items) => items,
         Err(problems) => {
             let page = ItemPage { nav: ctx.nav(), id: None, text, problems, saved: None, active: true };
             return Ok((axum::http::StatusCode::UNPROCESSABLE_ENTITY, Html(render(&page))).into_response());
