@@ -299,7 +299,8 @@ async fn an_editor_changes_an_item_as_a_new_version_and_bad_text_is_shown_back()
         assert_eq!(saved.status, StatusCode::OK, "{}", saved.body);
         assert!(saved.body.contains("phiên bản 2"), "{}", saved.body);
         assert_eq!(db.scalar("SELECT COUNT(*) FROM item_version WHERE item_id = 't11-1'"), 2);
-        let bad = editor.post("/bien-tap/cau-hoi", &[("toml", &text.replace("1.1", "9.9")), ("csrf", &page.csrf())]).await;
+        let bad =
+            editor.post("/bien-tap/cau-hoi", &[("toml", &text.replace("1.1", "9.9")), ("csrf", &page.csrf())]).await;
         assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
         assert!(bad.body.contains("dòng 2") && bad.body.contains("9.9"), "{}", bad.body);
         assert_eq!(db.scalar("SELECT COUNT(*) FROM item_version WHERE item_id = 't11-1'"), 2);
