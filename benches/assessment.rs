@@ -4,8 +4,9 @@
 //!    learners, each in their own sitting), next to plain single-row inserts into a bare table with
 //!    the same settings; then SIGKILL mid-run while learners sit whole exams, and every acknowledged
 //!    answer must be in the database. With HOCVUSO_BENCH_POSTGRES=postgres://… the PostgreSQL figure.
-//! 2. Certificate issue (sign the credential + store it + its VNeID outbox row + the holder's facts,
-//!    one transaction each) per second, next to the same number of one-row transactions.
+//! 2. Certificate issue per second: passing sittings finished as a submission finishes them (grade,
+//!    sign the credential, store it + its VNeID outbox row + the holder's facts), next to one-row
+//!    transactions from as many tasks.
 //! 3. Verification: `GET /api/v1/certificates/{id}` (read + Ed25519 check of the stored credential)
 //!    with wrk, next to the same JSON bytes served as a static file by the same server.
 //!
@@ -124,11 +125,11 @@ async fn count_present(url: &str, acked: &[Acked]) -> usize {
     distinct.len()
 }
 
-/// Issues certificates for `seconds` from `tasks` concurrent tasks, as a passing submission does.
+/// Finishes passing sittings for `seconds` from `tasks` concurrent tasks, through the same call as a
+/// learner's submission: read the sitting and its answers, grade, sign the certificate, then record
+/// the grade, the certificate, its VNeID outbox row and the holder's facts (group-committed).
 async fn issue(dir: &std::path::Path, tasks: usize, seconds: f64) -> (f64, Vec<String>) {
     use hocvuso::assessment::exam::PaperItem;
-    use hocvuso::assessment::sitting::Paper;
-    use hocvuso::domain::grading::{CompetenceScore, Grade};
 
     let url = format!("sqlite://{}", dir.join("issue.db").display());
     let config = Config::from_lookup(|name| match name {
@@ -142,85 +143,62 @@ async fn issue(dir: &std::path::Path, tasks: usize, seconds: f64) -> (f64, Vec<S
     store.migrate().await.unwrap();
     let state = hocvuso::web::AppState::new(store.clone(), config).await.unwrap();
     let framework = hocvuso::learning::framework::current(&store).await.unwrap();
-    // The sittings the certificates are for (a certificate names its sitting).
-    let n = 200_000;
+    let profile = framework.profile("nguoi_dan").unwrap().clone();
+    // Open sittings of 30 questions over the profile's competences, each answered right, one
+    // learner each (a learner has one open sitting at a time).
+    let items: Vec<PaperItem> = (0..30)
+        .map(|i| PaperItem {
+            id: format!("bench-{i}"),
+            version: 1,
+            competence: profile.required[i % profile.required.len()].clone(),
+            order: Vec::new(),
+        })
+        .collect();
+    let paper = serde_json::to_string(&items).unwrap();
+    let n = (seconds * 6_000.0) as i64 + 10_000;
     on_pool!(&store, pool => {
         let mut tx = pool.begin().await.unwrap();
-        sqlx::query("INSERT INTO account (id, login, created_at) VALUES ('bench', 'bench.issue', 0)").execute(&mut *tx).await.unwrap();
-        for i in 0..n {
-            sqlx::query("INSERT INTO sitting (id, account_id, target_group, framework_version, started_at, deadline, paper, submitted_at) \
-                         VALUES ($1, 'bench', 'nguoi_dan', $2, 0, 1, '[]', 1)")
-                .bind(format!("s{i}")).bind(&framework.version).execute(&mut *tx).await.unwrap();
-        }
+        sqlx::query("WITH RECURSIVE n(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM n WHERE i + 1 < $1) \
+                     INSERT INTO account (id, login, created_at) SELECT 'b' || i, 'bench.' || i, 0 FROM n")
+            .bind(n).execute(&mut *tx).await.unwrap();
+        sqlx::query("INSERT INTO sitting (id, account_id, target_group, framework_version, started_at, deadline, paper) \
+                     SELECT 's' || substr(id, 2), id, 'nguoi_dan', $1, 0, 4000000000, $2 FROM account WHERE login LIKE 'bench.%'")
+            .bind(&framework.version).bind(&paper).execute(&mut *tx).await.unwrap();
+        sqlx::query("WITH RECURSIVE q(p) AS (SELECT 0 UNION ALL SELECT p + 1 FROM q WHERE p + 1 < 30) \
+                     INSERT INTO answer (sitting_id, position, response, correct, answered_at) \
+                     SELECT s.id, q.p, '{\"choice\":0}', 1, 0 FROM sitting s, q")
+            .execute(&mut *tx).await.unwrap();
         tx.commit().await.unwrap();
     });
-    let profile = framework.profile("nguoi_dan").unwrap().clone();
-    let grade = Grade {
-        right: 27,
-        total: 30,
-        passed: true,
-        competences: profile
-            .required
-            .iter()
-            .map(|c| CompetenceScore { code: c.clone(), right: 3, total: 4, met: true })
-            .collect(),
-    };
-    let next = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let next = Arc::new(std::sync::atomic::AtomicI64::new(0));
     let stop = Arc::new(AtomicBool::new(false));
     let started = Instant::now();
     let handles: Vec<_> = (0..tasks)
         .map(|_| {
-            let (state, framework, grade, next, stop) =
-                (state.clone(), framework.clone(), grade.clone(), next.clone(), stop.clone());
-            let min_level = profile.min_level;
+            let (state, next, stop) = (state.clone(), next.clone(), stop.clone());
             tokio::spawn(async move {
-                let mut ids = Vec::new();
+                let mut finished = 0usize;
                 while !stop.load(Ordering::Relaxed) {
                     let i = next.fetch_add(1, Ordering::Relaxed);
                     assert!(i < n, "more sittings needed");
-                    let paper = Paper {
-                        id: format!("s{i}"),
-                        account_id: "bench".into(),
-                        target_group: "nguoi_dan".into(),
-                        framework_version: framework.version.clone(),
-                        started_at: 0,
-                        deadline: 1,
-                        items: Vec::<PaperItem>::new(),
-                    };
-                    let signer = state.signers.current(&state.store, &state.keys.signing).await.unwrap();
-                    let at = hocvuso::identity::accounts::now();
-                    let issue = hocvuso::certificates::issue::Issue {
-                        paper: &paper,
-                        grade: &grade,
-                        framework: &framework,
-                        min_level,
-                        holder_name: "Nguyễn Thị Lan",
-                        at,
-                    };
-                    let cert = hocvuso::certificates::issue::credential(&state, &issue, &signer);
-                    let result: sqlx::Result<()> = async {
-                        on_pool!(&state.store, pool => {
-                            let mut tx = pool.begin().await?;
-                            hocvuso::insert_certificate_in_tx!(tx, &cert, None, true);
-                            tx.commit().await?;
-                        });
-                        Ok(())
-                    }
-                    .await;
-                    result.unwrap();
-                    ids.push(cert.id);
+                    hocvuso::assessment::sitting::finish(&state, &format!("s{i}")).await.unwrap();
+                    finished += 1;
                 }
-                ids
+                finished
             })
         })
         .collect();
     tokio::time::sleep(Duration::from_secs_f64(seconds)).await;
     stop.store(true, Ordering::Relaxed);
-    let mut ids = Vec::new();
+    let mut finished = 0;
     for handle in handles {
-        ids.extend(handle.await.unwrap());
+        finished += handle.await.unwrap();
     }
-    let rate = ids.len() as f64 / started.elapsed().as_secs_f64();
+    let rate = finished as f64 / started.elapsed().as_secs_f64();
+    let ids: Vec<String> = on_pool!(&store, pool => sqlx::query_scalar(
+        "SELECT c.id FROM certificate c JOIN vneid_outbox o ON o.certificate_id = c.id")
+        .fetch_all(pool).await.unwrap());
+    assert_eq!(ids.len(), finished, "every finished sitting has its certificate and its confirmation");
     store.close().await;
     (rate, ids)
 }
@@ -314,8 +292,8 @@ async fn main() {
 
     let issue_base = baseline(dir.path(), "bare-issue.db", "{\"choice\":1}", learners, seconds).await;
     let (issue_rate, ids) = issue(dir.path(), learners, seconds).await;
-    println!("certificates issued (sign + store + outbox + facts): {issue_rate:>8.0} /s");
-    println!("one-row transactions, same settings:                  {issue_base:>8.0} /s (baseline)");
+    println!("passing sittings finished (grade + sign + store + outbox + facts): {issue_rate:>8.0} /s");
+    println!("one-row transactions, same settings:                               {issue_base:>8.0} /s (baseline)");
     println!("ratio: {:.2}", issue_rate / issue_base);
     verification(dir.path(), &ids, seconds).await;
 

@@ -306,3 +306,46 @@ async fn an_editor_changes_an_item_as_a_new_version_and_bad_text_is_shown_back()
         assert_eq!(db.scalar("SELECT COUNT(*) FROM item_version WHERE item_id = 't11-1'"), 2);
     }
 }
+
+/// Submissions finish together (they share a transaction): each sitting is graded once and has one
+/// certificate and one confirmation, even when a learner sends "submit" twice at once.
+#[tokio::test]
+async fn concurrent_submissions_each_issue_one_certificate() {
+    for db in TestDb::all() {
+        import_fixture(&db);
+        let base = serve(&db, db.config()).await;
+        let mut sittings = Vec::new();
+        for i in 0..6 {
+            let browser = learner(&db, &base, &format!("hv{i}")).await;
+            let sitting = start(&browser).await;
+            let review = browser.get(&format!("/kiem-tra/bai/{sitting}/nop")).await;
+            let count = review.body.matches("class=\"chua\"").count();
+            for n in 1..=count {
+                assert_eq!(answer(&browser, &sitting, n, true).await.status, StatusCode::SEE_OTHER);
+            }
+            let csrf = browser.get(&format!("/kiem-tra/bai/{sitting}/nop")).await.csrf();
+            sittings.push((browser, sitting, csrf));
+        }
+        let submits = sittings.iter().flat_map(|(browser, sitting, csrf)| {
+            let path = format!("/kiem-tra/bai/{sitting}/nop");
+            [0, 1].map(move |_| {
+                let path = path.clone();
+                async move { browser.post(&path, &[("csrf", csrf)]).await }
+            })
+        });
+        for page in futures::future::join_all(submits).await {
+            assert_eq!(page.status, StatusCode::SEE_OTHER, "{}", page.body);
+        }
+        for (_, sitting, _) in &sittings {
+            let certificates = db.scalar(&format!("SELECT COUNT(*) FROM certificate WHERE sitting_id = '{sitting}'"));
+            assert_eq!(certificates, 1, "{} sitting {sitting}", db.backend());
+            let confirmations = db.scalar(&format!(
+                "SELECT COUNT(*) FROM vneid_outbox o JOIN certificate c ON c.id = o.certificate_id \
+                 WHERE c.sitting_id = '{sitting}'"
+            ));
+            assert_eq!(confirmations, 1);
+            let graded = db.scalar(&format!("SELECT COUNT(*) FROM sitting WHERE id = '{sitting}' AND passed"));
+            assert_eq!(graded, 1);
+        }
+    }
+}

@@ -111,6 +111,19 @@ fn every_bad_file_is_refused_whole_and_nothing_changes() {
                 assert!(err.contains(needle), "{} ({}): report lacks {needle:?}:\n{err}", case.name, db.backend());
             }
             assert!(err.len() < 20_000, "{}: the report echoes huge values", case.name);
+            // The report file names the same problem, for bad rows and for a file refused whole.
+            let written = std::fs::read_to_string(&report)
+                .unwrap_or_else(|e| panic!("{} ({}): no report file: {e}", case.name, db.backend()));
+            assert!(written.starts_with("\u{feff}dong,cot,gia_tri,ly_do,reason"), "{}: {written}", case.name);
+            let rows: Vec<csv::StringRecord> =
+                csv::Reader::from_reader(written.as_bytes()).records().map(Result::unwrap).collect();
+            assert!(!rows.is_empty(), "{}: an empty report file", case.name);
+            for row in &rows {
+                assert!(err.contains(&row[3]), "{}: the file says {:?}, the terminal does not", case.name, &row[3]);
+                if err.contains("bị từ chối") {
+                    assert_eq!(&row[0], "0", "{}: a file refused whole is row 0", case.name);
+                }
+            }
             assert_eq!(db.snapshot(), before, "{} ({}): the database changed", case.name, db.backend());
         }
     }

@@ -347,7 +347,9 @@ pub async fn result(State(state): State<AppState>, ctx: Ctx, Path(id): Path<Stri
         sitting = own(&state, user, &id).await?;
     }
     let grade = sitting.grade.ok_or_else(|| AppError::Internal(anyhow::anyhow!("a finished sitting has no grade")))?;
-    let framework = crate::learning::framework::by_version(&state.store, &sitting.paper.framework_version)
+    let framework = state
+        .frameworks
+        .get(&state.store, &sitting.paper.framework_version)
         .await?
         .ok_or_else(|| AppError::Internal(anyhow::anyhow!("framework version missing")))?;
     let profile = framework.profile(&sitting.paper.target_group);

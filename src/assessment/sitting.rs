@@ -266,7 +266,8 @@ pub fn start_answers(store: Store) -> Answers {
 }
 
 /// The sitting must be open at the time of the answer, checked by the database in the same write;
-/// on PostgreSQL the sitting row is share-locked so a submission in flight waits for it.
+/// on PostgreSQL the sitting row is share-locked so a submission in flight waits for it (rows are
+/// taken in sitting id order, as the finishing writer takes them).
 const SAVE_ANSWER: &str = "INSERT INTO answer (sitting_id, position, response, correct, answered_at) \
     SELECT $1, $2, $3, $4, $5 WHERE EXISTS (SELECT 1 FROM sitting WHERE id = $1 AND submitted_at IS NULL \
     AND deadline >= $5{lock}) ON CONFLICT (sitting_id, position) DO UPDATE SET response = excluded.response, \
@@ -276,14 +277,15 @@ fn write_answers<'a>(store: &'a Store, jobs: &'a [AnswerJob]) -> BoxFuture<'a, s
     Box::pin(async move {
         let lock = if matches!(store, Store::Postgres(_)) { " FOR SHARE" } else { "" };
         let sql = SAVE_ANSWER.replace("{lock}", lock);
-        let mut saved = Vec::with_capacity(jobs.len());
+        let mut saved = vec![false; jobs.len()];
         on_pool!(store, pool => {
             let mut tx = pool.begin().await?;
-            for job in jobs {
+            for i in by_sitting(jobs, |j| &j.sitting_id) {
+                let job = &jobs[i];
                 let n = sqlx::query(sqlx::AssertSqlSafe(sql.as_str()))
                     .bind(&job.sitting_id).bind(job.position).bind(&job.response).bind(job.correct).bind(job.at)
                     .execute(&mut *tx).await?.rows_affected();
-                saved.push(n > 0);
+                saved[i] = n > 0;
             }
             tx.commit().await?;
         });
@@ -305,17 +307,81 @@ pub async fn answers(store: &Store, sitting_id: &str) -> sqlx::Result<HashMap<i6
 /// The holder as the certificate names them: person id, registry name, display name, login, birth year.
 type Holder = (Option<i64>, Option<String>, Option<String>, Option<String>, Option<i64>);
 
+/// The answers a grade was computed from: (position, right) in position order.
+type Seen = Vec<(i64, bool)>;
+
+/// A graded sitting to record: the grade, the answers it counted and, on a pass, its certificate.
+pub struct FinishJob {
+    pub sitting_id: String,
+    pub at: i64,
+    pub seen: Seen,
+    pub grade: Grade,
+    pub certificate: Option<Certified>,
+}
+
+/// A signed certificate with the person it belongs to and whether VNeID must confirm it.
+pub struct Certified {
+    pub certificate: certify::NewCertificate,
+    pub person_id: Option<i64>,
+    pub confirm: bool,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Finished {
+    Recorded,
+    /// Another request finished it first.
+    AlreadyFinished,
+    /// An answer landed after the grade was computed: grade again.
+    Stale,
+}
+
+/// Group-committed finishes: many sittings graded (and certificates issued) per transaction.
+pub type Finishes = Batcher<FinishJob, Finished>;
+
+pub fn start_finishes(store: Store) -> Finishes {
+    Batcher::start(store, 256, "finished sittings", write_finishes)
+}
+
+/// How many times a finish grades again when answers keep landing under it.
+const FINISH_TRIES: usize = 5;
+
 /// Ends a sitting (the learner submitted, or its time ran out): grades it and, on a pass, issues
 /// the certificate, its confirmation for VNeID and the person's facts, all in one transaction.
 /// Finishing a finished sitting changes nothing.
 pub async fn finish(state: &AppState, id: &str) -> Result<(), AppError> {
-    let Some(sitting) = load(&state.store, id).await? else { return Err(AppError::hidden()) };
-    if sitting.submitted_at.is_some() {
-        return Ok(());
+    for _ in 0..FINISH_TRIES {
+        let Some(sitting) = load(&state.store, id).await? else { return Err(AppError::hidden()) };
+        if sitting.submitted_at.is_some() {
+            break;
+        }
+        // Graded and signed outside the transaction, so that signing runs in parallel and the
+        // writer only checks that nothing changed since.
+        let job = grade(state, &sitting.paper).await?;
+        match state.finishes.write(job).await.map_err(|e| AppError::Internal(anyhow::anyhow!(e)))? {
+            Finished::Recorded | Finished::AlreadyFinished => {
+                state.papers.forget(id);
+                return Ok(());
+            }
+            Finished::Stale => continue,
+        }
     }
-    let paper = sitting.paper;
+    state.papers.forget(id);
+    let still_open = load(&state.store, id).await?.is_some_and(|s| s.submitted_at.is_none());
+    if still_open {
+        return Err(AppError::Conflict {
+            code: "sitting_busy",
+            message: "Bài làm đang nhận câu trả lời; xin nộp lại. / Answers are still arriving; submit again.".into(),
+        });
+    }
+    Ok(())
+}
+
+/// Grades a paper with its saved answers and, on a pass, signs its certificate.
+async fn grade(state: &AppState, paper: &Paper) -> Result<FinishJob, AppError> {
     let at = now().min(paper.deadline);
-    let framework = framework::by_version(&state.store, &paper.framework_version)
+    let framework = state
+        .frameworks
+        .get(&state.store, &paper.framework_version)
         .await?
         .ok_or_else(|| AppError::Internal(anyhow::anyhow!("framework {} is missing", paper.framework_version)))?;
     let profile = framework
@@ -326,49 +392,85 @@ pub async fn finish(state: &AppState, id: &str) -> Result<(), AppError> {
         pass_share: profile.pass_share,
         min_share_per_competence: profile.min_share_per_competence,
     };
-    let signer = state.signers.current(&state.store, &state.keys.signing).await?;
-    let lock = if matches!(state.store, Store::Postgres(_)) { " FOR UPDATE" } else { "" };
-    let claim_sql = format!("SELECT submitted_at FROM sitting WHERE id = $1{lock}");
-    on_pool!(&state.store, pool => {
-        let mut tx = pool.begin().await?;
-        let submitted: Option<i64> = sqlx::query_scalar(sqlx::AssertSqlSafe(claim_sql.as_str()))
-            .bind(id).fetch_one(&mut *tx).await?;
-        if submitted.is_some() {
-            return Ok(());
-        }
-        let rows: Vec<(i64, bool)> = sqlx::query_as("SELECT position, correct FROM answer WHERE sitting_id = $1")
-            .bind(id).fetch_all(&mut *tx).await?;
-        let right: HashMap<i64, bool> = rows.into_iter().collect();
-        let given: Vec<(&str, bool)> = paper.items.iter().enumerate()
-            .map(|(p, item)| (item.competence.as_str(), right.get(&(p as i64)).copied().unwrap_or(false)))
-            .collect();
-        let grade = grading::grade(&rule, &given);
-        sqlx::query("UPDATE sitting SET submitted_at = $1, score = $2, total = $3, passed = $4, result = $5 WHERE id = $6")
-            .bind(at).bind(i64::from(grade.right)).bind(i64::from(grade.total)).bind(grade.passed)
-            .bind(serde_json::to_string(&grade).expect("a grade serialises")).bind(id)
-            .execute(&mut *tx).await?;
-        if grade.passed {
-            let holder: Holder = sqlx::query_as(
-                "SELECT a.person_id, p.full_name, a.display_name, a.login, CAST(p.birth_year AS BIGINT) \
-                 FROM account a LEFT JOIN person p ON p.id = a.person_id WHERE a.id = $1")
-                .bind(&paper.account_id).fetch_one(&mut *tx).await?;
-            let (person_id, full_name, display_name, login, birth_year) = holder;
-            let name = full_name.or(display_name).or(login).unwrap_or_default();
-            let issue = certify::Issue {
-                paper: &paper,
-                grade: &grade,
-                framework: &framework,
-                min_level: profile.min_level,
-                holder_name: &name,
-                at,
-            };
-            let cert = certify::credential(state, &issue, &signer);
-            // Every adult's certificate is confirmed on VNeID; a minor's is not sent.
-            let adult = birth_year.is_none_or(|y| certify::year_of(at) - y >= 18);
-            crate::insert_certificate_in_tx!(tx, &cert, person_id, adult);
-        }
-        tx.commit().await?;
-    });
-    state.papers.forget(id);
-    Ok(())
+    let seen: Seen = on_pool!(&state.store, pool => sqlx::query_as(SEEN).bind(&paper.id).fetch_all(pool).await?);
+    let right: HashMap<i64, bool> = seen.iter().copied().collect();
+    let given: Vec<(&str, bool)> = paper
+        .items
+        .iter()
+        .enumerate()
+        .map(|(p, item)| (item.competence.as_str(), right.get(&(p as i64)).copied().unwrap_or(false)))
+        .collect();
+    let grade = grading::grade(&rule, &given);
+    let certificate = if grade.passed {
+        let holder: Holder = on_pool!(&state.store, pool => sqlx::query_as(
+            "SELECT a.person_id, p.full_name, a.display_name, a.login, CAST(p.birth_year AS BIGINT) \
+             FROM account a LEFT JOIN person p ON p.id = a.person_id WHERE a.id = $1")
+            .bind(&paper.account_id).fetch_one(pool).await?);
+        let (person_id, full_name, display_name, login, birth_year) = holder;
+        let name = full_name.or(display_name).or(login).unwrap_or_default();
+        let signer = state.signers.current(&state.store, &state.keys.signing).await?;
+        let issue = certify::Issue {
+            paper,
+            grade: &grade,
+            framework: &framework,
+            min_level: profile.min_level,
+            holder_name: &name,
+            at,
+        };
+        // Every adult's certificate is confirmed on VNeID; a minor's is not sent.
+        let confirm = birth_year.is_none_or(|y| certify::year_of(at) - y >= 18);
+        Some(Certified { certificate: certify::credential(state, &issue, &signer), person_id, confirm })
+    } else {
+        None
+    };
+    Ok(FinishJob { sitting_id: paper.id.clone(), at, seen, grade, certificate })
+}
+
+const SEEN: &str = "SELECT position, correct FROM answer WHERE sitting_id = $1 ORDER BY position";
+
+/// Records finished sittings in one transaction. On PostgreSQL each sitting row is locked first,
+/// in id order (as the answer writer takes them), so an answer in flight is either counted or
+/// refused, and two writers never wait on each other in a cycle.
+fn write_finishes<'a>(store: &'a Store, jobs: &'a [FinishJob]) -> BoxFuture<'a, sqlx::Result<Vec<Finished>>> {
+    Box::pin(async move {
+        let lock = if matches!(store, Store::Postgres(_)) { " FOR UPDATE" } else { "" };
+        let claim_sql = format!("SELECT submitted_at FROM sitting WHERE id = $1{lock}");
+        let mut outcomes = vec![Finished::AlreadyFinished; jobs.len()];
+        on_pool!(store, pool => {
+            let mut tx = pool.begin_with(store.begin_write()).await?;
+            for i in by_sitting(jobs, |j| &j.sitting_id) {
+                let job = &jobs[i];
+                let submitted: Option<Option<i64>> = sqlx::query_scalar(sqlx::AssertSqlSafe(claim_sql.as_str()))
+                    .bind(&job.sitting_id).fetch_optional(&mut *tx).await?;
+                if submitted != Some(None) {
+                    continue;
+                }
+                let seen: Seen = sqlx::query_as(SEEN).bind(&job.sitting_id).fetch_all(&mut *tx).await?;
+                if seen != job.seen {
+                    outcomes[i] = Finished::Stale;
+                    continue;
+                }
+                let grade = &job.grade;
+                sqlx::query("UPDATE sitting SET submitted_at = $1, score = $2, total = $3, passed = $4, result = $5 \
+                             WHERE id = $6")
+                    .bind(job.at).bind(i64::from(grade.right)).bind(i64::from(grade.total)).bind(grade.passed)
+                    .bind(serde_json::to_string(grade).expect("a grade serialises")).bind(&job.sitting_id)
+                    .execute(&mut *tx).await?;
+                if let Some(c) = &job.certificate {
+                    crate::insert_certificate_in_tx!(tx, &c.certificate, c.person_id, c.confirm);
+                }
+                outcomes[i] = Finished::Recorded;
+            }
+            tx.commit().await?;
+        });
+        Ok(outcomes)
+    })
+}
+
+/// Positions of `jobs` ordered by sitting id, arrival order kept within a sitting: both writers lock
+/// sitting rows in this order.
+fn by_sitting<J>(jobs: &[J], sitting: impl Fn(&J) -> &String) -> Vec<usize> {
+    let mut order: Vec<usize> = (0..jobs.len()).collect();
+    order.sort_by(|a, b| sitting(&jobs[*a]).cmp(sitting(&jobs[*b])));
+    order
 }

@@ -26,10 +26,7 @@ pub async fn run(config: &Config, what: What, file: &Path, options: &Options) ->
     };
     let table = match source::open(file, columns) {
         Ok(t) => t,
-        Err(e) => {
-            eprintln!("tệp {} bị từ chối / file rejected: {e}", file.display());
-            return Ok(ExitCode::from(1));
-        }
+        Err(e) => return reject(file, &e, options),
     };
     let store = super::open_store(config).await?;
     let result = match (what, cipher) {
@@ -42,13 +39,21 @@ pub async fn run(config: &Config, what: What, file: &Path, options: &Options) ->
     store.close().await;
     let outcome = match result {
         Ok(o) => o,
-        Err(ImportError::File(e)) => {
-            eprintln!("tệp {} bị từ chối, không ghi gì / file rejected, nothing written: {e}", file.display());
-            return Ok(ExitCode::from(1));
-        }
+        Err(ImportError::File(e)) => return reject(file, &e, options),
         Err(ImportError::Other(e)) => return Err(e),
     };
     conclude(&outcome, options)
+}
+
+/// A file refused whole: nothing is written, and the report (when asked for) says why.
+fn reject(file: &Path, e: &source::FileError, options: &Options) -> anyhow::Result<ExitCode> {
+    eprintln!("tệp {} bị từ chối, không ghi gì / file rejected, nothing written: {e}", file.display());
+    if let Some(path) = &options.report {
+        // Row 0 stands for the file as a whole.
+        report::write_csv(&[report::BadCell::new(0, "", "", e)], path)?;
+        eprintln!("báo cáo / report: {}", path.display());
+    }
+    Ok(ExitCode::from(1))
 }
 
 /// Prints the report and picks the exit code.

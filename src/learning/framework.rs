@@ -222,6 +222,23 @@ pub async fn by_version(store: &Store, version: &str) -> anyhow::Result<Option<F
     source.map(|s| Framework::parse(&s)).transpose()
 }
 
+/// Imported versions never change (a version is inserted once), so each is parsed once per server.
+#[derive(Default)]
+pub struct Versions {
+    parsed: std::sync::RwLock<std::collections::HashMap<String, std::sync::Arc<Framework>>>,
+}
+
+impl Versions {
+    pub async fn get(&self, store: &Store, version: &str) -> anyhow::Result<Option<std::sync::Arc<Framework>>> {
+        if let Some(framework) = self.parsed.read().expect("framework versions").get(version) {
+            return Ok(Some(framework.clone()));
+        }
+        let Some(framework) = by_version(store, version).await?.map(std::sync::Arc::new) else { return Ok(None) };
+        self.parsed.write().expect("framework versions").insert(version.to_owned(), framework.clone());
+        Ok(Some(framework))
+    }
+}
+
 impl Framework {
     pub fn profile(&self, target_group: &str) -> Option<&Profile> {
         self.profiles.iter().find(|p| p.target_group == target_group)

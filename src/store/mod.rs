@@ -90,6 +90,15 @@ impl Store {
         probe.is_ok()
     }
 
+    /// Starts a transaction that will write: on SQLite it takes the write lock at once, so its reads
+    /// and writes see one state (a deferred transaction that reads first may fail when it writes).
+    pub fn begin_write(&self) -> &'static str {
+        match self {
+            Self::Sqlite(_) => "BEGIN IMMEDIATE",
+            Self::Postgres(_) => "BEGIN",
+        }
+    }
+
     pub fn backend_name(&self) -> &'static str {
         match self {
             Self::Sqlite(_) => "sqlite",

@@ -36,6 +36,8 @@ pub struct AppState {
     pub items: Arc<crate::assessment::bank::Cache>,
     pub papers: Arc<crate::assessment::sitting::Papers>,
     pub answers: crate::assessment::sitting::Answers,
+    pub finishes: crate::assessment::sitting::Finishes,
+    pub frameworks: Arc<crate::learning::framework::Versions>,
     pub signers: Arc<crate::certificates::keys::Signers>,
 }
 
@@ -49,6 +51,7 @@ impl AppState {
         let catalog = Arc::new(crate::learning::catalog::Catalog::new());
         let records = crate::learning::records::start(store.clone());
         let answers = crate::assessment::sitting::start_answers(store.clone());
+        let finishes = crate::assessment::sitting::start_finishes(store.clone());
         Ok(Self {
             store,
             config: Arc::new(config),
@@ -60,6 +63,8 @@ impl AppState {
             items: Arc::default(),
             papers: Arc::default(),
             answers,
+            finishes,
+            frameworks: Arc::default(),
             signers: Arc::default(),
         })
     }

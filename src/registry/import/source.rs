@@ -75,6 +75,19 @@ pub enum FileError {
     UnsupportedType,
 }
 
+/// Every message reads "Vietnamese / English".
+impl crate::domain::Bilingual for FileError {
+    fn vi(&self) -> String {
+        let text = self.to_string();
+        text.rsplit_once(" / ").map_or(text.clone(), |(vi, _)| vi.to_owned())
+    }
+
+    fn en(&self) -> String {
+        let text = self.to_string();
+        text.rsplit_once(" / ").map_or(text.clone(), |(_, en)| en.to_owned())
+    }
+}
+
 /// The columns a kind of import understands.
 pub struct Columns {
     pub required: &'static [&'static str],
