@@ -260,13 +260,7 @@ async fn verification(dir: &std::path::Path, ids: &[String], seconds: f64) {
 
 #[tokio::main]
 async fn main() {
-    // `cargo test --all-targets` runs this binary too, without `--bench`: nothing to measure then.
-    if !std::env::args().any(|a| a == "--bench") {
-        return;
-    }
-    let args: Vec<String> = std::env::args().skip(1).filter(|a| !a.starts_with("--")).collect();
-    let seconds: f64 = args.first().and_then(|s| s.parse().ok()).unwrap_or(10.0);
-    let learners: usize = args.get(1).and_then(|s| s.parse().ok()).unwrap_or(64);
+    let Some((seconds, learners)) = bench_args() else { return };
     let dir = tempfile::tempdir().unwrap();
     let url = format!("sqlite://{}", dir.path().join("bench.db").display());
     println!("machine: {} cores; {learners} learners, {seconds} s per phase", num_cpus());

@@ -161,3 +161,15 @@ pub async fn drive<T: Send + 'static>(
     }
     (acked, started.elapsed().as_secs_f64())
 }
+
+/// `[SECONDS] [LEARNERS]` after `--`, or `None` when `cargo test --all-targets` runs the binary
+/// without `--bench` (nothing to measure then).
+pub fn bench_args() -> Option<(f64, usize)> {
+    if !std::env::args().any(|a| a == "--bench") {
+        return None;
+    }
+    let args: Vec<String> = std::env::args().skip(1).filter(|a| !a.starts_with("--")).collect();
+    let seconds: f64 = args.first().and_then(|s| s.parse().ok()).unwrap_or(10.0);
+    let learners: usize = args.get(1).and_then(|s| s.parse().ok()).unwrap_or(64);
+    Some((seconds, learners))
+}

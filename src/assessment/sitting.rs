@@ -356,7 +356,7 @@ pub async fn finish(state: &AppState, id: &str) -> Result<(), AppError> {
         }
         // Graded and signed outside the transaction, so that signing runs in parallel and the
         // writer only checks that nothing changed since.
-        let job = grade(state, &sitting.paper).await?;
+        let job = grade_and_sign(state, &sitting.paper).await?;
         match state.finishes.write(job).await.map_err(|e| AppError::Internal(anyhow::anyhow!(e)))? {
             Finished::Recorded | Finished::AlreadyFinished => {
                 state.papers.forget(id);
@@ -377,7 +377,7 @@ pub async fn finish(state: &AppState, id: &str) -> Result<(), AppError> {
 }
 
 /// Grades a paper with its saved answers and, on a pass, signs its certificate.
-async fn grade(state: &AppState, paper: &Paper) -> Result<FinishJob, AppError> {
+async fn grade_and_sign(state: &AppState, paper: &Paper) -> Result<FinishJob, AppError> {
     let at = now().min(paper.deadline);
     let framework = state
         .frameworks
