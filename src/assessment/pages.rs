@@ -137,6 +137,17 @@ async fn own(state: &AppState, user: &Principal, id: &str) -> Result<Sitting, Ap
     }
 }
 
+/// The learner's sitting while it takes answers; once closed, it is finished and the learner is
+/// sent to its result.
+async fn own_open(state: &AppState, user: &Principal, id: &str) -> Result<Result<Sitting, Response>, AppError> {
+    let sitting = own(state, user, id).await?;
+    if sitting.open(now()) {
+        return Ok(Ok(sitting));
+    }
+    sitting::finish(state, id).await?;
+    Ok(Err(Redirect::to(&format!("/kiem-tra/ket-qua/{id}")).into_response()))
+}
+
 pub struct Mark {
     pub number: usize,
     pub answered: bool,
@@ -173,11 +184,10 @@ pub async fn question(
     Query(q): Query<QuestionQuery>,
 ) -> Result<Response, PageError> {
     let user = ctx.user()?;
-    let sitting = own(&state, user, &id).await?;
-    if !sitting.open(now()) {
-        sitting::finish(&state, &id).await?;
-        return Ok(Redirect::to(&format!("/kiem-tra/ket-qua/{id}")).into_response());
-    }
+    let sitting = match own_open(&state, user, &id).await? {
+        Ok(sitting) => sitting,
+        Err(to_result) => return Ok(to_result),
+    };
     let saved = sitting::answers(&state.store, &id).await?;
     let paper = &sitting.paper;
     let count = paper.items.len();
@@ -279,11 +289,10 @@ struct ReviewPage {
 /// `GET /kiem-tra/bai/{id}/nop`: what is still unanswered, and the button that submits.
 pub async fn review(State(state): State<AppState>, ctx: Ctx, Path(id): Path<String>) -> Result<Response, PageError> {
     let user = ctx.user()?;
-    let sitting = own(&state, user, &id).await?;
-    if !sitting.open(now()) {
-        sitting::finish(&state, &id).await?;
-        return Ok(Redirect::to(&format!("/kiem-tra/ket-qua/{id}")).into_response());
-    }
+    let sitting = match own_open(&state, user, &id).await? {
+        Ok(sitting) => sitting,
+        Err(to_result) => return Ok(to_result),
+    };
     let saved = sitting::answers(&state.store, &id).await?;
     let count = sitting.paper.items.len();
     let unanswered: Vec<usize> = (1..=count).filter(|n| !saved.contains_key(&((n - 1) as i64))).collect();
