@@ -11,7 +11,8 @@ which="${2:-both}"
 pg_admin="${HOCVUSO_TEST_DATABASE_URL:-postgres://postgres@127.0.0.1:5432/postgres}"
 command -v sqlite3 >/dev/null || { apt-get update -qq && apt-get install -y -qq sqlite3 >/dev/null; }
 
-cargo build --release --locked -q
+# With the benches, so that the binary and `cargo bench` share one build (dev-dependencies unify features).
+cargo build --release --locked -q --bins --benches
 bin="$PWD/target/release/hocvuso"
 work="$(mktemp -d /tmp/hocvuso-bench.XXXXXX)"
 trap 'rm -rf "$work"' EXIT

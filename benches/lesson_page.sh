@@ -11,7 +11,8 @@ lesson="${2:-cai-dat-vneid}"
 command -v wrk >/dev/null || { apt-get update -qq && apt-get install -y -qq wrk >/dev/null; }
 command -v sqlite3 >/dev/null || { apt-get update -qq && apt-get install -y -qq sqlite3 >/dev/null; }
 
-cargo build --release --locked -q
+# With the benches, so that the binary and `cargo bench` share one build (dev-dependencies unify features).
+cargo build --release --locked -q --bins --benches
 bin="$PWD/target/release/hocvuso"
 cache="$PWD/target/bench-content"
 work="$(mktemp -d /tmp/hocvuso-bench.XXXXXX)"

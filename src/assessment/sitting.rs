@@ -85,27 +85,48 @@ impl Row {
     }
 }
 
-const SELECT: &str = "SELECT id, account_id, target_group, framework_version, started_at, deadline, paper, \
-                      submitted_at, result FROM sitting";
+crate::direct_row!(Row {
+    id,
+    account_id,
+    target_group,
+    framework_version,
+    started_at,
+    deadline,
+    paper,
+    submitted_at,
+    result
+});
 
+macro_rules! sitting_select {
+    ($rest:literal) => {
+        concat!(
+            "SELECT id, account_id, target_group, framework_version, started_at, deadline, paper, submitted_at, \
+             result FROM sitting",
+            $rest
+        )
+    };
+}
+
+const LOAD: &str = sitting_select!(" WHERE id = $1");
+
+/// A sitting by id; every finish reads it, so SQLite answers on the calling thread.
 pub async fn load(store: &Store, id: &str) -> sqlx::Result<Option<Sitting>> {
-    let sql = format!("{SELECT} WHERE id = $1");
-    let row: Option<Row> =
-        on_pool!(store, pool => sqlx::query_as(sqlx::AssertSqlSafe(sql.as_str())).bind(id).fetch_optional(pool).await?);
+    let row: Option<Row> = match store {
+        Store::Sqlite(sqlite) => sqlite.direct.optional(LOAD, &[("$1", &id)], Row::from_direct)?,
+        Store::Postgres(pool) => sqlx::query_as(LOAD).bind(id).fetch_optional(pool).await?,
+    };
     Ok(row.and_then(Row::into_sitting))
 }
 
 pub async fn open_of(store: &Store, account_id: &str) -> sqlx::Result<Option<Sitting>> {
-    let sql = format!("{SELECT} WHERE account_id = $1 AND submitted_at IS NULL");
-    let row: Option<Row> = on_pool!(store, pool => sqlx::query_as(sqlx::AssertSqlSafe(sql.as_str()))
+    let row: Option<Row> = on_pool!(store, pool => sqlx::query_as(sitting_select!(" WHERE account_id = $1 AND submitted_at IS NULL"))
         .bind(account_id).fetch_optional(pool).await?);
     Ok(row.and_then(Row::into_sitting))
 }
 
 /// A learner's sittings, newest first.
 pub async fn of(store: &Store, account_id: &str) -> sqlx::Result<Vec<Sitting>> {
-    let sql = format!("{SELECT} WHERE account_id = $1 ORDER BY started_at DESC LIMIT 50");
-    let rows: Vec<Row> = on_pool!(store, pool => sqlx::query_as(sqlx::AssertSqlSafe(sql.as_str()))
+    let rows: Vec<Row> = on_pool!(store, pool => sqlx::query_as(sitting_select!(" WHERE account_id = $1 ORDER BY started_at DESC LIMIT 50"))
         .bind(account_id).fetch_all(pool).await?);
     Ok(rows.into_iter().filter_map(Row::into_sitting).collect())
 }
@@ -392,7 +413,7 @@ async fn grade_and_sign(state: &AppState, paper: &Paper) -> Result<FinishJob, Ap
         pass_share: profile.pass_share,
         min_share_per_competence: profile.min_share_per_competence,
     };
-    let seen: Seen = on_pool!(&state.store, pool => sqlx::query_as(SEEN).bind(&paper.id).fetch_all(pool).await?);
+    let seen = seen(&state.store, &paper.id).await?;
     let right: HashMap<i64, bool> = seen.iter().copied().collect();
     let given: Vec<(&str, bool)> = paper
         .items
@@ -402,11 +423,7 @@ async fn grade_and_sign(state: &AppState, paper: &Paper) -> Result<FinishJob, Ap
         .collect();
     let grade = grading::grade(&rule, &given);
     let certificate = if grade.passed {
-        let holder: Holder = on_pool!(&state.store, pool => sqlx::query_as(
-            "SELECT a.person_id, p.full_name, a.display_name, a.login, CAST(p.birth_year AS BIGINT) \
-             FROM account a LEFT JOIN person p ON p.id = a.person_id WHERE a.id = $1")
-            .bind(&paper.account_id).fetch_one(pool).await?);
-        let (person_id, full_name, display_name, login, birth_year) = holder;
+        let (person_id, full_name, display_name, login, birth_year) = holder(&state.store, &paper.account_id).await?;
         let name = full_name.or(display_name).or(login).unwrap_or_default();
         let signer = state.signers.current(&state.store, &state.keys.signing).await?;
         let issue = certify::Issue {
@@ -428,38 +445,99 @@ async fn grade_and_sign(state: &AppState, paper: &Paper) -> Result<FinishJob, Ap
 
 const SEEN: &str = "SELECT position, correct FROM answer WHERE sitting_id = $1 ORDER BY position";
 
-/// Records finished sittings in one transaction. On PostgreSQL each sitting row is locked first,
-/// in id order (as the answer writer takes them), so an answer in flight is either counted or
-/// refused, and two writers never wait on each other in a cycle.
+/// The answers a grade counts, read before grading (on SQLite on the calling thread).
+async fn seen(store: &Store, sitting_id: &str) -> sqlx::Result<Seen> {
+    match store {
+        Store::Sqlite(sqlite) => sqlite.direct.all(SEEN, &[("$1", &sitting_id)], |r| r.try_into()),
+        Store::Postgres(pool) => sqlx::query_as(SEEN).bind(sitting_id).fetch_all(pool).await,
+    }
+}
+
+const HOLDER: &str = "SELECT a.person_id, p.full_name, a.display_name, a.login, CAST(p.birth_year AS BIGINT) \
+                      FROM account a LEFT JOIN person p ON p.id = a.person_id WHERE a.id = $1";
+
+async fn holder(store: &Store, account_id: &str) -> sqlx::Result<Holder> {
+    let found = match store {
+        Store::Sqlite(sqlite) => sqlite.direct.optional(HOLDER, &[("$1", &account_id)], |r| r.try_into())?,
+        Store::Postgres(pool) => sqlx::query_as(HOLDER).bind(account_id).fetch_optional(pool).await?,
+    };
+    found.ok_or(sqlx::Error::RowNotFound)
+}
+
+/// Records finished sittings in one transaction, with a handful of statements for the whole group:
+/// the sittings still open are claimed at once (on PostgreSQL locked, in id order as the answer
+/// writer takes them, so an answer in flight is either counted or refused and two writers never
+/// wait on each other in a cycle), their answers read again at once, and every grade and
+/// certificate written with one statement each.
 fn write_finishes<'a>(store: &'a Store, jobs: &'a [FinishJob]) -> BoxFuture<'a, sqlx::Result<Vec<Finished>>> {
     Box::pin(async move {
         let lock = if matches!(store, Store::Postgres(_)) { " FOR UPDATE" } else { "" };
-        let claim_sql = format!("SELECT submitted_at FROM sitting WHERE id = $1{lock}");
+        let order = by_sitting(jobs, |j| &j.sitting_id);
         let mut outcomes = vec![Finished::AlreadyFinished; jobs.len()];
         on_pool!(store, pool => {
             let mut tx = pool.begin_with(store.begin_write()).await?;
-            for i in by_sitting(jobs, |j| &j.sitting_id) {
+            let mut claim = sqlx::QueryBuilder::new("SELECT id FROM sitting WHERE submitted_at IS NULL AND id IN (");
+            let mut ids = claim.separated(", ");
+            for &i in &order {
+                ids.push_bind(&jobs[i].sitting_id);
+            }
+            claim.push(") ORDER BY id").push(lock);
+            let mut open: std::collections::HashSet<String> =
+                claim.build_query_scalar().fetch_all(&mut *tx).await?.into_iter().collect();
+            let mut now_seen: HashMap<String, Seen> = HashMap::new();
+            if !open.is_empty() {
+                let mut answers = sqlx::QueryBuilder::new(
+                    "SELECT sitting_id, position, correct FROM answer WHERE sitting_id IN (");
+                let mut ids = answers.separated(", ");
+                for id in &open {
+                    ids.push_bind(id);
+                }
+                answers.push(") ORDER BY sitting_id, position");
+                let rows: Vec<(String, i64, bool)> = answers.build_query_as().fetch_all(&mut *tx).await?;
+                for (sitting, position, correct) in rows {
+                    now_seen.entry(sitting).or_default().push((position, correct));
+                }
+            }
+            let mut recorded = Vec::new();
+            for &i in &order {
                 let job = &jobs[i];
-                let submitted: Option<Option<i64>> = sqlx::query_scalar(sqlx::AssertSqlSafe(claim_sql.as_str()))
-                    .bind(&job.sitting_id).fetch_optional(&mut *tx).await?;
-                if submitted != Some(None) {
+                // A second finish of the same sitting in this group finds it already claimed.
+                if !open.remove(&job.sitting_id) {
                     continue;
                 }
-                let seen: Seen = sqlx::query_as(SEEN).bind(&job.sitting_id).fetch_all(&mut *tx).await?;
-                if seen != job.seen {
+                if now_seen.get(&job.sitting_id).map_or(&[][..], Vec::as_slice) != job.seen.as_slice() {
                     outcomes[i] = Finished::Stale;
                     continue;
                 }
-                let grade = &job.grade;
-                sqlx::query("UPDATE sitting SET submitted_at = $1, score = $2, total = $3, passed = $4, result = $5 \
-                             WHERE id = $6")
-                    .bind(job.at).bind(i64::from(grade.right)).bind(i64::from(grade.total)).bind(grade.passed)
-                    .bind(serde_json::to_string(grade).expect("a grade serialises")).bind(&job.sitting_id)
-                    .execute(&mut *tx).await?;
-                if let Some(c) = &job.certificate {
-                    crate::insert_certificate_in_tx!(tx, &c.certificate, c.person_id, c.confirm);
-                }
                 outcomes[i] = Finished::Recorded;
+                recorded.push(job);
+            }
+            if !recorded.is_empty() {
+                // The dialects share `UPDATE ... FROM (VALUES ...)` when the values are cast and the
+                // columns keep their default names.
+                let mut grades = sqlx::QueryBuilder::new(
+                    "UPDATE sitting SET submitted_at = v.column2, score = v.column3, total = v.column4, \
+                     passed = v.column5, result = v.column6 FROM (VALUES ");
+                let mut values = grades.separated(", ");
+                for job in &recorded {
+                    let grade = &job.grade;
+                    values.push("(CAST(").push_bind_unseparated(&job.sitting_id)
+                        .push_unseparated(" AS TEXT), CAST(").push_bind_unseparated(job.at)
+                        .push_unseparated(" AS BIGINT), CAST(").push_bind_unseparated(i64::from(grade.right))
+                        .push_unseparated(" AS BIGINT), CAST(").push_bind_unseparated(i64::from(grade.total))
+                        .push_unseparated(" AS BIGINT), CAST(").push_bind_unseparated(grade.passed)
+                        .push_unseparated(" AS BOOLEAN), CAST(")
+                        .push_bind_unseparated(serde_json::to_string(grade).expect("a grade serialises"))
+                        .push_unseparated(" AS TEXT))");
+                }
+                grades.push(") AS v WHERE sitting.id = v.column1");
+                grades.build().execute(&mut *tx).await?;
+                let certs: Vec<(&certify::NewCertificate, Option<i64>, bool)> = recorded
+                    .iter()
+                    .filter_map(|job| job.certificate.as_ref())
+                    .map(|c| (&c.certificate, c.person_id, c.confirm))
+                    .collect();
+                crate::store_certificates_in_tx!(tx, &certs);
             }
             tx.commit().await?;
         });

@@ -72,48 +72,65 @@ pub fn credential(state: &AppState, issue: &Issue, signer: &(String, Arc<Signing
     }
 }
 
-/// Stores a certificate inside a transaction: its row, its VNeID confirmation (for an adult) and
-/// the holder's facts (the profile passed, certified) that the indicators count.
+/// Stores certificates inside a transaction with a few statements, however many there are: their
+/// rows, their VNeID confirmations (adults only) and the holders' facts (the profile passed,
+/// certified) that the indicators count. `$certs` is `&[(&NewCertificate, person id, confirm)]`.
 #[macro_export]
-macro_rules! insert_certificate_in_tx {
-    ($tx:expr, $cert:expr, $person_id:expr, $confirm:expr) => {{
-        let cert: &$crate::certificates::issue::NewCertificate = $cert;
-        let person_id: Option<i64> = $person_id;
-        sqlx::query(
-            "INSERT INTO certificate (id, sitting_id, account_id, person_id, target_group, holder_name, level, share, \
-             issued_at, kid, credential) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
-        )
-        .bind(&cert.id)
-        .bind(&cert.sitting_id)
-        .bind(&cert.account_id)
-        .bind(person_id)
-        .bind(&cert.target_group)
-        .bind(&cert.holder_name)
-        .bind(cert.level)
-        .bind(cert.share)
-        .bind(cert.issued_at)
-        .bind(&cert.kid)
-        .bind(&cert.credential)
-        .execute(&mut *$tx)
-        .await?;
-        if $confirm {
-            sqlx::query("INSERT INTO vneid_outbox (certificate_id, state, next_at) VALUES ($1, 'pending', $2)")
-                .bind(&cert.id)
-                .bind(cert.issued_at)
-                .execute(&mut *$tx)
-                .await?;
+macro_rules! store_certificates_in_tx {
+    ($tx:expr, $certs:expr) => {{
+        let certs: &[(&$crate::certificates::issue::NewCertificate, Option<i64>, bool)] = $certs;
+        if !certs.is_empty() {
+            let mut rows = sqlx::QueryBuilder::new(
+                "INSERT INTO certificate (id, sitting_id, account_id, person_id, target_group, holder_name, level, \
+                 share, issued_at, kid, credential) ",
+            );
+            rows.push_values(certs, |mut row, (cert, person_id, _)| {
+                row.push_bind(&cert.id)
+                    .push_bind(&cert.sitting_id)
+                    .push_bind(&cert.account_id)
+                    .push_bind(*person_id)
+                    .push_bind(&cert.target_group)
+                    .push_bind(&cert.holder_name)
+                    .push_bind(cert.level)
+                    .push_bind(cert.share)
+                    .push_bind(cert.issued_at)
+                    .push_bind(&cert.kid)
+                    .push_bind(&cert.credential);
+            });
+            rows.build().execute(&mut *$tx).await?;
         }
-        if let Some(person) = person_id {
-            let bit = $crate::domain::person::TargetGroups::parse(&cert.target_group).map(|g| g.bits()).unwrap_or(0);
-            sqlx::query(
-                "UPDATE person SET passed_groups = passed_groups | $1, certified_at = COALESCE(certified_at, $2) \
-                 WHERE id = $3",
-            )
-            .bind(bit)
-            .bind(cert.issued_at)
-            .bind(person)
-            .execute(&mut *$tx)
-            .await?;
+        let confirmed: Vec<&$crate::certificates::issue::NewCertificate> =
+            certs.iter().filter(|(_, _, confirm)| *confirm).map(|(cert, _, _)| *cert).collect();
+        if !confirmed.is_empty() {
+            let mut outbox = sqlx::QueryBuilder::new("INSERT INTO vneid_outbox (certificate_id, state, next_at) ");
+            outbox.push_values(confirmed, |mut row, cert| {
+                row.push_bind(&cert.id).push("'pending'").push_bind(cert.issued_at);
+            });
+            outbox.build().execute(&mut *$tx).await?;
+        }
+        // One statement per (profile, second): a batch rarely spans more than a few.
+        let mut facts: std::collections::BTreeMap<(i64, i64), Vec<i64>> = std::collections::BTreeMap::new();
+        for (cert, person_id, _) in certs {
+            if let Some(person) = person_id {
+                let bit =
+                    $crate::domain::person::TargetGroups::parse(&cert.target_group).map(|g| g.bits()).unwrap_or(0);
+                facts.entry((bit, cert.issued_at)).or_default().push(*person);
+            }
+        }
+        for ((bit, at), mut people) in facts {
+            people.sort_unstable();
+            let mut update = sqlx::QueryBuilder::new("UPDATE person SET passed_groups = passed_groups | ");
+            update
+                .push_bind(bit)
+                .push(", certified_at = COALESCE(certified_at, ")
+                .push_bind(at)
+                .push(") WHERE id IN (");
+            let mut ids = update.separated(", ");
+            for person in people {
+                ids.push_bind(person);
+            }
+            update.push(")");
+            update.build().execute(&mut *$tx).await?;
         }
     }};
 }

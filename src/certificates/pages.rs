@@ -18,6 +18,7 @@ use crate::identity::access::Ctx;
 use crate::identity::accounts::now;
 use crate::learning::framework::target_group_label;
 use crate::on_pool;
+use crate::store::Store;
 use crate::web::AppState;
 use crate::web::error::{AppError, PageError};
 use crate::web::pages::{Nav, render};
@@ -39,13 +40,34 @@ pub struct Row {
     pub share_token_hash: Option<Vec<u8>>,
 }
 
+crate::direct_row!(Row {
+    id,
+    account_id,
+    target_group,
+    holder_name,
+    level,
+    share,
+    issued_at,
+    kid,
+    credential,
+    revoked_at,
+    revoke_reason,
+    withdrawn_at,
+    share_token_hash
+});
+
+const LOAD: &str = "SELECT id, account_id, target_group, holder_name, level, share, issued_at, kid, credential, \
+                    revoked_at, revoke_reason, withdrawn_at, share_token_hash FROM certificate WHERE id = $1";
+
+/// A certificate by id. Anyone may ask (the verify page and API), so SQLite answers on the calling thread.
 pub async fn load(state: &AppState, id: &str) -> sqlx::Result<Option<Row>> {
     // Ids are UUIDs: anything else is absent without a query.
     let Ok(id) = uuid::Uuid::parse_str(id) else { return Ok(None) };
-    on_pool!(&state.store, pool => sqlx::query_as(
-        "SELECT id, account_id, target_group, holder_name, level, share, issued_at, kid, credential, revoked_at, \
-         revoke_reason, withdrawn_at, share_token_hash FROM certificate WHERE id = $1")
-        .bind(id.hyphenated().to_string()).fetch_optional(pool).await)
+    let id = id.hyphenated().to_string();
+    match &state.store {
+        Store::Sqlite(sqlite) => sqlite.direct.optional(LOAD, &[("$1", &id)], Row::from_direct),
+        Store::Postgres(pool) => sqlx::query_as(LOAD).bind(&id).fetch_optional(pool).await,
+    }
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, Serialize, utoipa::ToSchema)]

@@ -20,8 +20,8 @@ pub async fn backup(config: &Config, to: &Path) -> anyhow::Result<()> {
             }
             let store = Store::connect(&config.database_url).await?;
             let target = to.to_str().context("the backup path must be UTF-8")?;
-            if let Store::Sqlite(pool) = &store {
-                sqlx::query("VACUUM INTO $1").bind(target).execute(pool).await?;
+            if let Store::Sqlite(sqlite) = &store {
+                sqlx::query("VACUUM INTO $1").bind(target).execute(&sqlite.pool).await?;
             }
             store.close().await;
         }
@@ -57,8 +57,8 @@ pub async fn restore(config: &Config, from: &Path, force: bool) -> anyhow::Resul
             // Check the copy before it replaces anything.
             let probe = DatabaseUrl::Sqlite(from.to_path_buf());
             let store = Store::connect(&probe).await?;
-            if let Store::Sqlite(pool) = &store {
-                let check: String = sqlx::query_scalar("PRAGMA integrity_check").fetch_one(pool).await?;
+            if let Store::Sqlite(sqlite) = &store {
+                let check: String = sqlx::query_scalar("PRAGMA integrity_check").fetch_one(&sqlite.pool).await?;
                 if check != "ok" {
                     bail!("bản sao lưu hỏng / the backup is damaged: {check}");
                 }

@@ -202,26 +202,50 @@ struct PrincipalRow {
     organisation_code: Option<String>,
 }
 
+crate::direct_row!(PrincipalRow { consented, role, unit_code, organisation_code } flatten { account: AccountRow });
+
+crate::direct_row!(AccountRow {
+    id,
+    login,
+    password_hash,
+    must_change_password,
+    person_id,
+    display_name,
+    home_commune,
+    identity_level,
+    self_registered,
+    confirmed_at,
+    created_at,
+    erased_at
+});
+
+const SESSION_PRINCIPAL: &str = "SELECT a.id, a.login, a.password_hash, a.must_change_password, a.person_id, \
+    a.display_name, a.home_commune, a.identity_level, a.self_registered, a.confirmed_at, a.created_at, a.erased_at, \
+    EXISTS (SELECT 1 FROM consent c WHERE c.account_id = a.id AND c.notice_version = $3) AS consented, \
+    g.role, g.unit_code, g.organisation_code \
+    FROM session s JOIN account a ON a.id = s.account_id LEFT JOIN role_grant g ON g.account_id = a.id \
+    WHERE s.token_hash = $1 AND s.expires_at > $2 AND a.erased_at IS NULL ORDER BY g.role, g.unit_code";
+
 /// Everything the route guard needs about a session in one query: its live account, whether that
-/// account accepted this notice version, and its grants (one row per grant).
+/// account accepted this notice version, and its grants (one row per grant). Every signed-in request
+/// makes it, so SQLite answers it on the calling thread.
 pub async fn session_principal(
     store: &Store,
     token: &str,
     notice_version: &str,
 ) -> sqlx::Result<Option<(AccountRow, Vec<Grant>, bool)>> {
-    let rows: Vec<PrincipalRow> = on_pool!(store, pool => sqlx::query_as(
-        "SELECT a.id, a.login, a.password_hash, a.must_change_password, a.person_id, a.display_name, a.home_commune, \
-         a.identity_level, a.self_registered, a.confirmed_at, a.created_at, a.erased_at, \
-         EXISTS (SELECT 1 FROM consent c WHERE c.account_id = a.id AND c.notice_version = $3) AS consented, \
-         g.role, g.unit_code, g.organisation_code \
-         FROM session s JOIN account a ON a.id = s.account_id LEFT JOIN role_grant g ON g.account_id = a.id \
-         WHERE s.token_hash = $1 AND s.expires_at > $2 AND a.erased_at IS NULL ORDER BY g.role, g.unit_code"
-    )
-    .bind(token_hash(token))
-    .bind(now())
-    .bind(notice_version)
-    .fetch_all(pool)
-    .await)?;
+    let hash = token_hash(token);
+    let at = now();
+    let rows: Vec<PrincipalRow> = match store {
+        Store::Sqlite(sqlite) => sqlite.direct.all(
+            SESSION_PRINCIPAL,
+            &[("$1", &hash), ("$2", &at), ("$3", &notice_version)],
+            PrincipalRow::from_direct,
+        )?,
+        Store::Postgres(pool) => {
+            sqlx::query_as(SESSION_PRINCIPAL).bind(&hash).bind(at).bind(notice_version).fetch_all(pool).await?
+        }
+    };
     let consented = rows.first().is_some_and(|r| r.consented);
     let mut grants = Vec::with_capacity(rows.len());
     let mut account = None;

@@ -16,7 +16,7 @@ use crate::identity::accounts::now;
 use crate::learning::catalog::LessonView;
 use crate::learning::records::{Outcome, ProgressChange, Record};
 use crate::learning::xapi::{self, VERB_COMPLETED, VERB_PROGRESSED};
-use crate::on_pool;
+use crate::store::Store;
 use crate::web::AppState;
 use crate::web::error::{AppError, PageError};
 use crate::web::pages::{Nav, render};
@@ -41,18 +41,28 @@ impl Row {
     }
 }
 
-const SELECT: &str = "SELECT lesson_slug, version, position, seconds, score, completed_at, updated_at FROM progress";
+crate::direct_row!(Row { lesson_slug, version, position, seconds, score, completed_at, updated_at });
 
-/// All of one learner's progress, by lesson.
+const OF: &str = "SELECT lesson_slug, version, position, seconds, score, completed_at, updated_at FROM progress \
+                  WHERE account_id = $1";
+const ONE: &str = "SELECT lesson_slug, version, position, seconds, score, completed_at, updated_at FROM progress \
+                   WHERE account_id = $1 AND lesson_slug = $2";
+
+/// All of one learner's progress, by lesson. Lesson pages read it, so SQLite answers it on the
+/// calling thread.
 pub async fn of(state: &AppState, account_id: &str) -> sqlx::Result<HashMap<String, Row>> {
-    let sql = format!("{SELECT} WHERE account_id = $1");
-    let rows: Vec<Row> = on_pool!(&state.store, pool => sqlx::query_as(sqlx::AssertSqlSafe(sql.as_str())).bind(account_id).fetch_all(pool).await?);
+    let rows: Vec<Row> = match &state.store {
+        Store::Sqlite(sqlite) => sqlite.direct.all(OF, &[("$1", &account_id)], Row::from_direct)?,
+        Store::Postgres(pool) => sqlx::query_as(OF).bind(account_id).fetch_all(pool).await?,
+    };
     Ok(rows.into_iter().map(|r| (r.lesson_slug.clone(), r)).collect())
 }
 
 pub async fn one(state: &AppState, account_id: &str, slug: &str) -> sqlx::Result<Option<Row>> {
-    let sql = format!("{SELECT} WHERE account_id = $1 AND lesson_slug = $2");
-    on_pool!(&state.store, pool => sqlx::query_as(sqlx::AssertSqlSafe(sql.as_str())).bind(account_id).bind(slug).fetch_optional(pool).await)
+    match &state.store {
+        Store::Sqlite(sqlite) => sqlite.direct.optional(ONE, &[("$1", &account_id), ("$2", &slug)], Row::from_direct),
+        Store::Postgres(pool) => sqlx::query_as(ONE).bind(account_id).bind(slug).fetch_optional(pool).await,
+    }
 }
 
 pub fn new_event_id() -> String {

@@ -2,9 +2,11 @@
 //! Queries share one SQL text wherever the dialects agree; `on_pool!` runs it on whichever pool is open.
 
 pub mod batch;
+pub mod direct;
 pub mod units;
 
 use std::str::FromStr;
+use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context;
@@ -19,8 +21,16 @@ pub const SQLITE_BUSY_TIMEOUT: Duration = Duration::from_secs(30);
 
 #[derive(Clone, Debug)]
 pub enum Store {
-    Sqlite(SqlitePool),
+    Sqlite(Sqlite),
     Postgres(PgPool),
+}
+
+/// The SQLite database: sqlx's pool for writes and most reads, and direct connections for the
+/// hottest reads.
+#[derive(Clone, Debug)]
+pub struct Sqlite {
+    pub pool: SqlitePool,
+    pub direct: Arc<direct::Direct>,
 }
 
 /// Runs the same expression on whichever pool the store holds; `$pool` is bound to it.
@@ -28,7 +38,10 @@ pub enum Store {
 macro_rules! on_pool {
     ($store:expr, $pool:ident => $body:expr) => {
         match $store {
-            $crate::store::Store::Sqlite($pool) => $body,
+            $crate::store::Store::Sqlite(sqlite) => {
+                let $pool = &sqlite.pool;
+                $body
+            }
             $crate::store::Store::Postgres($pool) => $body,
         }
     };
@@ -59,7 +72,7 @@ impl Store {
                     .connect_with(sqlite_options(path))
                     .await
                     .with_context(|| format!("opening SQLite database {}", path.display()))?;
-                Ok(Self::Sqlite(pool))
+                Ok(Self::Sqlite(Sqlite { pool, direct: Arc::new(direct::Direct::new(path)) }))
             }
             DatabaseUrl::Postgres(raw) => {
                 let options = PgConnectOptions::from_str(raw).context("reading the PostgreSQL URL")?;
@@ -77,7 +90,7 @@ impl Store {
     /// Applies the embedded migrations of this backend, then loads the built-in administrative tree.
     pub async fn migrate(&self) -> anyhow::Result<()> {
         match self {
-            Self::Sqlite(pool) => sqlx::migrate!("migrations/sqlite").run(pool).await?,
+            Self::Sqlite(sqlite) => sqlx::migrate!("migrations/sqlite").run(&sqlite.pool).await?,
             Self::Postgres(pool) => sqlx::migrate!("migrations/postgres").run(pool).await?,
         }
         units::load_builtin_tree(self).await?;

@@ -24,8 +24,20 @@ use crate::store::Store;
 use error::{AppError, PageError};
 use routes::Route;
 
+/// What every handler shares. One `Arc`: every request clones the state, and one reference count
+/// is cheaper than one per part.
 #[derive(Clone)]
-pub struct AppState {
+pub struct AppState(Arc<Shared>);
+
+impl std::ops::Deref for AppState {
+    type Target = Shared;
+
+    fn deref(&self) -> &Shared {
+        &self.0
+    }
+}
+
+pub struct Shared {
     pub store: Store,
     pub config: Arc<Config>,
     pub keys: Arc<Keys>,
@@ -52,7 +64,7 @@ impl AppState {
         let records = crate::learning::records::start(store.clone());
         let answers = crate::assessment::sitting::start_answers(store.clone());
         let finishes = crate::assessment::sitting::start_finishes(store.clone());
-        Ok(Self {
+        Ok(Self(Arc::new(Shared {
             store,
             config: Arc::new(config),
             keys,
@@ -66,7 +78,7 @@ impl AppState {
             finishes,
             frameworks: Arc::default(),
             signers: Arc::default(),
-        })
+        })))
     }
 }
 
