@@ -5,7 +5,10 @@
 //! A statement id is the idempotency key: the same id with the same content is a harmless retry
 //! (counted once); with different content it is a conflict.
 
+use std::collections::{HashMap, HashSet};
+
 use futures::future::BoxFuture;
+use sqlx::QueryBuilder;
 
 use crate::on_pool;
 use crate::store::Store;
@@ -60,15 +63,14 @@ pub fn start(store: Store) -> Writer {
     Batcher::start(store, BATCH, "learning records", write_batch)
 }
 
-const INSERT_STATEMENT: &str = "INSERT INTO xapi_statement \
-    (id, stored_ms, actor_key, verb_id, activity_id, registration, content_hash, body) \
-    VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (id) DO NOTHING";
+const INSERT_STATEMENTS: &str = "INSERT INTO xapi_statement \
+    (id, stored_ms, actor_key, verb_id, activity_id, registration, content_hash, body) ";
+
+const INSERT_PROGRESS: &str = "INSERT INTO progress \
+    (account_id, lesson_slug, version, position, seconds, score, started_at, completed_at, updated_at) ";
 
 // The version stays the one the learner started until they complete it; time adds up.
-const UPSERT_PROGRESS: &str = "INSERT INTO progress \
-    (account_id, lesson_slug, version, position, seconds, score, started_at, completed_at, updated_at) \
-    VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $7) \
-    ON CONFLICT (account_id, lesson_slug) DO UPDATE SET \
+const ON_PROGRESS_CONFLICT: &str = " ON CONFLICT (account_id, lesson_slug) DO UPDATE SET \
     version = CASE WHEN progress.completed_at IS NULL THEN progress.version ELSE excluded.version END, \
     position = excluded.position, seconds = progress.seconds + excluded.seconds, \
     score = COALESCE(excluded.score, progress.score), \
@@ -78,31 +80,115 @@ fn write_batch<'a>(store: &'a Store, records: &'a [Record]) -> BoxFuture<'a, sql
     Box::pin(write_records(store, records))
 }
 
+/// A batch in a handful of statements, whatever its size (each statement is a round trip to the
+/// database): the new statements in one insert, the hashes of ids already stored in one read, and
+/// the progress rows in one upsert per run of distinct learner-lesson pairs.
 async fn write_records(store: &Store, records: &[Record]) -> sqlx::Result<Vec<Outcome>> {
-    let mut outcomes = Vec::with_capacity(records.len());
+    // The first record of each id is the one offered for insert; a later one in the same batch is
+    // a retry or a conflict of that one.
+    let mut first: HashMap<&str, &Statement> = HashMap::with_capacity(records.len());
+    let offered: Vec<&Statement> =
+        records.iter().map(|r| &r.statement).filter(|s| first.insert(&s.id, s).is_none()).collect();
     on_pool!(store, pool => {
         let mut tx = pool.begin().await?;
+        let mut insert = QueryBuilder::new(INSERT_STATEMENTS);
+        insert.push_values(&offered, |mut row, s| {
+            row.push_bind(&s.id).push_bind(s.stored_ms).push_bind(&s.actor_key).push_bind(&s.verb_id)
+                .push_bind(&s.activity_id).push_bind(&s.registration).push_bind(&s.content_hash).push_bind(&s.body);
+        });
+        insert.push(" ON CONFLICT (id) DO NOTHING RETURNING id");
+        let stored: HashSet<String> = insert.build_query_scalar().fetch_all(&mut *tx).await?.into_iter().collect();
+        let known: Vec<&str> = offered.iter().map(|s| s.id.as_str()).filter(|id| !stored.contains(*id)).collect();
+        let mut existing: HashMap<String, String> = HashMap::new();
+        if !known.is_empty() {
+            let mut read = QueryBuilder::new("SELECT id, content_hash FROM xapi_statement WHERE id IN (");
+            let mut ids = read.separated(", ");
+            for id in known {
+                ids.push_bind(id);
+            }
+            read.push(")");
+            existing = read.build_query_as::<(String, String)>().fetch_all(&mut *tx).await?.into_iter().collect();
+        }
+        let mut outcomes = Vec::with_capacity(records.len());
+        let mut changes = Vec::new();
         for record in records {
             let s = &record.statement;
-            let inserted = sqlx::query(INSERT_STATEMENT)
-                .bind(&s.id).bind(s.stored_ms).bind(&s.actor_key).bind(&s.verb_id).bind(&s.activity_id)
-                .bind(&s.registration).bind(&s.content_hash).bind(&s.body)
-                .execute(&mut *tx).await?.rows_affected();
-            if inserted == 0 {
-                let existing: String = sqlx::query_scalar("SELECT content_hash FROM xapi_statement WHERE id = $1")
-                    .bind(&s.id).fetch_one(&mut *tx).await?;
-                outcomes.push(if existing == s.content_hash { Outcome::Duplicate } else { Outcome::Conflict });
-                continue;
-            }
-            if let Some(p) = &record.progress {
-                sqlx::query(UPSERT_PROGRESS)
-                    .bind(&p.account_id).bind(&p.slug).bind(p.version).bind(p.position).bind(p.seconds)
-                    .bind(p.score).bind(p.at).bind(p.completed.then_some(p.at))
-                    .execute(&mut *tx).await?;
-            }
-            outcomes.push(Outcome::Stored);
+            let outcome = if stored.contains(&s.id) {
+                if std::ptr::eq(first[s.id.as_str()], s) {
+                    changes.extend(record.progress.as_ref());
+                    Outcome::Stored
+                } else if first[s.id.as_str()].content_hash == s.content_hash {
+                    Outcome::Duplicate
+                } else {
+                    Outcome::Conflict
+                }
+            } else if existing.get(&s.id) == Some(&s.content_hash) {
+                Outcome::Duplicate
+            } else {
+                Outcome::Conflict
+            };
+            outcomes.push(outcome);
+        }
+        for run in distinct_runs(&changes) {
+            let mut upsert = QueryBuilder::new(INSERT_PROGRESS);
+            upsert.push_values(run, |mut row, p| {
+                row.push_bind(&p.account_id).push_bind(&p.slug).push_bind(p.version).push_bind(p.position)
+                    .push_bind(p.seconds).push_bind(p.score).push_bind(p.at).push_bind(p.completed.then_some(p.at))
+                    .push_bind(p.at);
+            });
+            upsert.push(ON_PROGRESS_CONFLICT);
+            upsert.build().execute(&mut *tx).await?;
         }
         tx.commit().await?;
-    });
-    Ok(outcomes)
+        Ok(outcomes)
+    })
+}
+
+/// Consecutive runs in which no learner-lesson pair repeats: PostgreSQL refuses an upsert that
+/// touches one row twice, and the order of one learner's events must hold.
+fn distinct_runs<'a>(changes: &'a [&'a ProgressChange]) -> Vec<&'a [&'a ProgressChange]> {
+    let mut runs = Vec::new();
+    let mut start = 0;
+    let mut keys: HashSet<(&str, &str)> = HashSet::new();
+    for (i, p) in changes.iter().enumerate() {
+        if !keys.insert((&p.account_id, &p.slug)) {
+            runs.push(&changes[start..i]);
+            start = i;
+            keys.clear();
+            keys.insert((&p.account_id, &p.slug));
+        }
+    }
+    if start < changes.len() {
+        runs.push(&changes[start..]);
+    }
+    runs
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn change(account: &str, slug: &str) -> ProgressChange {
+        ProgressChange {
+            account_id: account.into(),
+            slug: slug.into(),
+            version: 1,
+            position: 0,
+            seconds: 0,
+            score: None,
+            completed: false,
+            at: 0,
+        }
+    }
+
+    #[test]
+    fn runs_split_where_a_pair_repeats_and_keep_the_order() {
+        let (a1, b1, a2, a1_again) = (change("a", "1"), change("b", "1"), change("a", "2"), change("a", "1"));
+        let changes = [&a1, &b1, &a2, &a1_again];
+        let runs = distinct_runs(&changes);
+        let lens: Vec<usize> = runs.iter().map(|r| r.len()).collect();
+        assert_eq!(lens, [3, 1]);
+        assert!(std::ptr::eq(runs[1][0], &a1_again));
+        assert!(distinct_runs(&[]).is_empty());
+    }
 }
