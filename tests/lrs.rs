@@ -137,6 +137,42 @@ async fn same_id_same_body_is_a_retry_and_different_body_is_a_conflict() {
     }
 }
 
+/// Posts sent together are written in one group: a retry, or a rival, of a statement in the same
+/// group must be told apart from the one stored, as it is across groups.
+#[tokio::test]
+async fn concurrent_retries_store_once_and_concurrent_rivals_conflict() {
+    for db in TestDb::all() {
+        let lrs = std::sync::Arc::new(Lrs::start(&db).await);
+        let id = "5e6f7a8b-2345-4bcd-9ef0-123456789abc";
+        let same = statement(&lrs, id, "acc-2", "completed", "bai-qr");
+        let posts: Vec<_> = (0..16)
+            .map(|_| {
+                let (lrs, body) = (lrs.clone(), same.clone());
+                tokio::spawn(async move { lrs.post(&body).await.0 })
+            })
+            .collect();
+        for post in posts {
+            assert_eq!(post.await.unwrap(), StatusCode::OK, "every retry is accepted");
+        }
+        assert_eq!(db.query(&format!("SELECT COUNT(*) FROM xapi_statement WHERE id = '{id}'")).trim(), "1");
+
+        let rival_id = "6f7a8b9c-3456-4cde-8f01-23456789abcd";
+        let posts: Vec<_> = (0..16)
+            .map(|i| {
+                let (lrs, body) = (lrs.clone(), statement(&lrs, rival_id, &format!("acc-{i}"), "completed", "bai-qr"));
+                tokio::spawn(async move { lrs.post(&body).await.0 })
+            })
+            .collect();
+        let mut statuses = Vec::new();
+        for post in posts {
+            statuses.push(post.await.unwrap());
+        }
+        assert_eq!(statuses.iter().filter(|s| **s == StatusCode::OK).count(), 1, "{statuses:?}");
+        assert_eq!(statuses.iter().filter(|s| **s == StatusCode::CONFLICT).count(), 15, "{statuses:?}");
+        assert_eq!(db.query(&format!("SELECT COUNT(*) FROM xapi_statement WHERE id = '{rival_id}'")).trim(), "1");
+    }
+}
+
 #[tokio::test]
 async fn bad_statements_get_400_with_the_reason_and_strangers_get_401() {
     let db = TestDb::sqlite();

@@ -5,6 +5,7 @@
 //! A statement id is the idempotency key: the same id with the same content is a harmless retry
 //! (counted once); with different content it is a conflict.
 
+use std::collections::hash_map::Entry;
 use std::collections::{HashMap, HashSet};
 
 use futures::future::BoxFuture;
@@ -87,8 +88,17 @@ async fn write_records(store: &Store, records: &[Record]) -> sqlx::Result<Vec<Ou
     // The first record of each id is the one offered for insert; a later one in the same batch is
     // a retry or a conflict of that one.
     let mut first: HashMap<&str, &Statement> = HashMap::with_capacity(records.len());
-    let offered: Vec<&Statement> =
-        records.iter().map(|r| &r.statement).filter(|s| first.insert(&s.id, s).is_none()).collect();
+    let offered: Vec<&Statement> = records
+        .iter()
+        .map(|r| &r.statement)
+        .filter(|s| match first.entry(&s.id) {
+            Entry::Vacant(place) => {
+                place.insert(s);
+                true
+            }
+            Entry::Occupied(_) => false,
+        })
+        .collect();
     on_pool!(store, pool => {
         let mut tx = pool.begin().await?;
         let mut insert = QueryBuilder::new(INSERT_STATEMENTS);
@@ -179,6 +189,34 @@ mod tests {
             completed: false,
             at: 0,
         }
+    }
+
+    fn record(id: &str, hash: &str) -> Record {
+        let statement = Statement {
+            id: id.into(),
+            stored_ms: 0,
+            actor_key: "acc-1".into(),
+            verb_id: "http://adlnet.gov/expapi/verbs/completed".into(),
+            activity_id: None,
+            registration: None,
+            content_hash: hash.into(),
+            body: "{}".into(),
+        };
+        Record { statement, progress: None }
+    }
+
+    /// Retries and rivals that land in the group of the statement they repeat (HTTP tests cannot
+    /// make two posts share a group on purpose).
+    #[tokio::test]
+    async fn a_group_tells_retries_and_rivals_of_its_own_statements() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::connect(&crate::config::DatabaseUrl::Sqlite(dir.path().join("t.db"))).await.unwrap();
+        store.migrate().await.unwrap();
+        let group = [record("x", "h1"), record("x", "h1"), record("x", "h2"), record("y", "h3")];
+        let outcomes = write_records(&store, &group).await.unwrap();
+        assert_eq!(outcomes, [Outcome::Stored, Outcome::Duplicate, Outcome::Conflict, Outcome::Stored]);
+        let outcomes = write_records(&store, &[record("y", "h9"), record("x", "h1")]).await.unwrap();
+        assert_eq!(outcomes, [Outcome::Conflict, Outcome::Duplicate]);
     }
 
     #[test]
