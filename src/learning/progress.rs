@@ -43,10 +43,14 @@ impl Row {
 
 crate::direct_row!(Row { lesson_slug, version, position, seconds, score, completed_at, updated_at });
 
-const OF: &str = "SELECT lesson_slug, version, position, seconds, score, completed_at, updated_at FROM progress \
-                  WHERE account_id = $1";
-const ONE: &str = "SELECT lesson_slug, version, position, seconds, score, completed_at, updated_at FROM progress \
-                   WHERE account_id = $1 AND lesson_slug = $2";
+macro_rules! progress_select {
+    ($rest:literal) => {
+        concat!("SELECT lesson_slug, version, position, seconds, score, completed_at, updated_at FROM progress", $rest)
+    };
+}
+
+const OF: &str = progress_select!(" WHERE account_id = $1");
+const ONE: &str = progress_select!(" WHERE account_id = $1 AND lesson_slug = $2");
 
 /// All of one learner's progress, by lesson. Lesson pages read it, so SQLite answers it on the
 /// calling thread.
