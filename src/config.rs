@@ -152,7 +152,13 @@ pub struct Config {
     pub oidc: Option<OidcConfig>,
     /// Delivery of certificate confirmations to VNeID; `None` when `HOCVUSO_VNEID_CONFIRM_URL` is not set.
     pub vneid_confirm: Option<ConfirmConfig>,
+    /// Public certificate lookups (verify page, API, PDF) allowed per client address and minute.
+    pub public_lookups_per_minute: std::num::NonZeroU32,
 }
+
+/// `HOCVUSO_PUBLIC_LOOKUPS_PER_MINUTE` when unset: far above what a person or an office checking
+/// certificates needs, and people behind one carrier address (CGNAT) still share it comfortably.
+pub const DEFAULT_PUBLIC_LOOKUPS_PER_MINUTE: u32 = 120;
 
 /// Where and how confirmations are sent (contract in `docs/vneid-confirm.md`).
 #[derive(Clone)]
@@ -267,7 +273,7 @@ impl OidcConfig {
 impl Config {
     /// Reads `DATABASE_URL`, `HOCVUSO_LISTEN`, `HOCVUSO_PUBLIC_URL`, `HOCVUSO_DATA_KEY`
     /// (or `HOCVUSO_DATA_KEY_FILE`, default `data/hocvuso.key` when that file exists), `HOCVUSO_MEDIA_URL`
-    /// and the `HOCVUSO_OIDC_*` and `HOCVUSO_VNEID_CONFIRM_*` settings.
+    /// `HOCVUSO_PUBLIC_LOOKUPS_PER_MINUTE`, and the `HOCVUSO_OIDC_*` and `HOCVUSO_VNEID_CONFIRM_*` settings.
     pub fn from_env() -> anyhow::Result<Self> {
         #[allow(clippy::disallowed_methods)] // the one place that reads the environment
         Self::from_lookup(|name| std::env::var(name).ok().filter(|v| !v.trim().is_empty()))
@@ -298,7 +304,23 @@ impl Config {
         let media_url = get("HOCVUSO_MEDIA_URL").unwrap_or_else(|| "data/media".into());
         let oidc = OidcConfig::from_lookup(&get, &public_url)?;
         let vneid_confirm = ConfirmConfig::from_lookup(&get)?;
-        Ok(Self { database_url, listen, public_url, data_key, key_source, media_url, oidc, vneid_confirm })
+        let public_lookups_per_minute = match get("HOCVUSO_PUBLIC_LOOKUPS_PER_MINUTE") {
+            None => std::num::NonZeroU32::new(DEFAULT_PUBLIC_LOOKUPS_PER_MINUTE).expect("not zero"),
+            Some(v) => v.trim().parse().with_context(|| {
+                format!("HOCVUSO_PUBLIC_LOOKUPS_PER_MINUTE must be a whole number from 1 up (got \"{v}\")")
+            })?,
+        };
+        Ok(Self {
+            database_url,
+            listen,
+            public_url,
+            data_key,
+            key_source,
+            media_url,
+            oidc,
+            vneid_confirm,
+            public_lookups_per_minute,
+        })
     }
 
     pub fn set_database_url(&mut self, raw: &str) -> anyhow::Result<()> {

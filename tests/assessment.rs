@@ -349,3 +349,93 @@ async fn concurrent_submissions_each_issue_one_certificate() {
         }
     }
 }
+
+#[tokio::test]
+async fn commune_officers_see_and_resend_only_their_communes_failed_confirmations() {
+    for db in TestDb::all() {
+        import_fixture(&db);
+        seed_people(&db);
+        let base = serve(&db, db.config()).await;
+        let mut ids = Vec::new();
+        for (login, name) in [("hv.an", "Nguyễn Văn An"), ("hv.em", "Lê Văn Em")] {
+            let browser = learner(&db, &base, login).await;
+            db.query(&format!("UPDATE account SET person_id = {} WHERE login = '{login}'", person_id(&db, name)));
+            let (_, result) = take(&browser, 0).await;
+            ids.push(certificate_of(&result));
+        }
+        let (home_id, away_id) = (&ids[0], &ids[1]);
+        // Both confirmations gave up after their tries (the receiver kept failing).
+        db.query("UPDATE vneid_outbox SET state = 'failed', attempts = 8, last_error = 'HTTP 503'");
+        let state = |id: &str| db.query(&format!("SELECT state FROM vneid_outbox WHERE certificate_id = '{id}'"));
+
+        let password = account(&db, "canbo.xa", "can_bo_xa", "04792", None).await;
+        let officer = Browser::new(&base);
+        officer.login("canbo.xa", &password).await;
+        assert!(officer.get("/quan-ly").await.body.contains("/quan-tri/chung-nhan"));
+        let list = officer.get("/quan-tri/chung-nhan").await;
+        assert_eq!(list.status, StatusCode::OK, "{}", list.body);
+        assert!(list.body.contains(home_id.as_str()) && list.body.contains("Nguyễn Văn An"), "{}", list.body);
+        assert!(list.body.contains("Lỗi sau 8 lần: HTTP 503") && list.body.contains("Gửi lại"), "{}", list.body);
+        assert!(!list.body.contains(away_id.as_str()) && !list.body.contains("Lê Văn Em"), "{}", list.body);
+        assert!(!list.body.contains("Thu hồi"), "only the province revokes: {}", list.body);
+
+        // Another commune's confirmation answers as if it did not exist, and stays failed.
+        let other = officer.post(&format!("/quan-tri/chung-nhan/{away_id}/gui-lai"), &[("csrf", &list.csrf())]).await;
+        assert_eq!(other.status, StatusCode::OK);
+        assert!(other.body.contains("Không có xác nhận lỗi này trong phạm vi của bạn"), "{}", other.body);
+        assert!(!other.body.contains("Lê Văn Em"));
+        assert_eq!(state(away_id).trim(), "failed");
+        let mine = officer.post(&format!("/quan-tri/chung-nhan/{home_id}/gui-lai"), &[("csrf", &list.csrf())]).await;
+        assert!(mine.body.contains("Đã đưa xác nhận trở lại hàng đợi"), "{}", mine.body);
+        assert_eq!(state(home_id).trim(), "pending");
+        assert_eq!(db.scalar(&format!("SELECT attempts FROM vneid_outbox WHERE certificate_id = '{home_id}'")), 0);
+        let revoke = officer
+            .post(&format!("/quan-tri/chung-nhan/{home_id}/thu-hoi"), &[("ly_do", "x"), ("csrf", &list.csrf())])
+            .await;
+        assert_eq!(revoke.status, StatusCode::FORBIDDEN);
+
+        // Every list read and the resend are in the audit log, under the officer.
+        let officer_id = db.query("SELECT id FROM account WHERE login = 'canbo.xa'");
+        let audited = |action: &str| {
+            db.scalar(&format!(
+                "SELECT COUNT(*) FROM audit_log WHERE action = '{action}' AND account_id = '{}'",
+                officer_id.trim()
+            ))
+        };
+        assert_eq!((audited("person.list"), audited("certificate.retry")), (3, 1), "{}", db.backend());
+
+        // The province sees both and may revoke.
+        let password = account(&db, "tinh", "quan_tri_tinh", "25", None).await;
+        let admin = Browser::new(&base);
+        admin.login("tinh", &password).await;
+        let all = admin.get("/quan-tri/chung-nhan").await;
+        assert!(all.body.contains(home_id.as_str()) && all.body.contains(away_id.as_str()), "{}", all.body);
+        assert!(all.body.contains("toàn tỉnh") && all.body.contains("Thu hồi"), "{}", all.body);
+    }
+}
+
+#[tokio::test]
+async fn public_certificate_lookups_are_limited_per_address() {
+    let db = TestDb::sqlite();
+    let mut config = db.config();
+    config.public_lookups_per_minute = std::num::NonZeroU32::new(3).unwrap();
+    let base = serve(&db, config).await;
+    let anyone = Browser::new(&base);
+    let unknown = "/api/v1/certificates/00000000-0000-4000-8000-000000000000";
+    for _ in 0..3 {
+        assert_eq!(anyone.get(unknown).await.status, StatusCode::NOT_FOUND);
+    }
+    let refused = anyone.get(unknown).await;
+    assert_eq!(refused.status, StatusCode::TOO_MANY_REQUESTS, "{}", refused.body);
+    let wait: u64 = refused.headers["retry-after"].to_str().unwrap().parse().unwrap();
+    assert!((1..=20).contains(&wait), "Retry-After {wait}");
+    let body: serde_json::Value = serde_json::from_str(&refused.body).unwrap();
+    assert_eq!(body["error"], "rate_limited");
+    // The page and the PDF count against the same allowance and say it in Vietnamese.
+    let page = anyone.get("/verify/00000000-0000-4000-8000-000000000000").await;
+    assert_eq!(page.status, StatusCode::TOO_MANY_REQUESTS);
+    assert!(page.body.contains("Bạn đã tra cứu quá nhiều lần"), "{}", page.body);
+    assert_eq!(anyone.get("/chung-nhan/x/pdf").await.status, StatusCode::TOO_MANY_REQUESTS);
+    // The rest of the site is not limited.
+    assert_eq!(anyone.get("/healthz").await.status, StatusCode::OK);
+}

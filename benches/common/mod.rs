@@ -32,6 +32,8 @@ pub fn hocvuso(dir: &std::path::Path, url: &str) -> Command {
         .env("DATABASE_URL", url)
         .env("HOCVUSO_DATA_KEY", KEY)
         .env("HOCVUSO_MEDIA_URL", dir.join("media"))
+        // The per-address limit still runs on every lookup, it just never refuses the one load generator.
+        .env("HOCVUSO_PUBLIC_LOOKUPS_PER_MINUTE", "1000000000")
         .env("RUST_LOG", "warn");
     command
 }

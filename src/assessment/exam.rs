@@ -1,5 +1,6 @@
 //! Exams, one per pass profile, with settings an administrator can change, and the draw of a
-//! sitting's paper: balanced across the profile's competences, least-shown items first, in random order.
+//! sitting's paper: balanced across the profile's competences and, within each, across difficulties,
+//! least-shown items first, in random order.
 
 use std::collections::BTreeMap;
 
@@ -51,8 +52,9 @@ pub struct PaperItem {
     pub order: Vec<usize>,
 }
 
-/// Picks `n` items over the required competences: as even a share each as the bank allows,
-/// the least exposed first (ties at random), then shuffles the paper.
+/// Picks `n` items over the required competences: as even a share each as the bank allows, each
+/// share with the mix of difficulties of that competence's items (so that two papers are equally
+/// hard), the least exposed first (ties at random), then shuffles the paper.
 /// Fails with the required competences that have no item at all.
 pub fn draw(
     candidates: &[Entry],
@@ -98,10 +100,34 @@ pub fn draw(
             break;
         }
     }
-    let mut paper: Vec<Entry> =
-        by.iter().flat_map(|(code, list)| list.iter().take(quota[code]).map(|e| (*e).clone())).collect();
+    let mut paper: Vec<Entry> = Vec::with_capacity(n);
+    for (code, list) in &by {
+        paper.extend(by_difficulty(list, quota[code], rng).into_iter().cloned());
+    }
     paper.shuffle(rng);
     Ok(paper)
+}
+
+/// Takes `q` of one competence's items (ordered least exposed first): each difficulty gets its
+/// proportional share of `q`, the remainders going to the largest fractions (ties at random).
+fn by_difficulty<'a>(list: &[&'a Entry], q: usize, rng: &mut impl Rng) -> Vec<&'a Entry> {
+    let mut strata: BTreeMap<i64, Vec<&'a Entry>> = BTreeMap::new();
+    for entry in list {
+        strata.entry(entry.difficulty).or_default().push(entry);
+    }
+    let total = list.len().max(1);
+    // (difficulty, share, remainder of the share's division)
+    let mut shares: Vec<(i64, usize, usize)> =
+        strata.iter().map(|(d, l)| (*d, q * l.len() / total, q * l.len() % total)).collect();
+    let left = q - shares.iter().map(|s| s.1).sum::<usize>();
+    shares.shuffle(rng);
+    shares.sort_by_key(|s| std::cmp::Reverse(s.2));
+    // A positive remainder means the share is below the stratum's size, so one more fits; and
+    // there are at least `left` of them since the remainders add up to `left * total`.
+    for share in shares.iter_mut().take(left) {
+        share.1 += 1;
+    }
+    shares.iter().flat_map(|(d, share, _)| strata[d].iter().take(*share).copied()).collect()
 }
 
 /// A random order of `len` things.
@@ -156,6 +182,48 @@ mod tests {
         assert_eq!(paper.iter().filter(|e| e.competence == "4.2").count(), 1);
         // Five of 1.1 were needed and five had never been shown.
         assert!(paper.iter().filter(|e| e.competence == "1.1").all(|e| e.exposure == 0));
+    }
+
+    /// Each competence of the bank below has 4 easy, 8 medium and 4 hard items: a share of 4 is
+    /// always 1, 2 and 1, a share of 3 never two hard ones, and over many sittings every item of a
+    /// difficulty is shown about as often as the others.
+    #[test]
+    fn every_paper_has_the_mix_of_difficulties_and_exposure_spreads() {
+        let required: Vec<String> = ["1.1", "2.6", "4.2"].map(String::from).to_vec();
+        let mut bank: Vec<Entry> = Vec::new();
+        for (c, code) in required.iter().enumerate() {
+            for i in 0..16 {
+                let mut e = entry(c * 100 + i, code, 1, 0);
+                e.difficulty = [1, 2, 2, 3][i % 4];
+                bank.push(e);
+            }
+        }
+        let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(11);
+        for size in [12, 9] {
+            for _ in 0..200 {
+                let paper = draw(&bank, &required, 1, size, &mut rng).unwrap();
+                for code in &required {
+                    let of = |d: i64| paper.iter().filter(|e| &e.competence == code && e.difficulty == d).count();
+                    if size == 12 {
+                        assert_eq!((of(1), of(2), of(3)), (1, 2, 1), "{code}");
+                    } else {
+                        assert_eq!(of(1) + of(2) + of(3), 3);
+                        assert!(of(1) <= 1 && of(3) <= 1 && (1..=2).contains(&of(2)), "{code}");
+                    }
+                }
+                for drawn in &paper {
+                    bank.iter_mut().find(|e| e.id == drawn.id).unwrap().exposure += 1;
+                }
+            }
+        }
+        for code in &required {
+            for d in 1..=3 {
+                let shown: Vec<i64> =
+                    bank.iter().filter(|e| &e.competence == code && e.difficulty == d).map(|e| e.exposure).collect();
+                let (lo, hi) = (shown.iter().min().unwrap(), shown.iter().max().unwrap());
+                assert!(hi - lo <= 1, "{code} difficulty {d}: exposure {shown:?}");
+            }
+        }
     }
 
     #[test]

@@ -4,6 +4,7 @@
 pub mod credential;
 pub mod issue;
 pub mod keys;
+pub mod officers;
 pub mod pages;
 pub mod pdf;
 pub mod vneid;
@@ -14,6 +15,8 @@ use crate::identity::role::Role;
 use crate::web::routes::Route;
 
 const ADMIN: Access = Access::roles(&[Role::QuanTriTinh], Scope::Province);
+/// Commune staff see their units' certificates; the handlers filter by their grants.
+const OFFICERS: Access = Access::roles(crate::identity::COMMUNE_STAFF, Scope::Anywhere);
 
 pub fn routes() -> Vec<Route> {
     vec![
@@ -22,8 +25,8 @@ pub fn routes() -> Vec<Route> {
         Route::get("/.well-known/did.json", Public, pages::did_document),
         Route::get("/chung-nhan/{id}/pdf", Public, pages::pdf),
         Route::post("/chung-nhan/{id}/chia-se", SignedIn, pages::share),
-        Route::get("/quan-tri/chung-nhan", ADMIN, pages::admin),
-        Route::post("/quan-tri/chung-nhan/{id}/thu-hoi", ADMIN, pages::revoke),
-        Route::post("/quan-tri/chung-nhan/{id}/gui-lai", ADMIN, pages::retry),
+        Route::get("/quan-tri/chung-nhan", OFFICERS, officers::list),
+        Route::post("/quan-tri/chung-nhan/{id}/thu-hoi", ADMIN, officers::revoke),
+        Route::post("/quan-tri/chung-nhan/{id}/gui-lai", OFFICERS, officers::retry),
     ]
 }

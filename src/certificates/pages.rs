@@ -1,13 +1,11 @@
 //! The public check of a certificate (`/verify/{id}`, `/api/v1/certificates/{id}`), the holder's
-//! PDF and share link, the issuer's DID document, and revocation by the province.
-
-use std::collections::HashMap;
+//! PDF and share link, and the issuer's DID document.
 
 use askama::Template;
 use axum::Json;
 use axum::extract::{Path, Query, State};
 use axum::http::header;
-use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum::response::{Html, IntoResponse, Response};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
@@ -15,12 +13,12 @@ use crate::assessment::pages::date_vi;
 use crate::certificates::{credential, keys, pdf};
 use crate::crypto::{random_token, token_hash};
 use crate::identity::access::Ctx;
-use crate::identity::accounts::now;
 use crate::learning::framework::target_group_label;
 use crate::on_pool;
 use crate::store::Store;
 use crate::web::AppState;
 use crate::web::error::{AppError, PageError};
+use crate::web::limit::Throttled;
 use crate::web::pages::{Nav, render};
 
 #[derive(Clone, Debug, sqlx::FromRow)]
@@ -173,7 +171,7 @@ struct VerifyPage {
     new_link: Option<String>,
 }
 
-fn not_found() -> AppError {
+pub(crate) fn not_found() -> AppError {
     AppError::not_found(
         "certificate_not_found",
         "Không có chứng nhận với mã này. Hãy kiểm tra lại đường dẫn hoặc mã QR. \
@@ -184,6 +182,7 @@ fn not_found() -> AppError {
 /// `GET /verify/{id}`
 pub async fn verify_page(
     State(state): State<AppState>,
+    _: Throttled,
     ctx: Ctx,
     Path(id): Path<String>,
     Query(q): Query<ShareQuery>,
@@ -214,9 +213,11 @@ pub async fn verify_page(
     responses(
         (status = 200, body = Summary, description = "The public summary; `credential` too for the holder or with the share token"),
         (status = 404, body = crate::web::error::ErrorBody, description = "certificate_not_found"),
+        (status = 429, body = crate::web::error::ErrorBody, description = "rate_limited: too many lookups from this address; see `Retry-After`"),
     ))]
 pub async fn api(
     State(state): State<AppState>,
+    _: Throttled,
     ctx: Ctx,
     Path(id): Path<String>,
     Query(q): Query<ShareQuery>,
@@ -233,6 +234,7 @@ pub async fn api(
 /// `GET /chung-nhan/{id}/pdf`: for the holder or with the share link.
 pub async fn pdf(
     State(state): State<AppState>,
+    _: Throttled,
     ctx: Ctx,
     Path(id): Path<String>,
     Query(q): Query<ShareQuery>,
@@ -335,83 +337,4 @@ pub async fn did_document(State(state): State<AppState>) -> Result<Response, App
         "assertionMethod": ids,
     });
     Ok(([(header::CACHE_CONTROL, "public, max-age=300")], Json(document)).into_response())
-}
-
-#[derive(sqlx::FromRow)]
-pub struct AdminRow {
-    pub id: String,
-    pub holder_name: String,
-    pub target_group: String,
-    pub issued_at: i64,
-    pub revoked_at: Option<i64>,
-    pub withdrawn_at: Option<i64>,
-    pub state: Option<String>,
-    pub attempts: Option<i64>,
-    pub reference: Option<String>,
-    pub last_error: Option<String>,
-}
-
-#[derive(Template)]
-#[template(path = "certificates/admin.html")]
-struct AdminPage {
-    nav: Nav,
-    rows: Vec<AdminRow>,
-    counts: Vec<(String, i64)>,
-    message: String,
-}
-
-async fn admin_page(state: &AppState, ctx: &Ctx, message: String) -> Result<String, AppError> {
-    // Failed confirmations first: they need an officer.
-    let rows: Vec<AdminRow> = on_pool!(&state.store, pool => sqlx::query_as(
-        "SELECT c.id, c.holder_name, c.target_group, c.issued_at, c.revoked_at, c.withdrawn_at, o.state, o.attempts, \
-         o.reference, o.last_error FROM certificate c LEFT JOIN vneid_outbox o ON o.certificate_id = c.id \
-         ORDER BY CASE WHEN o.state = 'failed' THEN 0 ELSE 1 END, c.issued_at DESC LIMIT 200")
-        .fetch_all(pool).await?);
-    let counts: Vec<(String, i64)> = on_pool!(&state.store, pool => sqlx::query_as(
-        "SELECT state, COUNT(*) FROM vneid_outbox GROUP BY state ORDER BY state").fetch_all(pool).await?);
-    Ok(render(&AdminPage { nav: ctx.nav(), rows, counts, message }))
-}
-
-/// `GET /quan-tri/chung-nhan`
-pub async fn admin(State(state): State<AppState>, ctx: Ctx) -> Result<Html<String>, PageError> {
-    Ok(Html(admin_page(&state, &ctx, String::new()).await?))
-}
-
-/// `POST /quan-tri/chung-nhan/{id}/thu-hoi`: revokes with a reason; the verify page shows both.
-pub async fn revoke(
-    State(state): State<AppState>,
-    ctx: Ctx,
-    Path(id): Path<String>,
-    axum::Form(form): axum::Form<HashMap<String, String>>,
-) -> Result<Response, PageError> {
-    let reason = crate::domain::text::clean(form.get("ly_do").map_or("", String::as_str));
-    if reason.is_empty() || reason.chars().count() > 500 {
-        let page = admin_page(&state, &ctx, "Cần ghi lý do thu hồi (tối đa 500 ký tự). / A reason is required.".into())
-            .await?;
-        return Ok((axum::http::StatusCode::UNPROCESSABLE_ENTITY, Html(page)).into_response());
-    }
-    let row = load(&state, &id).await?.ok_or_else(not_found)?;
-    revoke_in_store(&state.store, &row.id, &reason).await?;
-    Ok(Redirect::to(&format!("/verify/{}", row.id)).into_response())
-}
-
-pub async fn revoke_in_store(store: &crate::store::Store, id: &str, reason: &str) -> sqlx::Result<bool> {
-    let n = on_pool!(store, pool => sqlx::query(
-        "UPDATE certificate SET revoked_at = $1, revoke_reason = $2 WHERE id = $3 AND revoked_at IS NULL")
-        .bind(now()).bind(reason).bind(id).execute(pool).await?.rows_affected());
-    Ok(n > 0)
-}
-
-/// `POST /quan-tri/chung-nhan/{id}/gui-lai`: a failed confirmation goes back to the queue.
-pub async fn retry(State(state): State<AppState>, ctx: Ctx, Path(id): Path<String>) -> Result<Html<String>, PageError> {
-    let n = on_pool!(&state.store, pool => sqlx::query(
-        "UPDATE vneid_outbox SET state = 'pending', attempts = 0, next_at = $1, lease_until = NULL \
-         WHERE certificate_id = $2 AND state = 'failed' AND (last_error IS NULL OR last_error <> 'withdrawn')")
-        .bind(now()).bind(&id).execute(pool).await?.rows_affected());
-    let message = if n > 0 {
-        "Đã đưa xác nhận trở lại hàng đợi gửi VNeID.".to_owned()
-    } else {
-        "Xác nhận này không ở trạng thái lỗi.".to_owned()
-    };
-    Ok(Html(admin_page(&state, &ctx, message).await?))
 }

@@ -25,7 +25,7 @@ pub async fn revoke(config: &Config, id: &str, reason: &str) -> anyhow::Result<E
         return Ok(ExitCode::from(2));
     }
     let store = open_store(config).await?;
-    let done = crate::certificates::pages::revoke_in_store(&store, id, &reason).await?;
+    let done = crate::certificates::officers::revoke_in_store(&store, id, &reason, None, None).await?;
     store.close().await;
     if done {
         eprintln!("đã thu hồi chứng nhận {id} / certificate revoked");

@@ -26,6 +26,8 @@ pub const ACTIONS: &[(&str, &str)] = &[
     ("erasure.reject", "Từ chối xóa dữ liệu"),
     ("consent", "Đồng ý chính sách"),
     ("audit.search", "Tra cứu nhật ký"),
+    ("certificate.revoke", "Thu hồi chứng nhận"),
+    ("certificate.retry", "Gửi lại xác nhận VNeID"),
 ];
 
 pub fn action_label(code: &str) -> &str {

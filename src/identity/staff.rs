@@ -34,6 +34,7 @@ pub async fn home(State(state): State<AppState>, ctx: Ctx) -> Result<Html<String
     let mut links = Vec::new();
     if has(COMMUNE_STAFF) {
         links.push(("/quan-ly/tu-dang-ky", "Người học tự đăng ký chờ xác nhận"));
+        links.push(("/quan-tri/chung-nhan", "Chứng nhận và xác nhận lên VNeID"));
     }
     if has(ERASURE_DECIDERS) {
         links.push(("/quan-ly/xoa-du-lieu", "Yêu cầu xóa dữ liệu chờ duyệt"));

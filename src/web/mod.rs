@@ -1,6 +1,7 @@
 //! Shared HTTP pieces: state, middleware, errors, static files, layout.
 
 pub mod error;
+pub mod limit;
 pub mod pages;
 pub mod routes;
 
@@ -51,6 +52,7 @@ pub struct Shared {
     pub finishes: crate::assessment::sitting::Finishes,
     pub frameworks: Arc<crate::learning::framework::Versions>,
     pub signers: Arc<crate::certificates::keys::Signers>,
+    pub public_limit: Arc<limit::PublicLimit>,
 }
 
 impl AppState {
@@ -64,6 +66,17 @@ impl AppState {
         let records = crate::learning::records::start(store.clone());
         let answers = crate::assessment::sitting::start_answers(store.clone());
         let finishes = crate::assessment::sitting::start_finishes(store.clone());
+        let public_limit = Arc::new(limit::PublicLimit::new(config.public_lookups_per_minute));
+        let idle = Arc::downgrade(&public_limit);
+        tokio::spawn(async move {
+            let mut every = tokio::time::interval(Duration::from_secs(60));
+            every.tick().await;
+            loop {
+                every.tick().await;
+                let Some(limit) = idle.upgrade() else { break };
+                limit.forget_idle();
+            }
+        });
         Ok(Self(Arc::new(Shared {
             store,
             config: Arc::new(config),
@@ -78,6 +91,7 @@ impl AppState {
             finishes,
             frameworks: Arc::default(),
             signers: Arc::default(),
+            public_limit,
         })))
     }
 }

@@ -1,0 +1,70 @@
+//! A per-address limit on the public certificate lookups (`/verify`, the certificate API and the
+//! PDF), so that nobody can hammer them: certificate ids cannot be guessed, but each lookup checks a
+//! signature and a PDF takes milliseconds to draw. Handlers ask for it by taking [`Throttled`].
+
+use std::net::{IpAddr, SocketAddr};
+use std::num::NonZeroU32;
+use std::time::Duration;
+
+use axum::extract::{ConnectInfo, FromRequestParts};
+use axum::http::request::Parts;
+use axum::http::{HeaderValue, header};
+use axum::response::{IntoResponse, Response};
+use governor::clock::{Clock, DefaultClock};
+use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
+
+use crate::web::AppState;
+use crate::web::error::{AppError, PageError};
+
+pub struct PublicLimit {
+    limiter: DefaultKeyedRateLimiter<IpAddr>,
+    clock: DefaultClock,
+}
+
+impl PublicLimit {
+    /// `per_minute` lookups per address, all of which may come at once.
+    pub fn new(per_minute: NonZeroU32) -> Self {
+        Self { limiter: RateLimiter::keyed(Quota::per_minute(per_minute)), clock: DefaultClock::default() }
+    }
+
+    /// How long the address must wait, if it is over its limit.
+    fn check(&self, address: IpAddr) -> Result<(), Duration> {
+        self.limiter.check_key(&address).map_err(|not_until| not_until.wait_time_from(self.clock.now()))
+    }
+
+    /// Forgets addresses whose allowance is whole again, so the table stays as small as the traffic.
+    pub fn forget_idle(&self) {
+        self.limiter.retain_recent();
+        self.limiter.shrink_to_fit();
+    }
+}
+
+/// Taken by a handler whose requests count against the public limit; refuses with 429 and
+/// `Retry-After` when the address is over it (as JSON under `/api/`, as a page elsewhere).
+pub struct Throttled;
+
+impl FromRequestParts<AppState> for Throttled {
+    type Rejection = Response;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Response> {
+        // Without a peer address (only in-process tests build such requests) there is nothing to key on.
+        let Some(address) = parts.extensions.get::<ConnectInfo<SocketAddr>>().map(|c| c.0.ip()) else {
+            return Ok(Throttled);
+        };
+        let Err(wait) = state.public_limit.check(address) else { return Ok(Throttled) };
+        let error = AppError::TooMany {
+            code: "rate_limited",
+            message: "Bạn đã tra cứu quá nhiều lần; xin đợi một chút rồi thử lại. / Too many lookups; wait a moment \
+                      and try again."
+                .into(),
+        };
+        let mut response = if parts.uri.path().starts_with("/api/") {
+            error.into_response()
+        } else {
+            PageError(error).into_response()
+        };
+        let seconds = wait.as_secs() + u64::from(wait.subsec_nanos() > 0);
+        response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(seconds.max(1)));
+        Err(response)
+    }
+}
