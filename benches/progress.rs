@@ -34,7 +34,8 @@ async fn post_events(base: String, learner: Arc<Learner>, stop: Arc<AtomicBool>)
     let mut acked = Vec::new();
     let mut i = 0;
     while !stop.load(Ordering::Relaxed) {
-        let id = uuid::Uuid::new_v4().to_string();
+        // As the lesson page would render it.
+        let id = hocvuso::learning::progress::new_event_id();
         let to = (i % 3).to_string();
         let form = [("csrf", learner.csrf.as_str()), ("su_kien", &id), ("phien_ban", &learner.version), ("den", &to)];
         match learner.client.post(format!("{base}/bai-hoc/bai-mot/tien-do")).form(&form).send().await {

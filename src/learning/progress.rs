@@ -69,8 +69,11 @@ pub async fn one(state: &AppState, account_id: &str, slug: &str) -> sqlx::Result
     }
 }
 
+/// The id a page renders into its progress form. Time-ordered (UUIDv7): statements of one moment
+/// land side by side in the statement index, so a group commit writes a few index pages, not one
+/// page per event. It says when the page was shown, which the statement records anyway.
 pub fn new_event_id() -> String {
-    uuid::Uuid::new_v4().to_string()
+    uuid::Uuid::now_v7().to_string()
 }
 
 fn parse_event_id(raw: &str) -> Result<String, AppError> {
