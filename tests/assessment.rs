@@ -411,6 +411,16 @@ async fn commune_officers_see_and_resend_only_their_communes_failed_confirmation
         let all = admin.get("/quan-tri/chung-nhan").await;
         assert!(all.body.contains(home_id.as_str()) && all.body.contains(away_id.as_str()), "{}", all.body);
         assert!(all.body.contains("toàn tỉnh") && all.body.contains("Thu hồi"), "{}", all.body);
+
+        // A revoked certificate's failed confirmation is not sent again, even by the province.
+        let revoked = admin
+            .post(&format!("/quan-tri/chung-nhan/{away_id}/thu-hoi"), &[("ly_do", "Cấp nhầm"), ("csrf", &all.csrf())])
+            .await;
+        assert_eq!(revoked.status, StatusCode::SEE_OTHER);
+        let again = admin.post(&format!("/quan-tri/chung-nhan/{away_id}/gui-lai"), &[("csrf", &all.csrf())]).await;
+        assert!(again.body.contains("Không có xác nhận lỗi này"), "{}", again.body);
+        assert_eq!(state(away_id).trim(), "failed");
+        assert!(!again.body.contains("/gui-lai"), "no resend button is left: {}", again.body);
     }
 }
 

@@ -158,13 +158,14 @@ pub async fn revoke_in_store(
 }
 
 /// `POST /quan-tri/chung-nhan/{id}/gui-lai`: a failed confirmation of a holder in the officer's
-/// units goes back to the queue. Any other id gets the same answer, so nothing is learnt of it.
+/// units goes back to the queue, unless its certificate was revoked or withdrawn since (the
+/// province's or the holder's decision). Any other id gets the same answer, so nothing is learnt of it.
 pub async fn retry(State(state): State<AppState>, ctx: Ctx, Path(id): Path<String>) -> Result<Html<String>, PageError> {
     let user = ctx.user()?;
     let retry = format!(
         "UPDATE vneid_outbox SET state = 'pending', attempts = 0, next_at = $2, lease_until = NULL \
          WHERE certificate_id = $3 AND state = 'failed' AND (last_error IS NULL OR last_error <> 'withdrawn') \
-           AND certificate_id IN (SELECT c.id {IN_UNIT})"
+           AND certificate_id IN (SELECT c.id {IN_UNIT} AND c.revoked_at IS NULL AND c.withdrawn_at IS NULL)"
     );
     let mut done = false;
     for unit in units_of(user) {

@@ -95,7 +95,7 @@ async fn body(state: &AppState, id: &str) -> anyhow::Result<Option<Value>> {
     let row: Option<Row> = on_pool!(&state.store, pool => sqlx::query_as(
         "SELECT c.target_group, c.level, c.share, c.issued_at, c.holder_name, p.cccd_enc, a.cccd_enc, c.credential \
          FROM certificate c JOIN account a ON a.id = c.account_id LEFT JOIN person p ON p.id = c.person_id \
-         WHERE c.id = $1 AND c.withdrawn_at IS NULL")
+         WHERE c.id = $1 AND c.withdrawn_at IS NULL AND c.revoked_at IS NULL")
         .bind(id).fetch_optional(pool).await?);
     let Some((group, level, share, issued_at, name, person_cccd, account_cccd, credential)) = row else {
         return Ok(None);
@@ -135,7 +135,11 @@ async fn deliver(
     attempts: i64,
 ) -> anyhow::Result<()> {
     let outcome = match body(state, id).await? {
-        None => Outcome::Refused("không có số định danh cá nhân hoặc chứng nhận đã rút / no citizen number".into()),
+        None => Outcome::Refused(
+            "không có số định danh cá nhân, hoặc chứng nhận đã rút hay bị thu hồi / no citizen number, or the \
+             certificate was withdrawn or revoked"
+                .into(),
+        ),
         Some(body) => send(config, client, id, &body).await,
     };
     let at = now();

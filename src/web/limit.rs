@@ -29,13 +29,22 @@ impl PublicLimit {
 
     /// How long the address must wait, if it is over its limit.
     fn check(&self, address: IpAddr) -> Result<(), Duration> {
-        self.limiter.check_key(&address).map_err(|not_until| not_until.wait_time_from(self.clock.now()))
+        self.limiter.check_key(&client_of(address)).map_err(|not_until| not_until.wait_time_from(self.clock.now()))
     }
 
     /// Forgets addresses whose allowance is whole again, so the table stays as small as the traffic.
     pub fn forget_idle(&self) {
         self.limiter.retain_recent();
         self.limiter.shrink_to_fit();
+    }
+}
+
+/// The key an address counts under: an IPv6 client is given a whole /64 and could take a new
+/// address for every request, so the /64 is the client (an IPv4 address mapped into IPv6 is IPv4).
+fn client_of(address: IpAddr) -> IpAddr {
+    match address.to_canonical() {
+        IpAddr::V6(v6) => IpAddr::V6(std::net::Ipv6Addr::from(u128::from(v6) & !((1u128 << 64) - 1))),
+        v4 => v4,
     }
 }
 
@@ -66,5 +75,25 @@ impl FromRequestParts<AppState> for Throttled {
         let seconds = wait.as_secs() + u64::from(wait.subsec_nanos() > 0);
         response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(seconds.max(1)));
         Err(response)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_ipv6_client_is_its_64_and_a_mapped_ipv4_is_ipv4() {
+        let a: IpAddr = "2001:db8:1:2:aaaa::1".parse().unwrap();
+        let b: IpAddr = "2001:db8:1:2:ffff:1:2:3".parse().unwrap();
+        let other: IpAddr = "2001:db8:1:3::1".parse().unwrap();
+        assert_eq!(client_of(a), client_of(b));
+        assert_ne!(client_of(a), client_of(other));
+        let mapped: IpAddr = "::ffff:203.0.113.7".parse().unwrap();
+        assert_eq!(client_of(mapped), "203.0.113.7".parse::<IpAddr>().unwrap());
+        let limit = PublicLimit::new(NonZeroU32::new(2).unwrap());
+        assert!(limit.check(a).is_ok() && limit.check(b).is_ok());
+        assert!(limit.check(a).is_err(), "a third lookup from the same /64 waits");
+        assert!(limit.check(other).is_ok());
     }
 }

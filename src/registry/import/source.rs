@@ -243,45 +243,113 @@ pub fn open_csv(mut input: impl Read + Send + 'static, columns: &Columns) -> Res
     Ok(Table { header, rows: Box::new(rows) })
 }
 
-/// XLSX: the first sheet, first row the header. Dates become `YYYY-MM-DD`.
+/// Rows of an XLSX sheet in flight between the thread that reads it and the import.
+const XLSX_ROWS_IN_FLIGHT: usize = 4096;
+
+/// One row of a sheet: its 0-based row index and its cells by 0-based column.
+type SheetRow = (u32, Vec<(u32, Cell)>);
+
+/// XLSX: the first sheet, its first row with a value the header. Dates become `YYYY-MM-DD`.
+/// The sheet is read cell by cell on a thread of its own and handed over row by row through a
+/// bounded channel, so a roster of millions of rows is never held whole (only the workbook's
+/// table of shared strings is).
 fn open_xlsx(path: &Path, columns: &Columns) -> Result<Table, FileError> {
-    use calamine::{Data, Reader, Xlsx};
+    let (tx, rx) = std::sync::mpsc::sync_channel::<Result<SheetRow, FileError>>(XLSX_ROWS_IN_FLIGHT);
+    let owned = path.to_owned();
+    std::thread::Builder::new()
+        .name("xlsx-reader".into())
+        .spawn(move || {
+            // A reader that stopped half-way must not look like the end of the sheet.
+            let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| read_sheet(&owned, &tx)))
+                .unwrap_or_else(|_| {
+                    Err(FileError::Unreadable {
+                        path: owned.display().to_string(),
+                        reason: "the XLSX reader failed".into(),
+                    })
+                });
+            if let Err(e) = outcome {
+                // The import may have stopped listening (a bad header): then nobody needs the error.
+                let _ = tx.send(Err(e));
+            }
+        })
+        .map_err(|e| FileError::Unreadable { path: path.display().to_string(), reason: e.to_string() })?;
+    let mut rows = rx.into_iter();
+    let (_, header_cells) = rows.next().ok_or(FileError::Empty)??;
+    // Columns count from the header's first cell: a sheet may start at any column.
+    let origin = header_cells.first().map_or(0, |(c, _)| *c);
+    let raw_header: Vec<String> = spread(header_cells, origin).iter().map(|c| c.text().to_owned()).collect();
+    let header = Header::resolve(raw_header, columns)?;
+    let mut rows =
+        rows.map(move |row| row.map(|(r, cells)| RawRow::new(u64::from(r) + 1, spread(cells, origin)))).peekable();
+    match rows.peek() {
+        None => return Err(FileError::HeaderOnly),
+        Some(Err(_)) => return Err(rows.next().and_then(Result::err).unwrap_or(FileError::Empty)),
+        Some(Ok(_)) => {}
+    }
+    Ok(Table { header, rows: Box::new(rows) })
+}
+
+/// Cells by column from `origin` on, empty text where the sheet has none; cells left of it dropped.
+fn spread(cells: Vec<(u32, Cell)>, origin: u32) -> Vec<Cell> {
+    let mut out = Vec::new();
+    for (column, cell) in cells {
+        let Some(at) = column.checked_sub(origin).map(|c| c as usize) else { continue };
+        if out.len() <= at {
+            out.resize(at + 1, Cell::Text(String::new()));
+        }
+        out[at] = cell;
+    }
+    out
+}
+
+/// Reads the first sheet and sends its non-empty rows in order; stops when the receiver is gone.
+fn read_sheet(path: &Path, tx: &std::sync::mpsc::SyncSender<Result<SheetRow, FileError>>) -> Result<(), FileError> {
+    use calamine::{DataRef, Reader, Xlsx};
     let unreadable =
         |e: &dyn std::fmt::Display| FileError::Unreadable { path: path.display().to_string(), reason: e.to_string() };
     let mut workbook: Xlsx<_> = calamine::open_workbook(path).map_err(|e| unreadable(&e))?;
-    let range = workbook.worksheet_range_at(0).ok_or(FileError::Empty)?.map_err(|e| unreadable(&e))?;
-    let start_row = u64::from(range.start().map(|(r, _)| r).unwrap_or(0));
-    let mut rows = range.rows();
-    let header_cells = rows.next().ok_or(FileError::Empty)?;
-    let raw_header: Vec<String> = header_cells.iter().map(|c| c.to_string()).collect();
-    if raw_header.iter().all(|h| h.trim().is_empty()) {
-        return Err(FileError::Empty);
-    }
-    let header = Header::resolve(raw_header, columns)?;
-    let cell = |data: &Data| -> Cell {
+    let first = workbook.sheet_names().first().cloned().ok_or(FileError::Empty)?;
+    let mut cells = workbook.worksheet_cells_reader(&first).map_err(|e| unreadable(&e))?;
+    let cell = |data: &DataRef| -> Cell {
         match data {
-            Data::String(s) => Cell::Text(clean(s)),
-            Data::Float(f) => {
+            DataRef::DateTimeIso(s) => Cell::Text(s.chars().take(10).collect()),
+            DataRef::String(s) => Cell::Text(clean(s)),
+            DataRef::SharedString(s) => Cell::Text(clean(s)),
+            DataRef::Float(f) => {
                 Cell::Number(if f.fract() == 0.0 && f.abs() < 1e15 { format!("{}", *f as i64) } else { f.to_string() })
             }
-            Data::Int(i) => Cell::Number(i.to_string()),
-            Data::DateTime(d) => Cell::Text(excel_date(d.as_f64())),
-            Data::DateTimeIso(s) => Cell::Text(s.chars().take(10).collect()),
-            Data::Empty => Cell::Text(String::new()),
-            other => Cell::Text(clean(&other.to_string())),
+            DataRef::Int(i) => Cell::Number(i.to_string()),
+            DataRef::DateTime(d) => Cell::Text(excel_date(d.as_f64())),
+            DataRef::Empty => Cell::Text(String::new()),
+            DataRef::Bool(b) => Cell::Text(b.to_string()),
+            DataRef::DurationIso(d) => Cell::Text(clean(d)),
+            DataRef::Error(e) => Cell::Text(e.to_string()),
         }
     };
-    let mut out = Vec::new();
-    for (i, row) in rows.enumerate() {
-        if row.iter().all(|c| matches!(c, Data::Empty) || c.to_string().trim().is_empty()) {
-            continue;
+    let mut row: Option<SheetRow> = None;
+    let send = |row: SheetRow| -> bool {
+        let blank = row.1.iter().all(|(_, c)| c.text().trim().is_empty());
+        blank || tx.send(Ok(row)).is_ok()
+    };
+    while let Some(c) = cells.next_cell().map_err(|e| unreadable(&e))? {
+        let (r, column) = c.get_position();
+        let value = cell(c.get_value());
+        match &mut row {
+            Some((current, values)) if *current == r => values.push((column, value)),
+            _ => {
+                if let Some(done) = row.take()
+                    && !send(done)
+                {
+                    return Ok(());
+                }
+                row = Some((r, vec![(column, value)]));
+            }
         }
-        out.push(Ok(RawRow::new(start_row + 2 + i as u64, row.iter().map(cell).collect())));
     }
-    if out.is_empty() {
-        return Err(FileError::HeaderOnly);
+    if let Some(done) = row {
+        send(done);
     }
-    Ok(Table { header, rows: Box::new(out.into_iter()) })
+    Ok(())
 }
 
 /// Excel stores a date as days since 1899-12-30.
