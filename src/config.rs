@@ -272,7 +272,7 @@ impl OidcConfig {
 
 impl Config {
     /// Reads `DATABASE_URL`, `HOCVUSO_LISTEN`, `HOCVUSO_PUBLIC_URL`, `HOCVUSO_DATA_KEY`
-    /// (or `HOCVUSO_DATA_KEY_FILE`, default `data/hocvuso.key` when that file exists), `HOCVUSO_MEDIA_URL`
+    /// (or `HOCVUSO_DATA_KEY_FILE`, default `data/hocvuso.key` when that file exists), `HOCVUSO_MEDIA_URL`,
     /// `HOCVUSO_PUBLIC_LOOKUPS_PER_MINUTE`, and the `HOCVUSO_OIDC_*` and `HOCVUSO_VNEID_CONFIRM_*` settings.
     pub fn from_env() -> anyhow::Result<Self> {
         #[allow(clippy::disallowed_methods)] // the one place that reads the environment

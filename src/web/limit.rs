@@ -4,6 +4,7 @@
 
 use std::net::{IpAddr, SocketAddr};
 use std::num::NonZeroU32;
+use std::sync::Arc;
 use std::time::Duration;
 
 use axum::extract::{ConnectInfo, FromRequestParts};
@@ -27,13 +28,29 @@ impl PublicLimit {
         Self { limiter: RateLimiter::keyed(Quota::per_minute(per_minute)), clock: DefaultClock::default() }
     }
 
+    /// The limit, and a task that forgets idle addresses every minute for as long as it is in use.
+    pub fn start(per_minute: NonZeroU32) -> Arc<Self> {
+        let limit = Arc::new(Self::new(per_minute));
+        let idle = Arc::downgrade(&limit);
+        tokio::spawn(async move {
+            let mut every = tokio::time::interval(Duration::from_secs(60));
+            every.tick().await;
+            loop {
+                every.tick().await;
+                let Some(limit) = idle.upgrade() else { break };
+                limit.forget_idle();
+            }
+        });
+        limit
+    }
+
     /// How long the address must wait, if it is over its limit.
     fn check(&self, address: IpAddr) -> Result<(), Duration> {
         self.limiter.check_key(&client_of(address)).map_err(|not_until| not_until.wait_time_from(self.clock.now()))
     }
 
     /// Forgets addresses whose allowance is whole again, so the table stays as small as the traffic.
-    pub fn forget_idle(&self) {
+    fn forget_idle(&self) {
         self.limiter.retain_recent();
         self.limiter.shrink_to_fit();
     }

@@ -66,17 +66,7 @@ impl AppState {
         let records = crate::learning::records::start(store.clone());
         let answers = crate::assessment::sitting::start_answers(store.clone());
         let finishes = crate::assessment::sitting::start_finishes(store.clone());
-        let public_limit = Arc::new(limit::PublicLimit::new(config.public_lookups_per_minute));
-        let idle = Arc::downgrade(&public_limit);
-        tokio::spawn(async move {
-            let mut every = tokio::time::interval(Duration::from_secs(60));
-            every.tick().await;
-            loop {
-                every.tick().await;
-                let Some(limit) = idle.upgrade() else { break };
-                limit.forget_idle();
-            }
-        });
+        let public_limit = limit::PublicLimit::start(config.public_lookups_per_minute);
         Ok(Self(Arc::new(Shared {
             store,
             config: Arc::new(config),
