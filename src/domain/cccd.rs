@@ -32,9 +32,12 @@ pub fn known_prefixes() -> Vec<u16> {
     all
 }
 
+/// Digits in a citizen number.
+pub const CCCD_LEN: usize = 12;
+
 /// A structurally valid citizen number. `Debug` never shows the digits.
 #[derive(Clone, Copy, PartialEq, Eq, Hash)]
-pub struct CitizenId([u8; 12]);
+pub struct CitizenId([u8; CCCD_LEN]);
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum CccdError {

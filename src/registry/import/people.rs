@@ -203,11 +203,12 @@ impl RowRules {
         else {
             return Err(bad);
         };
+        let sealed = self.cipher.seal(&cccd);
         Ok(ValidPerson {
             line,
             cccd_key: cccd.as_u64(),
-            cccd_hash: self.cipher.hash(&cccd),
-            cccd_enc: self.cipher.encrypt(&cccd),
+            cccd_hash: sealed.hash,
+            cccd_enc: sealed.blob,
             full_name,
             birth_date: birth,
             sex,
@@ -232,7 +233,8 @@ fn optional<T>(raw: &str, parse: impl FnOnce(&str) -> Result<T, FieldError>) -> 
 /// The villages a people import can place people in: those in the database and those it creates.
 #[derive(Debug, Default)]
 pub struct VillageBook {
-    by_key: HashMap<(&'static str, String), String>,
+    /// Commune → village name key → village code.
+    by_key: HashMap<&'static str, HashMap<String, String>>,
     next_number: HashMap<&'static str, u32>,
 }
 
@@ -246,15 +248,15 @@ impl VillageBook {
             let number = code.rsplit('-').next().and_then(|n| n.parse::<u32>().ok()).unwrap_or(0);
             let next = book.next_number.entry(commune).or_insert(1);
             *next = (*next).max(number + 1);
-            book.by_key.insert((commune, key), code);
+            book.by_key.entry(commune).or_default().insert(key, code);
         }
         book
     }
 
     /// The village's code, creating it (and noting it in `created`) when it is new.
     fn resolve(&mut self, person: &ValidPerson, created: &mut Vec<NewVillage>) -> Option<String> {
-        let key = (person.commune_code, person.village_key.clone());
-        if let Some(code) = self.by_key.get(&key) {
+        let villages = self.by_key.entry(person.commune_code).or_default();
+        if let Some(code) = villages.get(&person.village_key) {
             return Some(code.clone());
         }
         let next = self.next_number.entry(person.commune_code).or_insert(1);
@@ -269,7 +271,7 @@ impl VillageBook {
             name: person.village_name.clone(),
             kind: VillageKind::from_name(&person.village_name),
         });
-        self.by_key.insert(key, code.clone());
+        villages.insert(person.village_key.clone(), code.clone());
         Some(code)
     }
 }
@@ -278,7 +280,8 @@ impl VillageBook {
 #[derive(Default)]
 pub struct CrossRowRules {
     first_line_of: HashMap<u64, u64>,
-    households: HashMap<(&'static str, String), (String, u64)>,
+    /// Commune → household code → (village name key, first line).
+    households: HashMap<&'static str, HashMap<String, (String, u64)>>,
 }
 
 /// One chunk of checked rows ready to be written.
@@ -317,8 +320,8 @@ impl CrossRowRules {
                 ));
                 continue;
             }
-            let household_key = (person.commune_code, person.household_code.clone());
-            if let Some((village_key, first)) = self.households.get(&household_key)
+            if let Some((village_key, first)) =
+                self.households.get(person.commune_code).and_then(|h| h.get(&person.household_code))
                 && *village_key != person.village_key
             {
                 bad.push(BadCell::new(
@@ -349,8 +352,9 @@ impl CrossRowRules {
             };
             person.village_code = code;
             self.first_line_of.insert(person.cccd_key, person.line);
-            if let std::collections::hash_map::Entry::Vacant(entry) = self.households.entry(household_key) {
-                entry.insert((person.village_key.clone(), person.line));
+            let households = self.households.entry(person.commune_code).or_default();
+            if !households.contains_key(&person.household_code) {
+                households.insert(person.household_code.clone(), (person.village_key.clone(), person.line));
                 batch.households.push(HouseholdRow {
                     commune_code: person.commune_code,
                     code: person.household_code.clone(),

@@ -2,7 +2,7 @@
 //! on its own connection: sqlx's per-statement round trip to its worker thread would cap the import
 //! far below the budget. Same database file, same SQL texts, one transaction.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, HashSet};
 use std::path::Path;
 
 use anyhow::Context;
@@ -27,6 +27,7 @@ pub fn open(path: &Path) -> anyhow::Result<rusqlite::Connection> {
         "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON; \
          PRAGMA cache_size = -524288; PRAGMA temp_store = MEMORY;",
     )?;
+
     Ok(conn)
 }
 
@@ -37,18 +38,30 @@ pub fn write_people(
     mut progress: Progress,
 ) -> anyhow::Result<Written> {
     let mut conn = open(path)?;
-    // IMMEDIATE takes the write lock now: a server keeps reading (WAL) and its writers wait.
-    let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
     let count = |tx: &rusqlite::Transaction| -> rusqlite::Result<i64> {
         tx.query_row("SELECT count(*) FROM person", [], |r| r.get(0))
     };
-    let before = count(&tx)?;
+    // A load into an empty registry (bulk) checks its references itself, once per distinct value
+    // (`References`), instead of SQLite looking each row's household and organisation up.
+    // The pragma only takes effect outside a transaction, so it is set before and, when the
+    // registry turns out not to be empty, the transaction starts again with the checks on.
+    conn.pragma_update(None, "foreign_keys", false)?;
+    // IMMEDIATE takes the write lock now: a server keeps reading (WAL) and its writers wait.
+    let mut tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+    let mut before = count(&tx)?;
+    let bulk = before == 0;
+    if !bulk {
+        tx.rollback()?;
+        conn.pragma_update(None, "foreign_keys", true)?;
+        tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        before = count(&tx)?;
+    }
     let history_mark: i64 = tx.query_row("SELECT coalesce(max(id), 0) FROM person_history", [], |r| r.get(0))?;
     // Into an empty table, rows go in without the indexes, which are then built once by sorting:
     // far cheaper than millions of inserts at random places of a B-tree. The in-file checks have
     // already made the citizen numbers unique; rebuilding the unique index checks it again.
-    let bulk = before == 0;
     let indexes = if bulk { drop_person_indexes(&tx)? } else { Vec::new() };
+    let mut references = References::default();
     let mut touched = BTreeSet::new();
     let mut affected = 0u64;
     let mut rows = 0u64;
@@ -68,9 +81,15 @@ pub fn write_people(
             }
             for h in &batch.households {
                 household.execute(params![h.commune_code, h.code, h.village_code])?;
+                if bulk {
+                    references.village(&h.village_code);
+                }
             }
             for p in &batch.people {
                 touched.insert(p.commune_code);
+                if bulk && let Some(code) = &p.organisation_code {
+                    references.organisation(code);
+                }
             }
             let mut chunks = batch.people.chunks_exact(ROWS_PER_INSERT);
             for chunk in chunks.by_ref() {
@@ -87,6 +106,9 @@ pub fn write_people(
         tx.rollback()?;
         progress.finish("không ghi gì / nothing was written");
         return Ok(Written::default());
+    }
+    if bulk {
+        references.check(&tx)?;
     }
     let phase = std::time::Instant::now();
     tracing::debug!(rows, "rows written");
@@ -118,6 +140,44 @@ pub fn write_people(
     Ok(Written { inserted, affected, committed: true })
 }
 
+/// The villages and organisations a bulk load refers to, each checked once at the end.
+/// Every household is written by the load itself, with its members' village.
+#[derive(Default)]
+struct References {
+    villages: HashSet<String>,
+    organisations: HashSet<String>,
+}
+
+impl References {
+    fn village(&mut self, code: &str) {
+        if !self.villages.contains(code) {
+            self.villages.insert(code.to_owned());
+        }
+    }
+
+    fn organisation(&mut self, code: &str) {
+        if !self.organisations.contains(code) {
+            self.organisations.insert(code.to_owned());
+        }
+    }
+
+    /// Fails (and so rolls the load back) when a village or organisation has gone since the file was checked.
+    fn check(&self, tx: &rusqlite::Transaction) -> anyhow::Result<()> {
+        let mut village = tx.prepare("SELECT 1 FROM unit WHERE code = ?1 AND level = 'thon'")?;
+        for code in &self.villages {
+            anyhow::ensure!(village.exists([code])?, "the village {code} no longer exists; nothing was written");
+        }
+        let mut organisation = tx.prepare("SELECT 1 FROM organisation WHERE code = ?1")?;
+        for code in &self.organisations {
+            anyhow::ensure!(
+                organisation.exists([code])?,
+                "the organisation {code} no longer exists; nothing was written"
+            );
+        }
+        Ok(())
+    }
+}
+
 /// Drops the person table's indexes inside the transaction and returns their names and definitions.
 fn drop_person_indexes(tx: &rusqlite::Transaction) -> rusqlite::Result<Vec<(String, String)>> {
     let indexes = tx
@@ -133,7 +193,9 @@ fn drop_person_indexes(tx: &rusqlite::Transaction) -> rusqlite::Result<Vec<(Stri
 }
 
 /// `INSERT INTO person … VALUES (…), (…)` for `rows` people; `?1` is the timestamp, shared by every row.
-/// Into an empty table (bulk) there is nothing to conflict with.
+/// Into an empty table (bulk) there is nothing to conflict with, and `OR FAIL` spares SQLite a
+/// statement journal (a copy of every page each statement touches, kept to undo a half-done
+/// statement): a failed statement fails the import, whose transaction is rolled back whole.
 fn person_insert(rows: usize, bulk: bool) -> String {
     let values: Vec<String> = (0..rows)
         .map(|r| {
@@ -142,7 +204,8 @@ fn person_insert(rows: usize, bulk: bool) -> String {
         })
         .collect();
     format!(
-        "INSERT INTO person ({}, created_at, updated_at) VALUES {}{}",
+        "INSERT {}INTO person ({}, created_at, updated_at) VALUES {}{}",
+        if bulk { "OR FAIL " } else { "" },
         sql::PERSON_COLUMNS,
         values.join(", "),
         if bulk { String::new() } else { sql::PERSON_ON_CONFLICT.replace("{NOW}", "?1") }
@@ -156,7 +219,7 @@ fn insert_people(statement: &mut rusqlite::Statement, now: &str, people: &[Valid
         statement.raw_bind_parameter(base, &p.cccd_hash)?;
         statement.raw_bind_parameter(base + 1, &p.cccd_enc)?;
         statement.raw_bind_parameter(base + 2, &p.full_name)?;
-        statement.raw_bind_parameter(base + 3, p.birth_date.format("%Y-%m-%d").to_string())?;
+        statement.raw_bind_parameter(base + 3, iso_date(p.birth_date))?;
         statement.raw_bind_parameter(base + 4, chrono::Datelike::year(&p.birth_date))?;
         statement.raw_bind_parameter(base + 5, p.sex.code())?;
         statement.raw_bind_parameter(base + 6, &p.ethnicity)?;
@@ -169,4 +232,10 @@ fn insert_people(statement: &mut rusqlite::Statement, now: &str, people: &[Valid
         statement.raw_bind_parameter(base + 13, &p.organisation_code)?;
     }
     statement.raw_execute()
+}
+
+/// `YYYY-MM-DD`, without chrono's format-string interpreter (it showed in the import's profile).
+fn iso_date(date: chrono::NaiveDate) -> String {
+    use chrono::Datelike;
+    format!("{:04}-{:02}-{:02}", date.year(), date.month(), date.day())
 }
