@@ -44,6 +44,58 @@ fn an_import_killed_after_writing_rows_leaves_the_database_as_it_was() {
     }
 }
 
+/// The person and household tables' indexes and constraints, which a bulk load sets aside.
+fn schema(db: &TestDb) -> String {
+    if db.backend() == "postgres" {
+        db.query(
+            "SELECT conrelid::regclass::text || ' ' || conname || ' ' || pg_get_constraintdef(oid) FROM pg_constraint \
+             WHERE conrelid IN ('person'::regclass, 'household'::regclass) \
+             UNION ALL SELECT indexdef FROM pg_indexes WHERE tablename IN ('person', 'household') ORDER BY 1",
+        )
+    } else {
+        db.query("SELECT name || ' ' || coalesce(sql, '') FROM sqlite_master WHERE tbl_name IN ('person', 'household') ORDER BY 1")
+    }
+}
+
+#[test]
+fn a_bulk_load_into_an_empty_registry_killed_or_finished_keeps_its_indexes_and_references() {
+    for db in TestDb::all() {
+        for (what, file) in [("units", "units.csv"), ("organisations", "orgs.csv")] {
+            assert_exit(&db.cli(&["generate", what, "--seed", "7", "--out", file]), 0);
+            assert_exit(&db.cli(&["import", what, file]), 0);
+        }
+        assert_exit(&db.cli(&["generate", "people", "--count", "150000", "--seed", "7", "--out", "big.csv"]), 0);
+        let (before, shape) = (db.snapshot(), schema(&db));
+        assert!(shape.contains("person_cccd_hash") && shape.contains("person_village"), "{shape}");
+        let mut child = db.command(&["import", "people", "big.csv"]).stderr(Stdio::piped()).spawn().unwrap();
+        for line in BufReader::new(child.stderr.take().unwrap()).lines() {
+            let line = line.unwrap();
+            if line.contains("rows written") && !line.contains(" 0 rows") {
+                child.kill().unwrap(); // SIGKILL, in the middle of the bulk load
+                break;
+            }
+        }
+        assert!(!child.wait().unwrap().success(), "{}: the import finished before it was killed", db.backend());
+        assert_eq!(db.snapshot(), before, "{}: a killed bulk load left rows behind", db.backend());
+        assert_eq!(schema(&db), shape, "{}: a killed bulk load changed the schema", db.backend());
+
+        assert_exit(&db.cli(&["import", "people", "big.csv"]), 0);
+        assert_eq!(db.scalar("SELECT count(*) FROM person"), 150_000, "{}", db.backend());
+        assert_eq!(schema(&db), shape, "{}: the indexes and references are not all back", db.backend());
+        if db.backend() == "postgres" {
+            // And enforced again: a person in a household that does not exist is refused.
+            let orphan = db.try_query(
+                "INSERT INTO person (birth_year, sex, commune_code, village_code, household_code, target_groups) \
+                 VALUES (1990, 'nam', '04792', '04792-001', 'NO-SUCH-HOUSEHOLD', 1)",
+            );
+            assert!(orphan.is_err_and(|e| e.contains("foreign key")), "an orphan person was accepted");
+        }
+        // Every person is found again through the rebuilt citizen-number index.
+        let distinct = db.scalar("SELECT count(DISTINCT cccd_hash) FROM person");
+        assert_eq!(distinct, 150_000, "{}", db.backend());
+    }
+}
+
 fn secrets(db: &TestDb) -> String {
     if db.backend() == "postgres" {
         db.query("SELECT encode(cccd_hash, 'hex'), encode(cccd_enc, 'hex') FROM person ORDER BY id")

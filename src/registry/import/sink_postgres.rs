@@ -1,5 +1,7 @@
-//! The PostgreSQL writer of a people import: each chunk goes in as one statement over arrays
-//! (`UNNEST`), all chunks in one transaction.
+//! The PostgreSQL writer of a people import, all chunks in one transaction. Into an empty
+//! registry (a bulk load) the people go in with `COPY`, the person table's secondary indexes and
+//! foreign keys set aside and built or checked once at the end, in the same transaction; otherwise
+//! each chunk is one upsert over arrays (`UNNEST`).
 
 use std::collections::BTreeSet;
 
@@ -30,6 +32,15 @@ pub async fn write_people(
         sql::PERSON_COLUMNS,
         sql::PERSON_ON_CONFLICT.replace("{NOW}", "now()")
     );
+    // The table is empty, so nobody can be waiting to read a person; setting the indexes and
+    // foreign keys aside takes the tables' exclusive locks until the commit. Households keep
+    // their unique indexes, which their upsert needs.
+    let bulk = before == 0;
+    let mut set_aside = Vec::new();
+    if bulk {
+        set_aside.push(SetAside::take(&mut tx, "person", true).await?);
+        set_aside.push(SetAside::take(&mut tx, "household", false).await?);
+    }
     let mut touched = BTreeSet::new();
     let mut affected = 0u64;
     let mut rows = 0u64;
@@ -67,6 +78,14 @@ pub async fn write_people(
         for p in people {
             touched.insert(p.commune_code);
         }
+        if bulk {
+            let mut copy = tx.copy_in_raw(&format!("COPY person ({}) FROM STDIN", sql::PERSON_COLUMNS)).await?;
+            copy.send(copy_text(people)).await.context("writing people")?;
+            affected += copy.finish().await.context("writing people")?;
+            rows += people.len() as u64;
+            progress.written(rows);
+            continue;
+        }
         let result = sqlx::query(sqlx::AssertSqlSafe(person_sql.as_str()))
             .bind(people.iter().map(|p| p.cccd_hash.clone()).collect::<Vec<_>>())
             .bind(people.iter().map(|p| p.cccd_enc.clone()).collect::<Vec<_>>())
@@ -94,6 +113,9 @@ pub async fn write_people(
         progress.finish("không ghi gì / nothing was written");
         return Ok(Written::default());
     }
+    for table in set_aside {
+        table.restore(&mut tx).await?;
+    }
     let mut touched: BTreeSet<String> = touched.into_iter().map(str::to_owned).collect();
     let moved: Vec<String> = sqlx::query_scalar(sql::MOVED_FROM_SINCE).bind(history_mark).fetch_all(&mut *tx).await?;
     touched.extend(moved);
@@ -106,4 +128,145 @@ pub async fn write_people(
     tx.commit().await?;
     progress.finish(&format!("đã lưu {rows} dòng / committed {rows} rows"));
     Ok(Written { inserted: u64::try_from(after - before).unwrap_or_default(), affected, committed: true })
+}
+
+/// A table's foreign keys (and secondary indexes), dropped for a bulk load and put back before its
+/// commit: one sort per index and one join per foreign key instead of a B-tree insert and a lookup
+/// trigger per row. Being DDL inside the transaction, a failed or killed load puts them back too.
+struct SetAside {
+    table: &'static str,
+    /// `CREATE INDEX` statements.
+    indexes: Vec<String>,
+    /// (name, definition) of each foreign key.
+    foreign_keys: Vec<(String, String)>,
+}
+
+impl SetAside {
+    async fn take(tx: &mut sqlx::PgConnection, table: &'static str, with_indexes: bool) -> anyhow::Result<Self> {
+        let indexes: Vec<(String, String)> = if with_indexes {
+            sqlx::query_as(
+                "SELECT indexname::text, indexdef FROM pg_indexes WHERE schemaname = current_schema() \
+                 AND tablename = $1 AND indexname NOT IN \
+                 (SELECT conname FROM pg_constraint WHERE conrelid = $1::regclass)",
+            )
+            .bind(table)
+            .fetch_all(&mut *tx)
+            .await?
+        } else {
+            Vec::new()
+        };
+        let foreign_keys: Vec<(String, String)> = sqlx::query_as(
+            "SELECT conname::text, pg_get_constraintdef(oid) FROM pg_constraint \
+             WHERE conrelid = $1::regclass AND contype = 'f'",
+        )
+        .bind(table)
+        .fetch_all(&mut *tx)
+        .await?;
+        for (name, _) in &foreign_keys {
+            sqlx::raw_sql(sqlx::AssertSqlSafe(format!("ALTER TABLE {table} DROP CONSTRAINT {}", quoted(name))))
+                .execute(&mut *tx)
+                .await?;
+        }
+        for (name, _) in &indexes {
+            sqlx::raw_sql(sqlx::AssertSqlSafe(format!("DROP INDEX {}", quoted(name)))).execute(&mut *tx).await?;
+        }
+        Ok(Self { table, indexes: indexes.into_iter().map(|(_, def)| def).collect(), foreign_keys })
+    }
+
+    async fn restore(self, tx: &mut sqlx::PgConnection) -> anyhow::Result<()> {
+        if self.indexes.is_empty() && self.foreign_keys.is_empty() {
+            return Ok(());
+        }
+        // Index builds sort in memory rather than in temporary files.
+        sqlx::raw_sql("SET LOCAL maintenance_work_mem = '512MB'").execute(&mut *tx).await?;
+        for create in self.indexes {
+            sqlx::raw_sql(sqlx::AssertSqlSafe(create)).execute(&mut *tx).await.context("rebuilding an index")?;
+        }
+        for (name, definition) in self.foreign_keys {
+            sqlx::raw_sql(sqlx::AssertSqlSafe(format!(
+                "ALTER TABLE {} ADD CONSTRAINT {} {definition}",
+                self.table,
+                quoted(&name)
+            )))
+            .execute(&mut *tx)
+            .await
+            .with_context(|| format!("checking the references of {}", self.table))?;
+        }
+        Ok(())
+    }
+}
+
+fn quoted(name: &str) -> String {
+    format!("\"{}\"", name.replace('"', "\"\""))
+}
+
+/// People as `COPY … FROM STDIN` text: tab-separated, `\N` for NULL, in `sql::PERSON_COLUMNS` order.
+fn copy_text(people: &[super::people::ValidPerson]) -> Vec<u8> {
+    use std::io::Write;
+    let mut out = Vec::with_capacity(people.len() * 256);
+    for p in people {
+        bytea(&mut out, &p.cccd_hash);
+        out.push(b'\t');
+        bytea(&mut out, &p.cccd_enc);
+        out.push(b'\t');
+        text(&mut out, Some(&p.full_name));
+        let year = chrono::Datelike::year(&p.birth_date);
+        let _ = write!(out, "\t{}\t{year}\t", p.birth_date);
+        text(&mut out, Some(p.sex.code()));
+        out.push(b'\t');
+        text(&mut out, p.ethnicity.as_deref());
+        out.push(b'\t');
+        text(&mut out, p.phone.as_deref());
+        out.push(b'\t');
+        text(&mut out, Some(p.commune_code));
+        out.push(b'\t');
+        text(&mut out, Some(&p.village_code));
+        out.push(b'\t');
+        text(&mut out, Some(&p.household_code));
+        let _ = write!(out, "\t{}\t", p.groups.bits());
+        text(&mut out, p.school_level.map(|l| l.code()));
+        out.push(b'\t');
+        text(&mut out, p.organisation_code.as_deref());
+        out.push(b'\n');
+    }
+    out
+}
+
+/// A text field of COPY's text format: backslash, tab, newline and carriage return escaped.
+fn text(out: &mut Vec<u8>, value: Option<&str>) {
+    let Some(value) = value else {
+        out.extend_from_slice(b"\\N");
+        return;
+    };
+    for byte in value.bytes() {
+        match byte {
+            b'\\' => out.extend_from_slice(b"\\\\"),
+            b'\t' => out.extend_from_slice(b"\\t"),
+            b'\n' => out.extend_from_slice(b"\\n"),
+            b'\r' => out.extend_from_slice(b"\\r"),
+            other => out.push(other),
+        }
+    }
+}
+
+/// `bytea` in hex, its leading backslash escaped for COPY.
+fn bytea(out: &mut Vec<u8>, bytes: &[u8]) {
+    out.extend_from_slice(b"\\\\x");
+    out.extend_from_slice(hex::encode(bytes).as_bytes());
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn copy_text_escapes_what_copy_would_read_as_syntax() {
+        let mut out = Vec::new();
+        text(&mut out, Some("a\\b\tc\nd\re"));
+        out.push(b' ');
+        text(&mut out, None);
+        out.push(b' ');
+        bytea(&mut out, &[0x00, 0xab]);
+        assert_eq!(out, b"a\\\\b\\tc\\nd\\re \\N \\\\x00ab");
+    }
 }
