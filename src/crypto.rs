@@ -1,5 +1,6 @@
-//! Citizen numbers at rest: encrypted (XChaCha20-Poly1305, random nonce) and found through a
-//! keyed hash (BLAKE3). Both keys derive from the one configured data key.
+//! Secrets at rest. Citizen numbers: encrypted (AES-256-GCM, synthetic nonce) and found through a
+//! keyed hash (BLAKE3). Other small secrets: XChaCha20-Poly1305 with a random nonce. Every key
+//! derives from the one configured data key.
 
 use chacha20poly1305::aead::{Aead, KeyInit};
 use chacha20poly1305::{XChaCha20Poly1305, XNonce};
@@ -47,9 +48,11 @@ impl Sealer {
 /// Citizen numbers: AES-256-GCM under a key derived from the data key, with a synthetic nonce.
 ///
 /// One keyed BLAKE3 of the number gives both the lookup hash (its first 16 bytes, as always) and
-/// the nonce (the next 12): two different numbers never share a nonce, so no count of
-/// encryptions wears the key out, and equal numbers give equal blobs, which tells nothing the
-/// lookup hash does not already tell. Blobs are `nonce || ciphertext || tag` (40 bytes).
+/// the nonce (the next 12). The nonce depends only on the number, so no count of encryptions wears
+/// the key out: two different numbers share a nonce only if 96 pseudo-random bits collide (about
+/// 2^-44 for 10^8 numbers). Equal numbers give equal blobs, which tells nothing the lookup hash
+/// does not already tell. Opening checks the nonce against the number (as SIV does), so a blob is
+/// bound to its number. Blobs are `nonce || ciphertext || tag` (40 bytes).
 /// The random-nonce XChaCha20-Poly1305 used before cost half of a roster import's checking;
 /// its blobs (52 bytes) still open.
 #[derive(Clone)]
@@ -61,6 +64,8 @@ pub struct CitizenCipher {
 
 const GCM_NONCE_LEN: usize = 12;
 const CITIZEN_BLOB_LEN: usize = GCM_NONCE_LEN + crate::domain::cccd::CCCD_LEN + 16;
+/// Earlier versions' XChaCha20-Poly1305 blobs: 24-byte nonce, the number, 16-byte tag.
+const LEGACY_BLOB_LEN: usize = NONCE_LEN + crate::domain::cccd::CCCD_LEN + 16;
 
 /// A citizen number as stored: the lookup hash and the encrypted number.
 pub struct SealedCitizen {
@@ -118,15 +123,24 @@ impl CitizenCipher {
 
     /// `None` when the blob was not made with this key or was changed.
     pub fn decrypt(&self, blob: &[u8]) -> Option<CitizenId> {
-        let clear = if blob.len() == CITIZEN_BLOB_LEN {
-            let (nonce, sealed) = blob.split_at(GCM_NONCE_LEN);
-            let nonce = ring::aead::Nonce::try_assume_unique_for_key(nonce).ok()?;
-            let mut sealed = sealed.to_vec();
-            self.aead.open_in_place(nonce, ring::aead::Aad::empty(), &mut sealed).ok()?.to_vec()
-        } else {
-            self.legacy.open(blob)?
-        };
-        CitizenId::parse(std::str::from_utf8(&clear).ok()?).ok()
+        match blob.len() {
+            CITIZEN_BLOB_LEN => {
+                let (nonce, sealed) = blob.split_at(GCM_NONCE_LEN);
+                let mut clear = sealed.to_vec();
+                let clear = self
+                    .aead
+                    .open_in_place(
+                        ring::aead::Nonce::try_assume_unique_for_key(nonce).ok()?,
+                        ring::aead::Aad::empty(),
+                        &mut clear,
+                    )
+                    .ok()?;
+                let id = CitizenId::parse(std::str::from_utf8(clear).ok()?).ok()?;
+                (self.keyed(&id).as_bytes()[HASH_LEN..HASH_LEN + GCM_NONCE_LEN] == *nonce).then_some(id)
+            }
+            LEGACY_BLOB_LEN => CitizenId::parse(std::str::from_utf8(&self.legacy.open(blob)?).ok()?).ok(),
+            _ => None,
+        }
     }
 }
 
@@ -221,6 +235,22 @@ mod tests {
             bad[i] ^= 0x40;
             assert_eq!(cipher.decrypt(&bad), None, "byte {i} changed");
         }
+        assert_eq!(cipher.decrypt(&sealed.blob[..39]), None);
+        assert_eq!(cipher.decrypt(&[sealed.blob.as_slice(), &[0]].concat()), None);
+        // A well-formed blob of `a` under `b`'s nonce opens under the key but is not `a`'s blob.
+        let nonce: [u8; GCM_NONCE_LEN] = cipher.encrypt(&b)[..GCM_NONCE_LEN].try_into().unwrap();
+        let mut forged = nonce.to_vec();
+        forged.extend_from_slice(a.expose().as_bytes());
+        let tag = cipher
+            .aead
+            .seal_in_place_separate_tag(
+                ring::aead::Nonce::assume_unique_for_key(nonce),
+                ring::aead::Aad::empty(),
+                &mut forged[GCM_NONCE_LEN..],
+            )
+            .unwrap();
+        forged.extend_from_slice(tag.as_ref());
+        assert_eq!(cipher.decrypt(&forged), None, "the nonce must be the number's own");
     }
 
     #[test]

@@ -4,7 +4,7 @@
 mod common;
 
 use std::io::{BufRead, BufReader};
-use std::process::Stdio;
+use std::process::{Command, Stdio};
 
 use common::*;
 
@@ -93,6 +93,33 @@ fn a_bulk_load_into_an_empty_registry_killed_or_finished_keeps_its_indexes_and_r
         // Every person is found again through the rebuilt citizen-number index.
         let distinct = db.scalar("SELECT count(DISTINCT cccd_hash) FROM person");
         assert_eq!(distinct, 150_000, "{}", db.backend());
+    }
+}
+
+#[test]
+fn a_bulk_load_with_another_client_connected_locks_nothing_and_loads_the_same() {
+    for db in TestDb::all().into_iter().filter(|db| db.backend() == "postgres") {
+        for (what, file) in [("units", "units.csv"), ("organisations", "orgs.csv")] {
+            assert_exit(&db.cli(&["generate", what, "--seed", "7", "--out", file]), 0);
+            assert_exit(&db.cli(&["import", what, file]), 0);
+        }
+        assert_exit(&db.cli(&["generate", "people", "--count", "20000", "--seed", "7", "--out", "some.csv"]), 0);
+        let shape = schema(&db);
+        // A server stands for any other client: the load must not take its tables away from it.
+        let mut other = Command::new("psql").args(["-X", "-q", &db.url, "-c", "SELECT pg_sleep(60)"]).spawn().unwrap();
+        let started = std::time::Instant::now();
+        while db.scalar("SELECT count(*) FROM pg_stat_activity WHERE query LIKE 'SELECT pg_sleep%'") == 0 {
+            assert!(started.elapsed().as_secs() < 10, "the other client never connected");
+            std::thread::sleep(std::time::Duration::from_millis(50));
+        }
+        let out = db.cli(&["import", "people", "some.csv"]);
+        other.kill().unwrap();
+        other.wait().unwrap();
+        assert_exit(&out, 0);
+        assert!(stderr(&out).contains("another client is connected"), "{}", stderr(&out));
+        assert_eq!(db.scalar("SELECT count(*) FROM person"), 20_000);
+        assert_eq!(db.scalar("SELECT count(DISTINCT cccd_hash) FROM person"), 20_000);
+        assert_eq!(schema(&db), shape);
     }
 }
 

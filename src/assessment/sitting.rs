@@ -210,9 +210,10 @@ pub async fn start(state: &AppState, account_id: &str, target_group: &str) -> Re
             order: exam::shuffled(item.task.shuffled_len(), &mut rng),
         });
     }
-    // Time-ordered (UUIDv7, 74 random bits): the sittings running at once, their answers and their
-    // certificates' sitting index entries sit on neighbouring B-tree pages, so a group commit writes
-    // fewer pages. A sitting is only ever read by its own learner, so its id need not hide its time.
+    // Time-ordered (UUIDv7): the sittings running at once, their answers and their certificates'
+    // sitting index entries sit on neighbouring B-tree pages, so a group commit writes fewer pages.
+    // The id is not a secret and shows when the sitting started: every route that takes it
+    // checks that the sitting is the signed-in learner's own.
     let id = uuid::Uuid::now_v7().to_string();
     let deadline = at + exam.minutes * 60;
     let paper_json = serde_json::to_string(&items).expect("a paper serialises");

@@ -60,6 +60,12 @@ pub fn sqlite_options(path: &std::path::Path) -> SqliteConnectOptions {
         .pragma("cache_size", "-4096")
 }
 
+/// The name this process's PostgreSQL sessions carry, so that it can tell them from other
+/// clients' (a bulk import sets tables aside only when it is alone).
+pub fn application_name() -> String {
+    format!("hocvuso {}", std::process::id())
+}
+
 impl Store {
     pub async fn connect(url: &DatabaseUrl) -> anyhow::Result<Self> {
         match url {
@@ -75,7 +81,9 @@ impl Store {
                 Ok(Self::Sqlite(Sqlite { pool, direct: Arc::new(direct::Direct::new(path)) }))
             }
             DatabaseUrl::Postgres(raw) => {
-                let options = PgConnectOptions::from_str(raw).context("reading the PostgreSQL URL")?;
+                let options = PgConnectOptions::from_str(raw)
+                    .context("reading the PostgreSQL URL")?
+                    .application_name(&application_name());
                 let pool = PgPoolOptions::new()
                     .max_connections(16)
                     .acquire_timeout(Duration::from_secs(10))

@@ -83,6 +83,7 @@ pub fn write_people(
                 household.execute(params![h.commune_code, h.code, h.village_code])?;
                 if bulk {
                     references.village(&h.village_code);
+                    references.communes.insert(h.commune_code);
                 }
             }
             for p in &batch.people {
@@ -140,10 +141,12 @@ pub fn write_people(
     Ok(Written { inserted, affected, committed: true })
 }
 
-/// The villages and organisations a bulk load refers to, each checked once at the end.
-/// Every household is written by the load itself, with its members' village.
+/// The communes, villages and organisations a bulk load refers to, each checked once at the end
+/// (a village the load creates is in its household's commune). Every household is written by the
+/// load itself, with its members' village.
 #[derive(Default)]
 struct References {
+    communes: HashSet<&'static str>,
     villages: HashSet<String>,
     organisations: HashSet<String>,
 }
@@ -163,6 +166,10 @@ impl References {
 
     /// Fails (and so rolls the load back) when a village or organisation has gone since the file was checked.
     fn check(&self, tx: &rusqlite::Transaction) -> anyhow::Result<()> {
+        let mut commune = tx.prepare("SELECT 1 FROM unit WHERE code = ?1 AND level = 'xa'")?;
+        for code in &self.communes {
+            anyhow::ensure!(commune.exists([code])?, "the commune {code} does not exist; nothing was written");
+        }
         let mut village = tx.prepare("SELECT 1 FROM unit WHERE code = ?1 AND level = 'thon'")?;
         for code in &self.villages {
             anyhow::ensure!(village.exists([code])?, "the village {code} no longer exists; nothing was written");
