@@ -101,6 +101,11 @@ impl CitizenCipher {
         let keyed = self.keyed(id);
         let (hash, rest) = keyed.as_bytes().split_at(HASH_LEN);
         let nonce: [u8; GCM_NONCE_LEN] = rest[..GCM_NONCE_LEN].try_into().expect("32 bytes hold 16 + 12");
+        SealedCitizen { hash: hash.to_vec(), blob: self.seal_under(nonce, id) }
+    }
+
+    /// `nonce || ciphertext || tag` of the number under the given nonce.
+    fn seal_under(&self, nonce: [u8; GCM_NONCE_LEN], id: &CitizenId) -> Vec<u8> {
         let mut blob = Vec::with_capacity(CITIZEN_BLOB_LEN);
         blob.extend_from_slice(&nonce);
         blob.extend_from_slice(id.expose().as_bytes());
@@ -113,7 +118,7 @@ impl CitizenCipher {
             )
             .expect("encrypting 12 bytes cannot fail");
         blob.extend_from_slice(tag.as_ref());
-        SealedCitizen { hash: hash.to_vec(), blob }
+        blob
     }
 
     /// `nonce || ciphertext || tag`.
@@ -239,17 +244,7 @@ mod tests {
         assert_eq!(cipher.decrypt(&[sealed.blob.as_slice(), &[0]].concat()), None);
         // A well-formed blob of `a` under `b`'s nonce opens under the key but is not `a`'s blob.
         let nonce: [u8; GCM_NONCE_LEN] = cipher.encrypt(&b)[..GCM_NONCE_LEN].try_into().unwrap();
-        let mut forged = nonce.to_vec();
-        forged.extend_from_slice(a.expose().as_bytes());
-        let tag = cipher
-            .aead
-            .seal_in_place_separate_tag(
-                ring::aead::Nonce::assume_unique_for_key(nonce),
-                ring::aead::Aad::empty(),
-                &mut forged[GCM_NONCE_LEN..],
-            )
-            .unwrap();
-        forged.extend_from_slice(tag.as_ref());
+        let forged = cipher.seal_under(nonce, &a);
         assert_eq!(cipher.decrypt(&forged), None, "the nonce must be the number's own");
     }
 

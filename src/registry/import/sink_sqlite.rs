@@ -27,7 +27,6 @@ pub fn open(path: &Path) -> anyhow::Result<rusqlite::Connection> {
         "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON; \
          PRAGMA cache_size = -524288; PRAGMA temp_store = MEMORY;",
     )?;
-
     Ok(conn)
 }
 
