@@ -81,14 +81,14 @@ pub fn write_people(
             for h in &batch.households {
                 household.execute(params![h.commune_code, h.code, h.village_code])?;
                 if bulk {
-                    references.village(&h.village_code);
+                    remember(&mut references.villages, &h.village_code);
                     references.communes.insert(h.commune_code);
                 }
             }
             for p in &batch.people {
                 touched.insert(p.commune_code);
                 if bulk && let Some(code) = &p.organisation_code {
-                    references.organisation(code);
+                    remember(&mut references.organisations, code);
                 }
             }
             let mut chunks = batch.people.chunks_exact(ROWS_PER_INSERT);
@@ -150,19 +150,14 @@ struct References {
     organisations: HashSet<String>,
 }
 
+/// Adds `code` to `set`, allocating only the first time it is seen (once per village, not per person).
+fn remember(set: &mut HashSet<String>, code: &str) {
+    if !set.contains(code) {
+        set.insert(code.to_owned());
+    }
+}
+
 impl References {
-    fn village(&mut self, code: &str) {
-        if !self.villages.contains(code) {
-            self.villages.insert(code.to_owned());
-        }
-    }
-
-    fn organisation(&mut self, code: &str) {
-        if !self.organisations.contains(code) {
-            self.organisations.insert(code.to_owned());
-        }
-    }
-
     /// Fails (and so rolls the load back) when a village or organisation has gone since the file was checked.
     fn check(&self, tx: &rusqlite::Transaction) -> anyhow::Result<()> {
         let mut commune = tx.prepare("SELECT 1 FROM unit WHERE code = ?1 AND level = 'xa'")?;
@@ -225,7 +220,8 @@ fn insert_people(statement: &mut rusqlite::Statement, now: &str, people: &[Valid
         statement.raw_bind_parameter(base, &p.cccd_hash)?;
         statement.raw_bind_parameter(base + 1, &p.cccd_enc)?;
         statement.raw_bind_parameter(base + 2, &p.full_name)?;
-        statement.raw_bind_parameter(base + 3, iso_date(p.birth_date))?;
+        // `NaiveDate`'s `Display` is `YYYY-MM-DD`, without chrono's format-string interpreter.
+        statement.raw_bind_parameter(base + 3, p.birth_date.to_string())?;
         statement.raw_bind_parameter(base + 4, chrono::Datelike::year(&p.birth_date))?;
         statement.raw_bind_parameter(base + 5, p.sex.code())?;
         statement.raw_bind_parameter(base + 6, &p.ethnicity)?;
@@ -238,10 +234,4 @@ fn insert_people(statement: &mut rusqlite::Statement, now: &str, people: &[Valid
         statement.raw_bind_parameter(base + 13, &p.organisation_code)?;
     }
     statement.raw_execute()
-}
-
-/// `YYYY-MM-DD`, without chrono's format-string interpreter (it showed in the import's profile).
-fn iso_date(date: chrono::NaiveDate) -> String {
-    use chrono::Datelike;
-    format!("{:04}-{:02}-{:02}", date.year(), date.month(), date.day())
 }
