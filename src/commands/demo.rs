@@ -65,9 +65,10 @@ pub async fn run(mut config: Config, options: DemoOptions) -> anyhow::Result<()>
     let people = generate::People::new(options.people, options.seed).map(Vec::from);
     let table = Table::from_rows(&generate::PEOPLE_HEADER, &import::people::COLUMNS, people)?;
     let outcome =
-        import::people(&store, &config.database_url, CitizenCipher::new(&key), table, &quiet, Progress::for_stderr())
+        import::people(store, &config.database_url, CitizenCipher::new(&key), table, &quiet, Progress::for_stderr())
             .await?;
     ensure_clean(outcome)?;
+    let store = super::open_store(&config).await?;
     eprintln!(
         "đã tạo {} người ở 148 xã, phường trong {:.1} giây / created {} people in {:.1} s",
         options.people,

@@ -31,7 +31,7 @@ pub async fn run(config: &Config, what: What, file: &Path, options: &Options) ->
     let store = super::open_store(config).await?;
     let result = match (what, cipher) {
         (What::People, Some(cipher)) => {
-            import::people(&store, &config.database_url, cipher, table, options, Progress::for_stderr()).await
+            import::people(store.clone(), &config.database_url, cipher, table, options, Progress::for_stderr()).await
         }
         (What::Units, _) => import::units::import(&store, table, options).await.map_err(ImportError::from),
         _ => import::organisations::import(&store, table, options).await.map_err(ImportError::from),

@@ -56,6 +56,11 @@ impl Direct {
         Ok(conn)
     }
 
+    /// Closes the idle connections (a later read opens a new one).
+    pub fn close(&self) {
+        self.idle.lock().expect("direct connections").clear();
+    }
+
     /// Runs `read` on an idle connection (or a new one), then gives the connection back.
     pub fn read<T>(&self, read: impl FnOnce(&Connection) -> rusqlite::Result<T>) -> sqlx::Result<T> {
         let idle = self.idle.lock().expect("direct connections").pop();

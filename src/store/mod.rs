@@ -129,5 +129,8 @@ impl Store {
 
     pub async fn close(&self) {
         on_pool!(self, pool => pool.close().await);
+        if let Self::Sqlite(sqlite) = self {
+            sqlite.direct.close();
+        }
     }
 }

@@ -96,20 +96,23 @@ pub(crate) struct Written {
     pub committed: bool,
 }
 
+/// Imports a people roster. Takes the store and closes it before returning: on SQLite, before the
+/// load itself, so that a load into an empty registry can find itself the only connection to the
+/// database (see `sink_sqlite`). Callers that go on open the store again.
 pub async fn people(
-    store: &Store,
+    store: Store,
     url: &DatabaseUrl,
     cipher: CitizenCipher,
     table: Table,
     options: &Options,
     progress: Progress,
 ) -> Result<Outcome, ImportError> {
-    let organisations: HashSet<String> = on_pool!(store, pool =>
+    let organisations: HashSet<String> = on_pool!(&store, pool =>
         sqlx::query_scalar::<_, String>("SELECT code FROM organisation").fetch_all(pool).await)
     .context("reading organisations")?
     .into_iter()
     .collect();
-    let existing: Vec<(String, String, String)> = on_pool!(store, pool =>
+    let existing: Vec<(String, String, String)> = on_pool!(&store, pool =>
         sqlx::query_as("SELECT parent_code, code, name_key FROM unit WHERE level = 'thon'").fetch_all(pool).await)
     .context("reading villages")?;
     let today = chrono::Local::now().date_naive();
@@ -151,8 +154,9 @@ pub async fn people(
         Ok((bad, seen))
     });
 
-    let written = match (store, url) {
+    let written = match (&store, url) {
         (Store::Sqlite(_), DatabaseUrl::Sqlite(path)) => {
+            store.close().await;
             let path = path.clone();
             let verdict = verdict.clone();
             tokio::task::spawn_blocking(move || sink_sqlite::write_people(&path, receiver, &verdict, progress))
@@ -162,6 +166,7 @@ pub async fn people(
         (Store::Postgres(pool), _) => sink_postgres::write_people(pool, receiver, &verdict, progress).await,
         _ => Err(anyhow::anyhow!("the store and the URL name different backends")),
     };
+    store.close().await;
     let read = tokio::task::spawn_blocking(move || reader.join())
         .await
         .context("the reader stopped")?

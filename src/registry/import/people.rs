@@ -3,7 +3,7 @@
 
 use std::collections::HashSet;
 
-use rustc_hash::FxHashMap as HashMap;
+use rustc_hash::{FxHashMap as HashMap, FxHashSet};
 
 use chrono::{Datelike, NaiveDate};
 
@@ -284,12 +284,16 @@ pub struct CrossRowRules {
     households: HashMap<&'static str, HashMap<String, (String, u64)>>,
 }
 
-/// One chunk of checked rows ready to be written.
+/// One chunk of checked rows ready to be written, with what the writer notes of them gathered
+/// here (the writer is the import's bottleneck).
 #[derive(Debug, Default)]
 pub struct Batch {
     pub villages: Vec<NewVillage>,
     pub households: Vec<HouseholdRow>,
     pub people: Vec<ValidPerson>,
+    /// The distinct communes and organisations of `people`.
+    pub communes: Vec<&'static str>,
+    pub organisations: Vec<String>,
 }
 
 impl CrossRowRules {
@@ -363,6 +367,16 @@ impl CrossRowRules {
             }
             batch.people.push(person);
         }
+        let mut communes: FxHashSet<&'static str> = FxHashSet::default();
+        let mut organisations: FxHashSet<&str> = FxHashSet::default();
+        for p in &batch.people {
+            communes.insert(p.commune_code);
+            if let Some(code) = &p.organisation_code {
+                organisations.insert(code);
+            }
+        }
+        batch.organisations = organisations.into_iter().map(str::to_owned).collect();
+        batch.communes = communes.into_iter().collect();
         batch
     }
 }

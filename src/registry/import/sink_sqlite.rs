@@ -32,11 +32,59 @@ pub fn open(path: &Path) -> anyhow::Result<rusqlite::Connection> {
 
 pub fn write_people(
     path: &Path,
+    batches: Receiver<Batch>,
+    verdict: &Verdict,
+    progress: Progress,
+) -> anyhow::Result<Written> {
+    let mut conn = open(path)?;
+    let without_wal = leave_wal_if_alone(&conn)?;
+    let written = write(&mut conn, batches, verdict, progress);
+    if without_wal {
+        back_to_wal(&conn);
+    }
+    written
+}
+
+/// A load into an empty registry by the only connection to the database writes without the WAL:
+/// SQLite's rollback journal then keeps only the few pages that existed before (new pages are
+/// simply cut off again on a rollback), instead of every page going to the WAL and then, at the
+/// checkpoint, a second time into the database. Leaving the WAL needs every other connection
+/// closed: when a server (or anything else) has the database open, the switch fails at once and
+/// the load goes through the WAL, the server reading on meanwhile.
+fn leave_wal_if_alone(conn: &rusqlite::Connection) -> rusqlite::Result<bool> {
+    let empty: bool = conn.query_row("SELECT NOT EXISTS (SELECT 1 FROM person)", [], |r| r.get(0))?;
+    if !empty {
+        return Ok(false);
+    }
+    conn.busy_timeout(std::time::Duration::ZERO)?;
+    let mode = conn.query_row("PRAGMA journal_mode = DELETE", [], |r| r.get::<_, String>(0));
+    conn.busy_timeout(crate::store::SQLITE_BUSY_TIMEOUT)?;
+    let alone = mode.is_ok_and(|m| m.eq_ignore_ascii_case("delete"));
+    if !alone {
+        // Said to the operator: alone, the same load runs faster.
+        tracing::warn!(
+            "another connection has the database open (a running server?): this first load goes through the WAL, \
+             which makes it slower; readers go on reading meanwhile"
+        );
+    }
+    Ok(alone)
+}
+
+/// Every other part of the platform expects WAL (readers never wait for a writer). Should the switch
+/// fail (another process opened the database the moment the load ended), the next connection of
+/// the server switches back itself (`store::sqlite_options`).
+fn back_to_wal(conn: &rusqlite::Connection) {
+    if let Err(e) = conn.query_row("PRAGMA journal_mode = WAL", [], |r| r.get::<_, String>(0)) {
+        tracing::warn!(error = %e, "could not switch the database back to WAL; the server's next connection will");
+    }
+}
+
+fn write(
+    conn: &mut rusqlite::Connection,
     mut batches: Receiver<Batch>,
     verdict: &Verdict,
     mut progress: Progress,
 ) -> anyhow::Result<Written> {
-    let mut conn = open(path)?;
     let count = |tx: &rusqlite::Transaction| -> rusqlite::Result<i64> {
         tx.query_row("SELECT count(*) FROM person", [], |r| r.get(0))
     };
@@ -71,6 +119,7 @@ pub fn write_people(
         let now = chrono::Utc::now().format("%Y-%m-%dT%H:%M:%S%.3fZ").to_string();
         let mut many = tx.prepare(&person_insert(ROWS_PER_INSERT, bulk))?;
         let mut one = tx.prepare(&person_insert(1, bulk))?;
+        let mut date = String::with_capacity(10);
         while let Some(batch) = batches.blocking_recv() {
             if !verdict.keep_writing() {
                 continue;
@@ -82,24 +131,27 @@ pub fn write_people(
                 household.execute(params![h.commune_code, h.code, h.village_code])?;
                 if bulk {
                     remember(&mut references.villages, &h.village_code);
-                    references.communes.insert(h.commune_code);
                 }
             }
-            for p in &batch.people {
-                touched.insert(p.commune_code);
-                if bulk && let Some(code) = &p.organisation_code {
+            touched.extend(batch.communes.iter().copied());
+            if bulk {
+                references.communes.extend(batch.communes.iter().copied());
+                for code in &batch.organisations {
                     remember(&mut references.organisations, code);
                 }
             }
             let mut chunks = batch.people.chunks_exact(ROWS_PER_INSERT);
             for chunk in chunks.by_ref() {
-                affected += insert_people(&mut many, &now, chunk)? as u64;
+                affected += insert_people(&mut many, &now, chunk, &mut date)? as u64;
             }
             for p in chunks.remainder() {
-                affected += insert_people(&mut one, &now, std::slice::from_ref(p))? as u64;
+                affected += insert_people(&mut one, &now, std::slice::from_ref(p), &mut date)? as u64;
             }
             rows += batch.people.len() as u64;
             progress.written(rows);
+            // This thread is the import's bottleneck: the batch's thousands of strings are freed on
+            // another one.
+            rayon::spawn(move || drop(batch));
         }
     }
     if !verdict.keep_writing() {
@@ -112,10 +164,10 @@ pub fn write_people(
     }
     let phase = std::time::Instant::now();
     tracing::debug!(rows, "rows written");
-    for (_, create) in &indexes {
+    for (name, create) in &indexes {
         tx.execute(create, [])?;
+        tracing::debug!(index = name, elapsed = ?phase.elapsed(), "index rebuilt");
     }
-    tracing::debug!(elapsed = ?phase.elapsed(), "indexes rebuilt");
     let mut touched: BTreeSet<String> = touched.into_iter().map(str::to_owned).collect();
     {
         let mut moved = tx.prepare(sql::MOVED_FROM_SINCE)?;
@@ -213,7 +265,14 @@ fn person_insert(rows: usize, bulk: bool) -> String {
     )
 }
 
-fn insert_people(statement: &mut rusqlite::Statement, now: &str, people: &[ValidPerson]) -> rusqlite::Result<usize> {
+/// `date` is a scratch buffer: SQLite copies each bound text, so one buffer serves every row.
+fn insert_people(
+    statement: &mut rusqlite::Statement,
+    now: &str,
+    people: &[ValidPerson],
+    date: &mut String,
+) -> rusqlite::Result<usize> {
+    use std::fmt::Write;
     statement.raw_bind_parameter(1, now)?;
     for (r, p) in people.iter().enumerate() {
         let base = 2 + r * PERSON_VALUES;
@@ -221,7 +280,9 @@ fn insert_people(statement: &mut rusqlite::Statement, now: &str, people: &[Valid
         statement.raw_bind_parameter(base + 1, &p.cccd_enc)?;
         statement.raw_bind_parameter(base + 2, &p.full_name)?;
         // `NaiveDate`'s `Display` is `YYYY-MM-DD`, without chrono's format-string interpreter.
-        statement.raw_bind_parameter(base + 3, p.birth_date.to_string())?;
+        date.clear();
+        write!(date, "{}", p.birth_date).expect("writing to a String");
+        statement.raw_bind_parameter(base + 3, date.as_str())?;
         statement.raw_bind_parameter(base + 4, chrono::Datelike::year(&p.birth_date))?;
         statement.raw_bind_parameter(base + 5, p.sex.code())?;
         statement.raw_bind_parameter(base + 6, &p.ethnicity)?;
