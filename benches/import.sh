@@ -53,7 +53,8 @@ SQL
   t1=$(now); ours=$(python3 -c "print($t1-$t0)")
   echo "SQLite  baseline sqlite3 .import (bare table): $(rate "$people" "$base") rows/s (${base:0:6} s)"
   echo "SQLite  hocvuso import people (whole command): $(rate "$people" "$ours") rows/s (${ours:0:6} s) = $(ratio "$base" "$ours") x baseline"
-  echo "        the write lock is held for at most the whole command: a server's writers wait up to ${ours:0:6} s (readers never wait: WAL)"
+  echo "        alone, the load writes without the WAL; with a server running it goes through the WAL, the server's writers"
+  echo "        waiting for the write lock up to the whole command (about ${ours:0:6} s or more), its readers never"
   echo "        database size: $(du -h "$work/hocvuso.db" | cut -f1)"
 
   # Resident memory of the server on that database, after it has served the busiest pages.
