@@ -228,6 +228,7 @@ enum ImportWhat {
 }
 
 // The import allocates on one thread and frees on another; the system allocator is slow at that.
+// (With the crate's `override` feature, C code such as SQLite allocates through mimalloc as well.)
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
