@@ -122,25 +122,39 @@ pub async fn people(
     let verdict = Arc::new(Verdict { skip_invalid: options.skip_invalid, ..Verdict::default() });
     let (sender, receiver) = tokio::sync::mpsc::channel::<Batch>(4);
     let reader_verdict = verdict.clone();
+    // Reading the file into chunks of rows goes on while the previous chunk is checked.
+    let (chunk_sender, chunks) = std::sync::mpsc::sync_channel::<Result<Vec<source::RawRow>, FileError>>(2);
     let mut rows = table.rows;
-    let reader = std::thread::spawn(move || -> Result<(Vec<BadCell>, u64), FileError> {
-        let mut cross = CrossRowRules::default();
-        let mut bad = Vec::new();
-        let mut seen = 0u64;
+    std::thread::spawn(move || {
         loop {
             let mut chunk = Vec::with_capacity(CHUNK_ROWS);
             for row in rows.by_ref().take(CHUNK_ROWS) {
                 match row {
                     Ok(row) => chunk.push(row),
                     Err(e) => {
-                        reader_verdict.aborted.store(true, Ordering::Release);
-                        return Err(e);
+                        let _ = chunk_sender.send(Err(e));
+                        return;
                     }
                 }
             }
-            if chunk.is_empty() {
-                break;
+            // An empty chunk is the end of the file; a closed channel, checking has stopped.
+            if chunk.is_empty() || chunk_sender.send(Ok(chunk)).is_err() {
+                return;
             }
+        }
+    });
+    let reader = std::thread::spawn(move || -> Result<(Vec<BadCell>, u64), FileError> {
+        let mut cross = CrossRowRules::default();
+        let mut bad = Vec::new();
+        let mut seen = 0u64;
+        for chunk in chunks {
+            let chunk = match chunk {
+                Ok(chunk) => chunk,
+                Err(e) => {
+                    reader_verdict.aborted.store(true, Ordering::Release);
+                    return Err(e);
+                }
+            };
             seen += chunk.len() as u64;
             let checked: Vec<_> = chunk.par_iter().map(|row| rules.check(row)).collect();
             let batch = cross.apply(checked, &mut villages, &mut bad);

@@ -303,7 +303,7 @@ impl CrossRowRules {
         villages: &mut VillageBook,
         bad: &mut Vec<BadCell>,
     ) -> Batch {
-        let mut batch = Batch::default();
+        let mut batch = Batch { people: Vec::with_capacity(checked.len()), ..Batch::default() };
         for result in checked {
             let mut person = match result {
                 Ok(p) => p,
