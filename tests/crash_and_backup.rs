@@ -13,15 +13,20 @@ fn seeded(db: &TestDb) {
     assert_exit(&db.cli(&["import", "people", path_str(&file)]), 0);
 }
 
+/// Generated villages and organisations imported, and a generated roster of `people` written to `file`.
+fn registry_and_roster(db: &TestDb, people: u32, file: &str) {
+    for (what, units) in [("units", "units.csv"), ("organisations", "orgs.csv")] {
+        assert_exit(&db.cli(&["generate", what, "--seed", "7", "--out", units]), 0);
+        assert_exit(&db.cli(&["import", what, units]), 0);
+    }
+    assert_exit(&db.cli(&["generate", "people", "--count", &people.to_string(), "--seed", "7", "--out", file]), 0);
+}
+
 #[test]
 fn an_import_killed_after_writing_rows_leaves_the_database_as_it_was() {
     for db in TestDb::all() {
         seeded(&db);
-        for (what, file) in [("units", "units.csv"), ("organisations", "orgs.csv")] {
-            assert_exit(&db.cli(&["generate", what, "--seed", "7", "--out", file]), 0);
-            assert_exit(&db.cli(&["import", what, file]), 0);
-        }
-        assert_exit(&db.cli(&["generate", "people", "--count", "150000", "--seed", "7", "--out", "big.csv"]), 0);
+        registry_and_roster(&db, 150_000, "big.csv");
         let before = db.snapshot();
         let mut child = db.command(&["import", "people", "big.csv"]).stderr(Stdio::piped()).spawn().unwrap();
         let mut saw_written = false;
@@ -60,11 +65,7 @@ fn schema(db: &TestDb) -> String {
 #[test]
 fn a_bulk_load_into_an_empty_registry_killed_or_finished_keeps_its_indexes_and_references() {
     for db in TestDb::all() {
-        for (what, file) in [("units", "units.csv"), ("organisations", "orgs.csv")] {
-            assert_exit(&db.cli(&["generate", what, "--seed", "7", "--out", file]), 0);
-            assert_exit(&db.cli(&["import", what, file]), 0);
-        }
-        assert_exit(&db.cli(&["generate", "people", "--count", "150000", "--seed", "7", "--out", "big.csv"]), 0);
+        registry_and_roster(&db, 150_000, "big.csv");
         let (before, shape) = (db.snapshot(), schema(&db));
         assert!(shape.contains("person_cccd_hash") && shape.contains("person_village"), "{shape}");
         let mut child = db.command(&["import", "people", "big.csv"]).stderr(Stdio::piped()).spawn().unwrap();
@@ -129,11 +130,7 @@ fn other_client(db: &TestDb) -> std::process::Child {
 #[test]
 fn a_bulk_load_with_another_client_connected_locks_nothing_and_loads_the_same() {
     for db in TestDb::all() {
-        for (what, file) in [("units", "units.csv"), ("organisations", "orgs.csv")] {
-            assert_exit(&db.cli(&["generate", what, "--seed", "7", "--out", file]), 0);
-            assert_exit(&db.cli(&["import", what, file]), 0);
-        }
-        assert_exit(&db.cli(&["generate", "people", "--count", "20000", "--seed", "7", "--out", "some.csv"]), 0);
+        registry_and_roster(&db, 20_000, "some.csv");
         let shape = schema(&db);
         // A server stands for any other client: the load must not take its tables (PostgreSQL) or
         // its WAL (SQLite) away from it.
