@@ -177,10 +177,13 @@ pub async fn people(
                 .await
                 .context("the SQLite writer stopped")?
         }
-        (Store::Postgres(pool), _) => sink_postgres::write_people(pool, receiver, &verdict, progress).await,
+        (Store::Postgres(pool), _) => {
+            let written = sink_postgres::write_people(pool, receiver, &verdict, progress).await;
+            store.close().await;
+            written
+        }
         _ => Err(anyhow::anyhow!("the store and the URL name different backends")),
     };
-    store.close().await;
     let read = tokio::task::spawn_blocking(move || reader.join())
         .await
         .context("the reader stopped")?

@@ -135,7 +135,6 @@ fn write(
             }
             touched.extend(batch.communes.iter().copied());
             if bulk {
-                references.communes.extend(batch.communes.iter().copied());
                 for code in &batch.organisations {
                     remember(&mut references.organisations, code);
                 }
@@ -160,7 +159,7 @@ fn write(
         return Ok(Written::default());
     }
     if bulk {
-        references.check(&tx)?;
+        references.check(&tx, &touched)?;
     }
     let phase = std::time::Instant::now();
     tracing::debug!(rows, "rows written");
@@ -192,12 +191,11 @@ fn write(
     Ok(Written { inserted, affected, committed: true })
 }
 
-/// The communes, villages and organisations a bulk load refers to, each checked once at the end
-/// (a village the load creates is in its household's commune). Every household is written by the
-/// load itself, with its members' village.
+/// The villages and organisations a bulk load refers to, each checked once at the end with its
+/// communes (a village the load creates is in its household's commune). Every household is written
+/// by the load itself, with its members' village.
 #[derive(Default)]
 struct References {
-    communes: HashSet<&'static str>,
     villages: HashSet<String>,
     organisations: HashSet<String>,
 }
@@ -211,9 +209,9 @@ fn remember(set: &mut HashSet<String>, code: &str) {
 
 impl References {
     /// Fails (and so rolls the load back) when a village or organisation has gone since the file was checked.
-    fn check(&self, tx: &rusqlite::Transaction) -> anyhow::Result<()> {
+    fn check(&self, tx: &rusqlite::Transaction, communes: &BTreeSet<&str>) -> anyhow::Result<()> {
         let mut commune = tx.prepare("SELECT 1 FROM unit WHERE code = ?1 AND level = 'xa'")?;
-        for code in &self.communes {
+        for code in communes {
             anyhow::ensure!(commune.exists([code])?, "the commune {code} does not exist; nothing was written");
         }
         let mut village = tx.prepare("SELECT 1 FROM unit WHERE code = ?1 AND level = 'thon'")?;
