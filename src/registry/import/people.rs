@@ -91,11 +91,11 @@ impl RowRules {
         Self { today, cipher, organisations, positions }
     }
 
-    fn cell<'a>(&self, row: &'a [Cell], column: usize) -> Option<&'a Cell> {
+    fn cell<'a, 'c>(&self, row: &'a [Cell<'c>], column: usize) -> Option<&'a Cell<'c>> {
         self.positions[column].and_then(|p| row.get(p))
     }
 
-    fn text<'a>(&self, row: &'a [Cell], column: usize) -> &'a str {
+    fn text<'a>(&self, row: &'a [Cell<'_>], column: usize) -> &'a str {
         self.cell(row, column).map(Cell::text).unwrap_or_default()
     }
 

@@ -1,26 +1,29 @@
 //! Reading a roster file (CSV or the first sheet of an XLSX workbook) as rows of text cells,
 //! with header matching. Every cell is cleaned (NFC, trimmed) here, once.
 
+use std::borrow::Cow;
 use std::fs::File;
 use std::io::{BufReader, Read};
 use std::path::Path;
 
-use crate::domain::text::clean;
+use crate::domain::text::{clean, cleaned};
 
 /// One cell as read. XLSX keeps whether a value was stored as a number: a citizen number
 /// stored as a number has lost its leading zero and cannot be trusted.
 #[derive(Debug, Clone, PartialEq)]
-pub enum Cell {
-    Text(String),
+pub enum Cell<'a> {
+    /// Borrowed from the row read when the file's text was already clean.
+    Text(Cow<'a, str>),
     Number(String),
     /// The bytes were not UTF-8.
     NotUtf8,
 }
 
-impl Cell {
+impl Cell<'_> {
     pub fn text(&self) -> &str {
         match self {
-            Self::Text(t) | Self::Number(t) => t,
+            Self::Text(t) => t,
+            Self::Number(t) => t,
             Self::NotUtf8 => "",
         }
     }
@@ -37,19 +40,19 @@ pub struct RawRow {
 #[derive(Debug, Clone)]
 enum RowData {
     Bytes(csv::ByteRecord),
-    Cells(Vec<Cell>),
+    Cells(Vec<Cell<'static>>),
 }
 
 impl RawRow {
-    pub fn new(line: u64, cells: Vec<Cell>) -> Self {
+    pub fn new(line: u64, cells: Vec<Cell<'static>>) -> Self {
         Self { line, data: RowData::Cells(cells) }
     }
 
     /// The row's cells, decoded and cleaned.
-    pub fn cells(&self) -> std::borrow::Cow<'_, [Cell]> {
+    pub fn cells(&self) -> Cow<'_, [Cell<'_>]> {
         match &self.data {
-            RowData::Bytes(record) => std::borrow::Cow::Owned(record.iter().map(decode).collect()),
-            RowData::Cells(cells) => std::borrow::Cow::Borrowed(cells),
+            RowData::Bytes(record) => Cow::Owned(record.iter().map(decode).collect()),
+            RowData::Cells(cells) => Cow::Borrowed(cells),
         }
     }
 }
@@ -149,7 +152,7 @@ impl Table {
         let header = Header::resolve(header.iter().map(|h| (*h).to_owned()).collect(), columns)?;
         let rows = rows
             .enumerate()
-            .map(|(i, cells)| Ok(RawRow::new(i as u64 + 2, cells.into_iter().map(Cell::Text).collect())));
+            .map(|(i, cells)| Ok(RawRow::new(i as u64 + 2, cells.into_iter().map(|c| Cell::Text(c.into())).collect())));
         Ok(Self { header, rows: Box::new(rows) })
     }
 }
@@ -168,9 +171,9 @@ pub fn open(path: &Path, columns: &Columns) -> Result<Table, FileError> {
     }
 }
 
-fn decode(bytes: &[u8]) -> Cell {
+fn decode(bytes: &[u8]) -> Cell<'_> {
     match std::str::from_utf8(bytes) {
-        Ok(text) => Cell::Text(clean(text)),
+        Ok(text) => Cell::Text(cleaned(text)),
         Err(_) => Cell::NotUtf8,
     }
 }
@@ -247,7 +250,7 @@ pub fn open_csv(mut input: impl Read + Send + 'static, columns: &Columns) -> Res
 const XLSX_ROWS_IN_FLIGHT: usize = 4096;
 
 /// One row of a sheet: its 0-based row index and its cells by 0-based column.
-type SheetRow = (u32, Vec<(u32, Cell)>);
+type SheetRow = (u32, Vec<(u32, Cell<'static>)>);
 
 /// XLSX: the first sheet, its first row with a value the header. Dates become `YYYY-MM-DD`.
 /// The sheet is read cell by cell on a thread of its own and handed over row by row through a
@@ -290,12 +293,12 @@ fn open_xlsx(path: &Path, columns: &Columns) -> Result<Table, FileError> {
 }
 
 /// Cells by column from `origin` on, empty text where the sheet has none; cells left of it dropped.
-fn spread(cells: Vec<(u32, Cell)>, origin: u32) -> Vec<Cell> {
+fn spread(cells: Vec<(u32, Cell<'static>)>, origin: u32) -> Vec<Cell<'static>> {
     let mut out = Vec::new();
     for (column, cell) in cells {
         let Some(at) = column.checked_sub(origin).map(|c| c as usize) else { continue };
         if out.len() <= at {
-            out.resize(at + 1, Cell::Text(String::new()));
+            out.resize(at + 1, Cell::Text(Cow::Borrowed("")));
         }
         out[at] = cell;
     }
@@ -310,20 +313,20 @@ fn read_sheet(path: &Path, tx: &std::sync::mpsc::SyncSender<Result<SheetRow, Fil
     let mut workbook: Xlsx<_> = calamine::open_workbook(path).map_err(|e| unreadable(&e))?;
     let first = workbook.sheet_names().first().cloned().ok_or(FileError::Empty)?;
     let mut cells = workbook.worksheet_cells_reader(&first).map_err(|e| unreadable(&e))?;
-    let cell = |data: &DataRef| -> Cell {
+    let cell = |data: &DataRef| -> Cell<'static> {
         match data {
-            DataRef::DateTimeIso(s) => Cell::Text(s.chars().take(10).collect()),
-            DataRef::String(s) => Cell::Text(clean(s)),
-            DataRef::SharedString(s) => Cell::Text(clean(s)),
+            DataRef::DateTimeIso(s) => Cell::Text(s.chars().take(10).collect::<String>().into()),
+            DataRef::String(s) => Cell::Text(clean(s).into()),
+            DataRef::SharedString(s) => Cell::Text(clean(s).into()),
             DataRef::Float(f) => {
                 Cell::Number(if f.fract() == 0.0 && f.abs() < 1e15 { format!("{}", *f as i64) } else { f.to_string() })
             }
             DataRef::Int(i) => Cell::Number(i.to_string()),
-            DataRef::DateTime(d) => Cell::Text(excel_date(d.as_f64())),
-            DataRef::Empty => Cell::Text(String::new()),
-            DataRef::Bool(b) => Cell::Text(b.to_string()),
-            DataRef::DurationIso(d) => Cell::Text(clean(d)),
-            DataRef::Error(e) => Cell::Text(e.to_string()),
+            DataRef::DateTime(d) => Cell::Text(excel_date(d.as_f64()).into()),
+            DataRef::Empty => Cell::Text(Cow::Borrowed("")),
+            DataRef::Bool(b) => Cell::Text(b.to_string().into()),
+            DataRef::DurationIso(d) => Cell::Text(clean(d).into()),
+            DataRef::Error(e) => Cell::Text(e.to_string().into()),
         }
     };
     let mut row: Option<SheetRow> = None;
