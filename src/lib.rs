@@ -1,5 +1,6 @@
 //! hocvuso: the platform of the "Bình dân học vụ số" movement for a province.
 
+pub mod app;
 pub mod assessment;
 pub mod certificates;
 pub mod commands;
@@ -13,9 +14,9 @@ pub mod store;
 pub mod telemetry;
 pub mod web;
 
-pub use web::AppState;
+pub use app::AppState;
 
 /// The whole HTTP application.
 pub fn app(state: AppState) -> axum::Router {
-    web::router(state)
+    app::router(state)
 }

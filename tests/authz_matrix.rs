@@ -6,9 +6,10 @@ mod common;
 
 use common::web::{Browser, Page, account};
 use common::*;
+use hocvuso::app::table;
+use hocvuso::domain::role::Role;
 use hocvuso::identity::access::{Access, Scope};
-use hocvuso::identity::role::Role;
-use hocvuso::web::routes::{Route, table};
+use hocvuso::web::routes::Route;
 use reqwest::StatusCode;
 
 /// The commune every scoped account works in, and another one.
@@ -171,4 +172,71 @@ async fn every_route_answers_every_role_as_declared() {
         }
         assert_eq!(checked, routes.len() * identities.len() * 2);
     }
+}
+
+/// What a commune's staff see in the lists, exports and searches their roles allow: the rows of
+/// their commune, never the other's. Each list is seeded with a row of each commune, so a list that
+/// forgot its scope shows the other commune's marker.
+#[tokio::test]
+async fn in_scope_lists_hold_only_their_units_rows() {
+    for db in TestDb::all() {
+        seed_people(&db);
+        let insert_account = |id: &str, name: &str, commune: &str| {
+            db.query(&format!(
+                "INSERT INTO account (id, display_name, home_commune, self_registered, created_at) \
+                 VALUES ('{id}', '{name}', '{commune}', TRUE, 0)"
+            ));
+        };
+        insert_account("tudangkytrong0000000000000000000", "Người Tự Đăng Ký Trong", HOME);
+        insert_account("tudangkyngoai0000000000000000000", "Người Tự Đăng Ký Ngoài", AWAY);
+        db.query(&format!(
+            "INSERT INTO erasure_request (account_id, commune_code, requested_at, status) VALUES \
+             ('tudangkytrong0000000000000000000', '{HOME}', 0, 'cho_duyet'), \
+             ('tudangkyngoai0000000000000000000', '{AWAY}', 0, 'cho_duyet')"
+        ));
+        let now = chrono_now();
+        db.query(&format!(
+            "INSERT INTO audit_log (at, action, unit_code, detail) VALUES \
+             ({now}, 'person.list', '{HOME}-001', '{{\"dau\":\"DAU-TRONG\"}}'), \
+             ({now}, 'person.list', '{AWAY}', '{{\"dau\":\"DAU-NGOAI\"}}')"
+        ));
+        let base = common::web::serve(&db, db.config()).await;
+        let lists: &[(Role, &str, &str, &str)] = &[
+            (Role::CanBoXa, "/quan-ly/don-vi/04792/nguoi", "Nguyễn Văn An", "Lê Văn Em"),
+            (Role::CanBoXa, "/quan-ly/don-vi/04792/nguoi?q=V%C4%83n", "Nguyễn Văn An", "Lê Văn Em"),
+            (Role::CanBoXa, "/quan-ly/don-vi/04792/nguoi.csv", "Nguyễn Văn An", "Lê Văn Em"),
+            (Role::HoTroMotCua, "/quan-ly/don-vi/04792/nguoi", "Nguyễn Văn An", "Lê Văn Em"),
+            (Role::CanBoXa, "/quan-ly/tu-dang-ky", "Người Tự Đăng Ký Trong", "Người Tự Đăng Ký Ngoài"),
+            (Role::CanBoXa, "/quan-ly/xoa-du-lieu", "tudangkytrong", "tudangkyngoai"),
+            (Role::KiemToan, "/kiem-toan", "DAU-TRONG", "DAU-NGOAI"),
+        ];
+        let mut browsers: Vec<(Role, Browser)> = Vec::new();
+        for (role, path, ours, theirs) in lists {
+            if !browsers.iter().any(|(r, _)| r == role) {
+                let login = format!("pham-vi.{}", role.code().replace('_', "-"));
+                let password = account(&db, &login, role.code(), HOME, None).await;
+                let browser = Browser::new(&base);
+                browser.login(&login, &password).await;
+                browsers.push((*role, browser));
+            }
+            let browser = &browsers.iter().find(|(r, _)| r == role).unwrap().1;
+            let page = browser.get(path).await;
+            let what = format!("{path} as {} of {HOME} on {}", role.code(), db.backend());
+            assert_eq!(page.status, StatusCode::OK, "{what}: {}", page.body);
+            assert!(page.body.contains(ours), "{what} must list its own commune's row {ours}");
+            assert!(!page.body.contains(theirs), "{what} must not list the other commune's row {theirs}");
+        }
+        // The province sees both.
+        let password = account(&db, "pham-vi.tinh", "quan_tri_tinh", "25", None).await;
+        let browser = Browser::new(&base);
+        browser.login("pham-vi.tinh", &password).await;
+        let page = browser.get("/quan-ly/tu-dang-ky").await;
+        assert!(page.body.contains("Người Tự Đăng Ký Trong") && page.body.contains("Người Tự Đăng Ký Ngoài"));
+        let page = browser.get("/quan-ly/xoa-du-lieu").await;
+        assert!(page.body.contains("tudangkytrong") && page.body.contains("tudangkyngoai"));
+    }
+}
+
+fn chrono_now() -> i64 {
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs() as i64
 }

@@ -47,7 +47,7 @@ async fn demo_prints_a_login_for_every_role_and_they_work() {
     assert_exit(&output, 0);
     let printed = stderr(&output);
     let base = common::web::serve(&db, db.config()).await;
-    for role in hocvuso::identity::role::Role::ALL {
+    for role in hocvuso::domain::role::Role::ALL {
         let login = format!("demo.{}", role.code().replace('_', "-"));
         let line =
             printed.lines().find(|l| l.contains(&login)).unwrap_or_else(|| panic!("{login} not printed: {printed}"));

@@ -5,9 +5,9 @@ mod common;
 
 use common::web::{Browser, account, serve};
 use common::*;
+use hocvuso::domain::role::{Grant, Role};
 use hocvuso::identity::accounts::{self, NewAccount};
 use hocvuso::identity::password::NewPassword;
-use hocvuso::identity::role::{Grant, Role};
 use reqwest::StatusCode;
 
 fn redirects_to_login(page: &common::web::Page) -> bool {

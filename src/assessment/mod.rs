@@ -9,9 +9,9 @@ pub mod pages;
 pub mod sitting;
 pub mod view;
 
+use crate::domain::role::Role;
 use crate::identity::access::Access::SignedIn;
 use crate::identity::access::{Access, Scope};
-use crate::identity::role::Role;
 use crate::learning::EDITORS;
 use crate::web::routes::Route;
 

@@ -58,15 +58,7 @@ struct HomePage {
     past: Vec<PastSitting>,
 }
 
-pub fn date_vi(at: i64) -> String {
-    let local = chrono::DateTime::from_timestamp(at + 7 * 3600, 0).unwrap_or_default();
-    local.format("%d/%m/%Y").to_string()
-}
-
-pub fn time_vi(at: i64) -> String {
-    let local = chrono::DateTime::from_timestamp(at + 7 * 3600, 0).unwrap_or_default();
-    local.format("%H:%M").to_string()
-}
+pub use crate::domain::time::{date_vi, time_vi};
 
 /// `GET /kiem-tra`
 pub async fn home(State(state): State<AppState>, ctx: Ctx) -> Result<Html<String>, PageError> {

@@ -21,12 +21,8 @@ use crate::store::batch::Batcher;
 use crate::web::AppState;
 use crate::web::error::AppError;
 
-/// Vietnam's day starts at 17:00 UTC: attempts per day count calendar days in Vietnam.
-const VIETNAM_OFFSET: i64 = 7 * 3600;
-
-pub fn day_start(at: i64) -> i64 {
-    (at + VIETNAM_OFFSET).div_euclid(86_400) * 86_400 - VIETNAM_OFFSET
-}
+/// Attempts per day count calendar days in Vietnam.
+pub use crate::domain::time::day_start;
 
 /// What never changes once a sitting starts (and so is cached).
 #[derive(Clone, Debug)]

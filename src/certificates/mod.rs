@@ -9,9 +9,9 @@ pub mod pages;
 pub mod pdf;
 pub mod vneid;
 
+use crate::domain::role::Role;
 use crate::identity::access::Access::{Public, SignedIn};
 use crate::identity::access::{Access, Scope};
-use crate::identity::role::Role;
 use crate::web::routes::Route;
 
 const ADMIN: Access = Access::roles(&[Role::QuanTriTinh], Scope::Province);

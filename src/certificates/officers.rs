@@ -9,25 +9,37 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Redirect, Response};
 
-use crate::audit_write;
+use crate::domain::role::Role;
 use crate::domain::unit::PROVINCE_CODE;
-use crate::identity::COMMUNE_STAFF;
-use crate::identity::access::{Ctx, Principal};
+use crate::identity::access::{Ctx, Staff};
 use crate::identity::accounts::now;
 use crate::identity::audit::{self, Entry};
-use crate::identity::role::Role;
 use crate::on_pool;
 use crate::store::Store;
 use crate::web::AppState;
 use crate::web::error::{AppError, PageError};
 use crate::web::pages::{Nav, render};
+use crate::web::scope::{Columns, Predicate, UnitScope};
+use crate::{audit_write, bind_scope};
 
-/// Certificates whose holder lives in unit `$1` (a commune or a village, `'25'` the whole province):
-/// where their registry record puts them, or for a learner outside the registry the commune they gave.
-const IN_UNIT: &str = "FROM certificate c JOIN account a ON a.id = c.account_id \
-     LEFT JOIN person p ON p.id = coalesce(c.person_id, a.person_id) \
-     LEFT JOIN vneid_outbox o ON o.certificate_id = c.id \
-     WHERE ($1 = '25' OR p.commune_code = $1 OR p.village_code = $1 OR (p.id IS NULL AND a.home_commune = $1))";
+/// Certificates whose holder is in the scope: where their registry record puts them, or for a
+/// learner outside the registry the commune they gave: a `FROM … WHERE` clause, placeholders from `$first` on.
+fn in_scope(scope: &UnitScope, first: usize) -> Predicate {
+    let person = scope.predicate(
+        Columns { commune: Some("p.commune_code"), village: Some("p.village_code"), ..Columns::default() },
+        first,
+    );
+    let home =
+        scope.predicate(Columns { commune: Some("a.home_commune"), ..Columns::default() }, first + person.binds.len());
+    let sql = format!(
+        "FROM certificate c JOIN account a ON a.id = c.account_id \
+         LEFT JOIN person p ON p.id = coalesce(c.person_id, a.person_id) \
+         LEFT JOIN vneid_outbox o ON o.certificate_id = c.id \
+         WHERE ({} OR (p.id IS NULL AND {}))",
+        person.sql, home.sql
+    );
+    Predicate { sql, binds: person.binds.into_iter().chain(home.binds).collect() }
+}
 
 #[derive(sqlx::FromRow)]
 pub struct OfficerRow {
@@ -56,42 +68,22 @@ struct OfficersPage {
 
 const LIST_LIMIT: usize = 200;
 
-/// The units whose certificates the officer sees, none inside another.
-fn units_of(user: &Principal) -> Vec<String> {
-    let mut units = user.scope_units(COMMUNE_STAFF);
-    let all = units.clone();
-    units.retain(|u| !all.iter().any(|o| o != u && u.starts_with(&format!("{o}-"))));
-    units.sort();
-    units.dedup();
-    units
-}
-
-async fn page(state: &AppState, ctx: &Ctx, message: String) -> Result<String, AppError> {
-    let user = ctx.user()?;
-    let units = units_of(user);
-    let mut rows: Vec<OfficerRow> = Vec::new();
-    let mut counts: HashMap<String, i64> = HashMap::new();
+async fn page(state: &AppState, ctx: &Ctx, staff: &Staff, message: String) -> Result<String, AppError> {
+    let user = &staff.user;
+    let units = staff.scope.unit_codes();
+    let within = in_scope(&staff.scope, 1);
+    let from = &within.sql;
     // Failed confirmations first: they need an officer.
     let list = format!(
         "SELECT c.id, c.holder_name, c.target_group, c.issued_at, c.revoked_at, c.withdrawn_at, o.state, o.attempts, \
-         o.reference, o.last_error {IN_UNIT} \
+         o.reference, o.last_error {from} \
          ORDER BY CASE WHEN o.state = 'failed' THEN 0 ELSE 1 END, c.issued_at DESC LIMIT {LIST_LIMIT}"
     );
-    let count = format!("SELECT o.state, COUNT(*) {IN_UNIT} AND o.state IS NOT NULL GROUP BY o.state");
-    for unit in &units {
-        let found: Vec<OfficerRow> = on_pool!(&state.store, pool =>
-            sqlx::query_as(sqlx::AssertSqlSafe(list.as_str())).bind(unit).fetch_all(pool).await?);
-        rows.extend(found);
-        let by_state: Vec<(String, i64)> = on_pool!(&state.store, pool =>
-            sqlx::query_as(sqlx::AssertSqlSafe(count.as_str())).bind(unit).fetch_all(pool).await?);
-        for (s, n) in by_state {
-            *counts.entry(s).or_default() += n;
-        }
-    }
-    rows.sort_by_key(|r| (r.state.as_deref() != Some("failed"), std::cmp::Reverse(r.issued_at)));
-    rows.truncate(LIST_LIMIT);
-    let mut counts: Vec<(String, i64)> = counts.into_iter().collect();
-    counts.sort();
+    let count = format!("SELECT o.state, COUNT(*) {from} AND o.state IS NOT NULL GROUP BY o.state ORDER BY o.state");
+    let rows: Vec<OfficerRow> = on_pool!(&state.store, pool =>
+        bind_scope!(sqlx::query_as(sqlx::AssertSqlSafe(list)), within).fetch_all(pool).await?);
+    let counts: Vec<(String, i64)> = on_pool!(&state.store, pool =>
+        bind_scope!(sqlx::query_as(sqlx::AssertSqlSafe(count)), within).fetch_all(pool).await?);
     audit::record(
         &state.store,
         Entry {
@@ -108,21 +100,23 @@ async fn page(state: &AppState, ctx: &Ctx, message: String) -> Result<String, Ap
 }
 
 /// `GET /quan-tri/chung-nhan`
-pub async fn list(State(state): State<AppState>, ctx: Ctx) -> Result<Html<String>, PageError> {
-    Ok(Html(page(&state, &ctx, String::new()).await?))
+pub async fn list(State(state): State<AppState>, ctx: Ctx, staff: Staff) -> Result<Html<String>, PageError> {
+    Ok(Html(page(&state, &ctx, &staff, String::new()).await?))
 }
 
 /// `POST /quan-tri/chung-nhan/{id}/thu-hoi`: the province revokes with a reason; the verify page shows both.
 pub async fn revoke(
     State(state): State<AppState>,
     ctx: Ctx,
+    staff: Staff,
     Path(id): Path<String>,
     axum::Form(form): axum::Form<HashMap<String, String>>,
 ) -> Result<Response, PageError> {
     let reason = crate::domain::text::clean(form.get("ly_do").map_or("", String::as_str));
     if reason.is_empty() || reason.chars().count() > 500 {
         let page =
-            page(&state, &ctx, "Cần ghi lý do thu hồi (tối đa 500 ký tự). / A reason is required.".into()).await?;
+            page(&state, &ctx, &staff, "Cần ghi lý do thu hồi (tối đa 500 ký tự). / A reason is required.".into())
+                .await?;
         return Ok((StatusCode::UNPROCESSABLE_ENTITY, Html(page)).into_response());
     }
     let row = crate::certificates::pages::load(&state, &id).await?.ok_or_else(crate::certificates::pages::not_found)?;
@@ -160,42 +154,41 @@ pub async fn revoke_in_store(
 /// `POST /quan-tri/chung-nhan/{id}/gui-lai`: a failed confirmation of a holder in the officer's
 /// units goes back to the queue, unless its certificate was revoked or withdrawn since (the
 /// province's or the holder's decision). Any other id gets the same answer, so nothing is learnt of it.
-pub async fn retry(State(state): State<AppState>, ctx: Ctx, Path(id): Path<String>) -> Result<Html<String>, PageError> {
-    let user = ctx.user()?;
+pub async fn retry(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    staff: Staff,
+    Path(id): Path<String>,
+) -> Result<Html<String>, PageError> {
+    let within = in_scope(&staff.scope, 3);
+    let from = &within.sql;
     let retry = format!(
-        "UPDATE vneid_outbox SET state = 'pending', attempts = 0, next_at = $2, lease_until = NULL \
-         WHERE certificate_id = $3 AND state = 'failed' AND (last_error IS NULL OR last_error <> 'withdrawn') \
-           AND certificate_id IN (SELECT c.id {IN_UNIT} AND c.revoked_at IS NULL AND c.withdrawn_at IS NULL)"
+        "UPDATE vneid_outbox SET state = 'pending', attempts = 0, next_at = $1, lease_until = NULL \
+         WHERE certificate_id = $2 AND state = 'failed' AND (last_error IS NULL OR last_error <> 'withdrawn') \
+           AND certificate_id IN (SELECT c.id {from} AND c.revoked_at IS NULL AND c.withdrawn_at IS NULL)"
     );
-    let mut done = false;
-    for unit in units_of(user) {
-        on_pool!(&state.store, pool => {
-            let mut tx = pool.begin().await.map_err(AppError::from)?;
-            let n = sqlx::query(sqlx::AssertSqlSafe(retry.as_str()))
-                .bind(&unit).bind(now()).bind(&id).execute(&mut *tx).await.map_err(AppError::from)?.rows_affected();
-            if n > 0 {
-                audit_write!(&mut *tx, Entry {
-                    account_id: Some(user.id()),
-                    action: "certificate.retry",
-                    unit_code: Some(&unit),
-                    detail: Some(serde_json::json!({"certificate": id})),
-                    address: ctx.address(),
-                    ..Default::default()
-                }).map_err(AppError::from)?;
-            }
-            tx.commit().await.map_err(AppError::from)?;
-            done |= n > 0;
-        });
-        if done {
-            break;
+    let done = on_pool!(&state.store, pool => {
+        let mut tx = pool.begin().await.map_err(AppError::from)?;
+        let n = bind_scope!(sqlx::query(sqlx::AssertSqlSafe(retry)).bind(now()).bind(&id), within)
+            .execute(&mut *tx).await.map_err(AppError::from)?.rows_affected();
+        if n > 0 {
+            audit_write!(&mut *tx, Entry {
+                account_id: Some(staff.id()),
+                action: "certificate.retry",
+                detail: Some(serde_json::json!({"certificate": id})),
+                address: ctx.address(),
+                ..Default::default()
+            }).map_err(AppError::from)?;
         }
-    }
+        tx.commit().await.map_err(AppError::from)?;
+        n > 0
+    });
     let message = if done {
         "Đã đưa xác nhận trở lại hàng đợi gửi VNeID. / The confirmation is queued again."
     } else {
         "Không có xác nhận lỗi này trong phạm vi của bạn. / No such failed confirmation in your units."
     };
-    Ok(Html(page(&state, &ctx, message.to_owned()).await?))
+    Ok(Html(page(&state, &ctx, &staff, message.to_owned()).await?))
 }
 
 /// Shown above the list: whose certificates these are.

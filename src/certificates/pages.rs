@@ -9,9 +9,9 @@ use axum::response::{Html, IntoResponse, Response};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
-use crate::assessment::pages::date_vi;
 use crate::certificates::{credential, keys, pdf};
 use crate::crypto::{random_token, token_hash};
+use crate::domain::time::date_vi;
 use crate::identity::access::Ctx;
 use crate::learning::framework::target_group_label;
 use crate::on_pool;

@@ -3,11 +3,11 @@
 use anyhow::{Context, bail};
 
 use crate::config::Config;
+use crate::domain::role::{Grant, Role};
 use crate::domain::unit::PROVINCE_CODE;
 use crate::identity::accounts::{self, NewAccount};
 use crate::identity::audit::{self, Entry};
 use crate::identity::password::NewPassword;
-use crate::identity::role::{Grant, Role};
 use crate::on_pool;
 use crate::store::Store;
 

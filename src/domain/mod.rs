@@ -3,7 +3,9 @@
 pub mod cccd;
 pub mod grading;
 pub mod person;
+pub mod role;
 pub mod text;
+pub mod time;
 pub mod unit;
 
 /// A rule broken by some input, told in Vietnamese first and in English.

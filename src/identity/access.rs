@@ -11,12 +11,14 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse, Redirect, Response};
 
 use crate::crypto::{random_token, same_secret};
+use crate::domain::role::{Grant, Place, Role};
+use crate::identity::PRIVACY_NOTICE_VERSION;
 use crate::identity::accounts::{self, AccountRow};
-use crate::identity::role::{Grant, Place, Role};
-use crate::identity::{PRIVACY_NOTICE_VERSION, cookies};
 use crate::on_pool;
 use crate::web::AppState;
+use crate::web::cookies;
 use crate::web::error::{AppError, PageError};
+use crate::web::scope::UnitScope;
 
 #[derive(Clone, Copy, Debug)]
 pub enum Access {
@@ -78,18 +80,13 @@ impl Principal {
         self.grants.iter().any(|g| g.role.is_staff())
     }
 
-    pub fn covers(&self, roles: &[Role], place: &Place) -> bool {
-        self.holds(roles).any(|g| g.covers(place))
+    /// What the account's grants of these roles cover.
+    pub fn scope(&self, roles: &[Role]) -> UnitScope {
+        UnitScope::of_grants(self.holds(roles))
     }
 
-    /// The units over which the account holds one of the roles, to filter lists: only the province
-    /// when any such grant is province-wide (agency grants are not units and are left out).
-    pub fn scope_units(&self, roles: &[Role]) -> Vec<String> {
-        let held: Vec<&Grant> = self.holds(roles).filter(|g| g.organisation_code.is_none()).collect();
-        if held.iter().any(|g| g.is_province()) {
-            return vec![crate::domain::unit::PROVINCE_CODE.to_owned()];
-        }
-        held.into_iter().map(|g| g.unit_code.clone()).collect()
+    pub fn covers(&self, roles: &[Role], place: &Place) -> bool {
+        self.scope(roles).covers(place)
     }
 
     pub fn name(&self) -> &str {
@@ -144,6 +141,34 @@ impl<S: Send + Sync> FromRequestParts<S> for Ctx {
     }
 }
 
+/// A staff request on a route declared with roles: who, and what the route's roles let them see. The
+/// guard makes it, so a handler that takes it cannot be reached without the declaration, and every
+/// list it shows goes through `scope`.
+#[derive(Clone)]
+pub struct Staff {
+    pub user: Arc<Principal>,
+    /// For a route naming a unit, that unit; otherwise all the units the route's roles are held over.
+    pub scope: UnitScope,
+}
+
+impl Staff {
+    pub fn id(&self) -> &str {
+        self.user.id()
+    }
+}
+
+impl<S: Send + Sync> FromRequestParts<S> for Staff {
+    type Rejection = AppError;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        parts
+            .extensions
+            .get::<Staff>()
+            .cloned()
+            .ok_or_else(|| AppError::Internal(anyhow::anyhow!("a staff handler on a route declared without roles")))
+    }
+}
+
 /// Enforces a route's declaration before its handler runs.
 pub async fn guard(State((state, access)): State<(AppState, Access)>, req: Request, next: Next) -> Response {
     match guarded(&state, access, req, next).await {
@@ -175,14 +200,17 @@ async fn guarded(state: &AppState, access: Access, req: Request, next: Next) -> 
     let csrf = state.keys.csrf_token(&seed);
     let here = parts.uri.path_and_query().map_or("/", |p| p.as_str()).to_owned();
 
-    if let Err(e) = authorize(state, access, user.as_deref(), &mut parts).await {
-        return Err(match e {
-            AppError::Unauthorized if is_page => {
-                Redirect::to(&format!("/dang-nhap?tiep={}", encode(&here))).into_response()
-            }
-            other => fail(other),
-        });
-    }
+    let scope = match authorize(state, access, user.as_deref(), &mut parts).await {
+        Ok(scope) => scope,
+        Err(e) => {
+            return Err(match e {
+                AppError::Unauthorized if is_page => {
+                    Redirect::to(&format!("/dang-nhap?tiep={}", encode(&here))).into_response()
+                }
+                other => fail(other),
+            });
+        }
+    };
     if let (Some(user), Access::SignedIn | Access::Roles { .. }) = (&user, access) {
         if user.account.must_change_password {
             return Err(Redirect::to("/tai-khoan/mat-khau").into_response());
@@ -197,6 +225,9 @@ async fn guarded(state: &AppState, access: Access, req: Request, next: Next) -> 
     }
     let secure = state.config.public_url.scheme() == "https";
     let large_text = jar.get(cookies::TEXT_SIZE) == Some("lon");
+    if let (Some(user), Some(scope)) = (&user, scope) {
+        req.extensions_mut().insert(Staff { user: user.clone(), scope });
+    }
     req.extensions_mut().insert(Ctx { user, csrf, address, secure, large_text });
     let mut response = next.run(req).await;
     if let Some(pre) = new_pre_session {
@@ -238,34 +269,41 @@ async fn load_principal(state: &AppState, token: &str) -> Result<Option<Principa
     }))
 }
 
+/// Checks the declaration; for a route declared with roles, gives the scope its handler works in.
 async fn authorize(
     state: &AppState,
     access: Access,
     user: Option<&Principal>,
     parts: &mut Parts,
-) -> Result<(), AppError> {
+) -> Result<Option<UnitScope>, AppError> {
     let (roles, scope) = match access {
-        Access::Public => return Ok(()),
-        Access::SignedIn | Access::SignedInSetup => return user.map(|_| ()).ok_or(AppError::Unauthorized),
+        Access::Public => return Ok(None),
+        Access::SignedIn | Access::SignedInSetup => return user.map(|_| None).ok_or(AppError::Unauthorized),
         Access::Roles { roles, scope } => (roles, scope),
         Access::Client => return Err(AppError::Unauthorized),
     };
     let user = user.ok_or(AppError::Unauthorized)?;
+    let held = user.scope(roles);
     if user.holds(roles).next().is_none() {
         return Err(AppError::forbidden());
     }
     let place = match scope {
-        Scope::Anywhere => return Ok(()),
-        Scope::Province => {
-            return if user.holds(roles).any(Grant::is_province) { Ok(()) } else { Err(AppError::forbidden()) };
+        Scope::Anywhere => return Ok(Some(held)),
+        Scope::Province => return if held.is_province() { Ok(Some(held)) } else { Err(AppError::forbidden()) },
+        Scope::Unit(name) => {
+            let unit = path_param(parts, name).await?;
+            // Out of scope looks the same as absent: a commune officer learns nothing of other communes.
+            return if held.covers_unit(&unit) {
+                Ok(Some(held.within(&UnitScope::unit(&unit))))
+            } else {
+                Err(AppError::hidden())
+            };
         }
-        Scope::Unit(name) => Place { unit_code: Some(path_param(parts, name).await?), organisation_code: None },
         Scope::Person(name) => place_of(state, PERSON_PLACE, numeric(path_param(parts, name).await?)?).await?,
         Scope::Account(name) => place_of(state, ACCOUNT_PLACE, Key::Text(path_param(parts, name).await?)).await?,
         Scope::ErasureRequest(name) => place_of(state, ERASURE_PLACE, numeric(path_param(parts, name).await?)?).await?,
     };
-    // Out of scope looks the same as absent: a commune officer learns nothing of other communes.
-    if user.covers(roles, &place) { Ok(()) } else { Err(AppError::hidden()) }
+    if held.covers(&place) { Ok(Some(held)) } else { Err(AppError::hidden()) }
 }
 
 async fn path_param(parts: &mut Parts, name: &str) -> Result<String, AppError> {

@@ -1,16 +1,15 @@
 //! Accounts, their grants and their sessions: the queries, one SQL text for both databases.
 
 use crate::crypto::{random_token, token_hash};
-use crate::identity::role::{Grant, Role};
+use crate::domain::role::{Grant, Role};
 use crate::on_pool;
 use crate::store::Store;
 
 /// How long a session lasts before the person must log in again.
 pub const SESSION_SECONDS: i64 = 7 * 24 * 3600;
 
-pub fn now() -> i64 {
-    chrono::Utc::now().timestamp()
-}
+// Kept for code written against the old path; new code takes the clock from `domain::time`.
+pub use crate::domain::time::now;
 
 /// 128 random bits: the pseudonymous id learning records carry instead of a name.
 pub fn new_account_id() -> String {

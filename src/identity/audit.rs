@@ -4,7 +4,8 @@
 use serde::Serialize;
 
 use crate::store::Store;
-use crate::{audit_write, on_pool};
+use crate::web::scope::{Columns, UnitScope};
+use crate::{audit_write, bind_scope, on_pool};
 
 /// The stable action codes, with what the auditor reads.
 pub const ACTIONS: &[(&str, &str)] = &[
@@ -103,42 +104,49 @@ pub struct Filter {
 
 pub const PAGE_ROWS: i64 = 200;
 
-/// Entries matching the filter, newest first, limited to what `scope_unit` covers:
-/// the province sees everything, a commune the entries about its people or by its staff.
-pub async fn search(store: &Store, filter: &Filter, scope_unit: &str) -> sqlx::Result<Vec<AuditRow>> {
-    let day_start = |day: &str| {
-        chrono::NaiveDate::parse_from_str(day, "%Y-%m-%d")
-            .ok()
-            .and_then(|d| d.and_hms_opt(0, 0, 0))
-            .map(|t| t.and_utc().timestamp() - 7 * 3600)
-    };
+/// Entries matching the filter, newest first, limited to the scope: the province sees everything, a
+/// commune the entries about its people, about its units, or by its staff.
+pub async fn search(store: &Store, filter: &Filter, scope: &UnitScope) -> sqlx::Result<Vec<AuditRow>> {
+    let day_start =
+        |day: &str| chrono::NaiveDate::parse_from_str(day, "%Y-%m-%d").ok().map(crate::domain::time::start_of);
     let from = filter.from.as_deref().and_then(day_start).unwrap_or(i64::MIN);
     let to = filter.to.as_deref().and_then(day_start).map_or(i64::MAX, |t| t + 86_400);
     let action = filter.action.as_deref().filter(|a| !a.is_empty());
     let account = filter.account.as_deref().map(str::trim).filter(|a| !a.is_empty());
-    on_pool!(store, pool => sqlx::query_as::<_, AuditRow>(
+    let about_person = scope.predicate(
+        Columns { commune: Some("p.commune_code"), village: Some("p.village_code"), ..Columns::default() },
+        7,
+    );
+    let about_unit =
+        scope.predicate(Columns { unit: Some("a.unit_code"), ..Columns::default() }, 7 + about_person.binds.len());
+    let by_staff = scope.predicate(
+        Columns { unit: Some("g.unit_code"), ..Columns::default() },
+        7 + about_person.binds.len() + about_unit.binds.len(),
+    );
+    let sql = format!(
         "SELECT a.id, a.at, a.account_id, a.action, a.person_id, a.unit_code, a.detail, a.address FROM audit_log a \
          LEFT JOIN person p ON p.id = a.person_id \
          WHERE a.at >= $1 AND a.at < $2 \
            AND ($3 IS NULL OR a.action = $3) AND ($4 IS NULL OR a.account_id = $4) AND ($5 IS NULL OR a.person_id = $5) \
-           AND ($6 = '25' OR p.commune_code = $6 OR a.unit_code = $6 OR a.unit_code LIKE $6 || '-%' \
-                OR a.account_id IN (SELECT g.account_id FROM role_grant g WHERE g.unit_code = $6 OR g.unit_code LIKE $6 || '-%')) \
-         ORDER BY a.id DESC LIMIT $7",
-    )
-    .bind(from)
-    .bind(to)
-    .bind(action)
-    .bind(account)
-    .bind(filter.person)
-    .bind(scope_unit)
-    .bind(PAGE_ROWS)
-    .fetch_all(pool)
-    .await)
+           AND ({} OR {} OR a.account_id IN (SELECT g.account_id FROM role_grant g WHERE {})) \
+         ORDER BY a.id DESC LIMIT $6",
+        about_person.sql, about_unit.sql, by_staff.sql
+    );
+    on_pool!(store, pool => {
+        let query = sqlx::query_as::<_, AuditRow>(sqlx::AssertSqlSafe(sql.clone()))
+            .bind(from)
+            .bind(to)
+            .bind(action)
+            .bind(account)
+            .bind(filter.person)
+            .bind(PAGE_ROWS);
+        let query = bind_scope!(query, about_person);
+        let query = bind_scope!(query, about_unit);
+        bind_scope!(query, by_staff).fetch_all(pool).await
+    })
 }
 
 /// A Unix time shown in Vietnam's time zone (UTC+7, no daylight saving).
 pub fn format_time(at: i64) -> String {
-    chrono::DateTime::from_timestamp(at + 7 * 3600, 0)
-        .map(|t| t.format("%d/%m/%Y %H:%M:%S").to_string())
-        .unwrap_or_default()
+    crate::domain::time::datetime_vi(at)
 }

@@ -10,9 +10,9 @@ use serde::Deserialize;
 use crate::identity::access::{Ctx, encode, safe_next};
 use crate::identity::accounts::{self, now};
 use crate::identity::audit::{self, Entry};
-use crate::identity::cookies;
 use crate::identity::password::{self, NewPassword};
 use crate::web::AppState;
+use crate::web::cookies;
 use crate::web::error::{AppError, PageError};
 use crate::web::pages::{Nav, render};
 

@@ -4,17 +4,19 @@
 pub mod access;
 pub mod accounts;
 pub mod audit;
-pub mod cookies;
 mod local;
 pub mod oidc;
 pub mod password;
 mod privacy;
-pub mod role;
 mod staff;
 
+// Kept for code written against the old paths; new code uses `domain::role` and `web::cookies`.
+pub use crate::domain::role;
+pub use crate::web::cookies;
+
+use crate::domain::role::Role::{self, *};
 use access::Access::{Public, SignedIn, SignedInSetup};
 use access::{Access, Scope};
-use role::Role::{self, *};
 
 use crate::web::routes::Route;
 

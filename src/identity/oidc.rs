@@ -25,12 +25,12 @@ use tokio::sync::RwLock;
 use crate::config::OidcConfig;
 use crate::crypto::{Keys, same_secret, token_hash};
 use crate::domain::cccd::CitizenId;
+use crate::domain::role::{Grant, Role};
 use crate::identity::access::{Ctx, safe_next};
 use crate::identity::accounts::{self, NewAccount, now};
-use crate::identity::cookies;
-use crate::identity::role::{Grant, Role};
 use crate::on_pool;
 use crate::web::AppState;
+use crate::web::cookies;
 use crate::web::error::{AppError, PageError};
 
 /// A login started at VNeID must come back within this time.

@@ -8,12 +8,12 @@ use axum::http::{StatusCode, header};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use serde::{Deserialize, Serialize};
 
+use crate::domain::role::{Grant, Role};
 use crate::domain::unit::{COMMUNES, parse_commune_code};
 use crate::identity::PRIVACY_NOTICE_VERSION;
 use crate::identity::access::{Ctx, Principal, safe_next};
 use crate::identity::accounts::{self, now};
 use crate::identity::audit::{self, Entry, format_time};
-use crate::identity::role::{Grant, Role};
 use crate::on_pool;
 use crate::web::AppState;
 use crate::web::error::{AppError, PageError};

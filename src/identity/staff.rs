@@ -8,16 +8,17 @@ use axum::response::{Html, IntoResponse, Redirect, Response};
 use serde::Deserialize;
 
 use crate::audit_write;
-use crate::identity::access::Ctx;
+use crate::domain::role::Role::{self, *};
+use crate::identity::access::{Ctx, Staff};
 use crate::identity::accounts::{self, now};
 use crate::identity::audit::{self, ACTIONS, Entry, Filter, action_label, format_time};
 use crate::identity::password::NewPassword;
-use crate::identity::role::Role::{self, *};
 use crate::identity::{COMMUNE_STAFF, ERASURE_DECIDERS};
-use crate::on_pool;
 use crate::web::AppState;
 use crate::web::error::{AppError, PageError};
 use crate::web::pages::{Nav, render};
+use crate::web::scope::Columns;
+use crate::{bind_scope, on_pool};
 
 #[derive(Template)]
 #[template(path = "identity/staff_home.html")]
@@ -46,7 +47,7 @@ pub async fn home(State(state): State<AppState>, ctx: Ctx) -> Result<Html<String
         links.push(("/kiem-toan", "Nhật ký truy cập dữ liệu"));
     }
     let mut units = Vec::new();
-    for unit in user.scope_units(crate::registry::people::READERS) {
+    for unit in user.scope(crate::registry::people::READERS).unit_codes() {
         let name = crate::store::units::get(&state.store, &unit).await?.map_or(unit.clone(), |u| u.name);
         units.push((unit, name));
     }
@@ -68,21 +69,19 @@ struct ErasureQueue {
     rows: Vec<(i64, String, String, String)>,
 }
 
-pub async fn erasure_queue(State(state): State<AppState>, ctx: Ctx) -> Result<Html<String>, PageError> {
-    let user = ctx.user()?;
-    let mut rows = Vec::new();
-    // Filtered in the query, unit by unit, so a commune's requests are never crowded out by others'.
-    for unit in user.scope_units(ERASURE_DECIDERS) {
-        let found: Vec<ErasureRow> = on_pool!(&state.store, pool => sqlx::query_as(
-            "SELECT id, account_id, commune_code, requested_at FROM erasure_request \
-             WHERE status = 'cho_duyet' AND ($1 = '25' OR commune_code = $1) ORDER BY id LIMIT 500",
-        ).bind(&unit).fetch_all(pool).await)?;
-        rows.extend(
-            found
-                .into_iter()
-                .map(|r| (r.id, r.account_id, r.commune_code.unwrap_or_default(), format_time(r.requested_at))),
-        );
-    }
+pub async fn erasure_queue(State(state): State<AppState>, ctx: Ctx, staff: Staff) -> Result<Html<String>, PageError> {
+    let within = staff.scope.predicate(Columns { commune: Some("commune_code"), ..Columns::default() }, 1);
+    let sql = format!(
+        "SELECT id, account_id, commune_code, requested_at FROM erasure_request \
+         WHERE status = 'cho_duyet' AND {} ORDER BY id LIMIT 500",
+        within.sql
+    );
+    let found: Vec<ErasureRow> = on_pool!(&state.store, pool =>
+        bind_scope!(sqlx::query_as(sqlx::AssertSqlSafe(sql)), within).fetch_all(pool).await)?;
+    let rows = found
+        .into_iter()
+        .map(|r| (r.id, r.account_id, r.commune_code.unwrap_or_default(), format_time(r.requested_at)))
+        .collect();
     Ok(Html(render(&ErasureQueue { nav: ctx.nav(), rows })))
 }
 
@@ -175,25 +174,27 @@ struct SelfRegistered {
 }
 
 /// Learners who logged in through VNeID without being in the registry, in the officer's communes.
-pub async fn self_registered(State(state): State<AppState>, ctx: Ctx) -> Result<Html<String>, PageError> {
-    let user = ctx.user()?;
-    let mut rows = Vec::new();
-    for unit in user.scope_units(COMMUNE_STAFF) {
-        let found: Vec<(String, Option<String>, String, i64)> = on_pool!(&state.store, pool => sqlx::query_as(
-            "SELECT id, display_name, home_commune, created_at FROM account \
-             WHERE self_registered AND confirmed_at IS NULL AND erased_at IS NULL AND home_commune IS NOT NULL \
-               AND ($1 = '25' OR home_commune = $1) ORDER BY created_at LIMIT 500",
-        ).bind(&unit).fetch_all(pool).await)?;
-        rows.extend(
-            found.into_iter().map(|(id, name, commune, at)| (id, name.unwrap_or_default(), commune, format_time(at))),
-        );
-    }
+pub async fn self_registered(State(state): State<AppState>, ctx: Ctx, staff: Staff) -> Result<Html<String>, PageError> {
+    let user = &staff.user;
+    let within = staff.scope.predicate(Columns { commune: Some("home_commune"), ..Columns::default() }, 1);
+    let sql = format!(
+        "SELECT id, display_name, home_commune, created_at FROM account \
+         WHERE self_registered AND confirmed_at IS NULL AND erased_at IS NULL AND home_commune IS NOT NULL \
+           AND {} ORDER BY created_at LIMIT 500",
+        within.sql
+    );
+    let found: Vec<(String, Option<String>, String, i64)> = on_pool!(&state.store, pool =>
+        bind_scope!(sqlx::query_as(sqlx::AssertSqlSafe(sql)), within).fetch_all(pool).await)?;
+    let rows: Vec<(String, String, String, String)> = found
+        .into_iter()
+        .map(|(id, name, commune, at)| (id, name.unwrap_or_default(), commune, format_time(at)))
+        .collect();
     audit::record(
         &state.store,
         Entry {
             account_id: Some(user.id()),
             action: "person.list",
-            detail: Some(serde_json::json!({"list": "self_registered"})),
+            detail: Some(serde_json::json!({"list": "self_registered", "rows": rows.len()})),
             address: ctx.address(),
             ..Default::default()
         },
@@ -325,9 +326,10 @@ pub struct AuditQuery {
 pub async fn audit_search(
     State(state): State<AppState>,
     ctx: Ctx,
+    staff: Staff,
     Query(q): Query<AuditQuery>,
 ) -> Result<Html<String>, PageError> {
-    let user = ctx.user()?;
+    let user = &staff.user;
     let person_text = q.person.clone().unwrap_or_default();
     let filter = Filter {
         action: q.action.filter(|a| ACTIONS.iter().any(|(c, _)| c == a)),
@@ -336,25 +338,19 @@ pub async fn audit_search(
         from: q.from,
         to: q.to,
     };
-    let mut lines = Vec::new();
-    for unit in user.scope_units(&[KiemToan]) {
-        for row in audit::search(&state.store, &filter, &unit).await? {
-            lines.push((
-                row.id,
-                AuditLine {
-                    at: format_time(row.at),
-                    account: row.account_id.unwrap_or_default(),
-                    action: action_label(&row.action).to_owned(),
-                    person: row.person_id.map(|p| p.to_string()).unwrap_or_default(),
-                    unit: row.unit_code.unwrap_or_default(),
-                    detail: row.detail.unwrap_or_default(),
-                    address: row.address.unwrap_or_default(),
-                },
-            ));
-        }
-    }
-    lines.sort_by_key(|l| std::cmp::Reverse(l.0));
-    lines.dedup_by_key(|l| l.0);
+    let lines: Vec<AuditLine> = audit::search(&state.store, &filter, &staff.scope)
+        .await?
+        .into_iter()
+        .map(|row| AuditLine {
+            at: format_time(row.at),
+            account: row.account_id.unwrap_or_default(),
+            action: action_label(&row.action).to_owned(),
+            person: row.person_id.map(|p| p.to_string()).unwrap_or_default(),
+            unit: row.unit_code.unwrap_or_default(),
+            detail: row.detail.unwrap_or_default(),
+            address: row.address.unwrap_or_default(),
+        })
+        .collect();
     audit::record(
         &state.store,
         Entry {
@@ -371,7 +367,7 @@ pub async fn audit_search(
         actions: ACTIONS,
         filter,
         person_text,
-        lines: lines.into_iter().map(|(_, l)| l).collect(),
+        lines,
         limit: audit::PAGE_ROWS,
     })))
 }

@@ -4,14 +4,14 @@
 
 use std::collections::BTreeSet;
 
-use anyhow::{Context, bail};
+use anyhow::bail;
 use serde::{Deserialize, Serialize};
 
 use crate::identity::accounts::now;
 use crate::on_pool;
 use crate::store::Store;
 
-pub const BUILTIN: &str = include_str!("../../data-builtin/framework.toml");
+pub use crate::store::framework::BUILTIN;
 
 /// Target groups a program or a pass profile can be for.
 pub const TARGET_GROUPS: [(&str, &str); 4] = [
@@ -194,16 +194,6 @@ pub async fn import(store: &Store, text: &str) -> anyhow::Result<Framework> {
     }
     bump_change(store).await?;
     Ok(framework)
-}
-
-/// Loads the built-in framework into a database that has none.
-pub async fn ensure_builtin(store: &Store) -> anyhow::Result<()> {
-    let count: i64 =
-        on_pool!(store, pool => sqlx::query_scalar("SELECT COUNT(*) FROM framework_version").fetch_one(pool).await?);
-    if count == 0 {
-        import(store, BUILTIN).await.context("loading the built-in framework")?;
-    }
-    Ok(())
 }
 
 /// The current (latest imported) framework.

@@ -49,7 +49,7 @@ struct Loaded {
 }
 
 pub async fn run(store: &Store, media: &Media, dir: &Path) -> anyhow::Result<Result<Summary, Vec<FileProblem>>> {
-    framework::ensure_builtin(store).await?;
+    crate::store::framework::ensure_builtin(store).await?;
     let framework = framework::current(store).await?;
     let known: HashSet<String> = content::published(store).await?.into_iter().map(|v| v.slug).collect();
     let loaded = match load(dir, &framework, &known)? {

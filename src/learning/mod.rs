@@ -17,9 +17,9 @@ pub mod records;
 pub mod search;
 pub mod xapi;
 
+use crate::domain::role::Role;
 use crate::identity::access::Access::{Client, Public, SignedIn};
 use crate::identity::access::{Access, Scope};
-use crate::identity::role::Role;
 use crate::web::routes::Route;
 
 /// Who writes and publishes content.

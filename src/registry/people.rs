@@ -10,15 +10,16 @@ use serde::Deserialize;
 
 use crate::audit_write;
 use crate::domain::person::{TargetGroups, parse_phone};
-use crate::identity::access::{Access, Ctx, Scope};
+use crate::domain::role::Role::{self, *};
+use crate::identity::access::{Access, Ctx, Scope, Staff};
 use crate::identity::audit::{self, Entry};
-use crate::identity::role::Role::{self, *};
-use crate::on_pool;
 use crate::registry::import::report::neutralise_formula;
 use crate::web::AppState;
 use crate::web::error::{AppError, PageError};
 use crate::web::pages::{Nav, render};
 use crate::web::routes::Route;
+use crate::web::scope::{Columns, UnitScope};
+use crate::{bind_scope, on_pool};
 
 /// Who reads a unit's people: its commune officers and one-stop staff, and the province's administrators.
 pub const READERS: &[Role] = &[CanBoXa, HoTroMotCua, QuanTriTinh];
@@ -51,19 +52,25 @@ struct ListRow {
 const LIST_COLUMNS: &str = "SELECT id, full_name, CAST(birth_year AS BIGINT) AS birth_year, sex, village_code, \
      household_code, CAST(target_groups AS BIGINT) AS target_groups, phone FROM person ";
 
-/// The people of a unit whose name contains `q`, from id `after` on; the SQL differs by the unit's level
-/// so that each form uses the village index.
-async fn people_of(state: &AppState, unit: &str, q: &str, after: i64, limit: i64) -> Result<Vec<ListRow>, AppError> {
-    let filter = match unit.len() {
-        2 => "WHERE $1 = $1",
-        5 => "WHERE village_code IN (SELECT code FROM unit WHERE parent_code = $1)",
-        _ => "WHERE village_code = $1",
-    };
-    let sql = format!(
-        "{LIST_COLUMNS}{filter} AND ($2 = '' OR full_name LIKE '%' || $2 || '%') AND id > $3 ORDER BY id LIMIT $4"
+/// The people in `scope` whose name contains `q`, from id `after` on. People are found through their
+/// village (`person_village` index), so a commune's list reads that commune's rows only.
+async fn people_of(
+    state: &AppState,
+    scope: &UnitScope,
+    q: &str,
+    after: i64,
+    limit: i64,
+) -> Result<Vec<ListRow>, AppError> {
+    let within = scope.predicate(
+        Columns { village: Some("village_code"), organisation: Some("organisation_code"), ..Columns::default() },
+        4,
     );
-    let rows = on_pool!(&state.store, pool => sqlx::query_as::<_, ListRow>(sqlx::AssertSqlSafe(sql))
-        .bind(unit).bind(q).bind(after).bind(limit).fetch_all(pool).await)?;
+    let sql = format!(
+        "{LIST_COLUMNS}WHERE {} AND ($1 = '' OR full_name LIKE '%' || $1 || '%') AND id > $2 ORDER BY id LIMIT $3",
+        within.sql
+    );
+    let rows = on_pool!(&state.store, pool => bind_scope!(sqlx::query_as::<_, ListRow>(sqlx::AssertSqlSafe(sql))
+        .bind(q).bind(after).bind(limit), within).fetch_all(pool).await)?;
     Ok(rows)
 }
 
@@ -106,13 +113,14 @@ struct PeoplePage {
 pub async fn list(
     State(state): State<AppState>,
     ctx: Ctx,
+    staff: Staff,
     Path(unit): Path<String>,
     Query(query): Query<ListQuery>,
 ) -> Result<Html<String>, PageError> {
-    let user = ctx.user()?;
+    let user = &staff.user;
     let unit_name = unit_name(&state, &unit).await?;
     let q = crate::domain::text::clean(query.q.as_deref().unwrap_or_default());
-    let mut rows = people_of(&state, &unit, &q, query.sau.unwrap_or(0), PAGE_ROWS + 1).await?;
+    let mut rows = people_of(&state, &staff.scope, &q, query.sau.unwrap_or(0), PAGE_ROWS + 1).await?;
     let next_after = (rows.len() as i64 > PAGE_ROWS).then(|| rows[PAGE_ROWS as usize - 1].id);
     rows.truncate(PAGE_ROWS as usize);
     audit::record(
@@ -139,14 +147,18 @@ pub async fn list(
             groups: groups_text(r.target_groups),
         })
         .collect();
-    let can_export = user
-        .covers(EXPORTERS, &crate::identity::role::Place { unit_code: Some(unit.clone()), organisation_code: None });
+    let can_export = user.scope(EXPORTERS).covers_unit(&unit);
     Ok(Html(render(&PeoplePage { nav: ctx.nav(), unit, unit_name, q, lines, next_after, can_export })))
 }
 
 /// The unit's people as CSV for a spreadsheet, without citizen numbers.
-pub async fn export(State(state): State<AppState>, ctx: Ctx, Path(unit): Path<String>) -> Result<Response, PageError> {
-    let user = ctx.user()?;
+pub async fn export(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    staff: Staff,
+    Path(unit): Path<String>,
+) -> Result<Response, PageError> {
+    let user = &staff.user;
     unit_name(&state, &unit).await?;
     // A commune holds tens of thousands of people; the province's millions would not fit in one response.
     if unit == crate::domain::unit::PROVINCE_CODE {
@@ -156,7 +168,7 @@ pub async fn export(State(state): State<AppState>, ctx: Ctx, Path(unit): Path<St
         )
         .into());
     }
-    let rows = people_of(&state, &unit, "", 0, i64::MAX).await?;
+    let rows = people_of(&state, &staff.scope, "", 0, i64::MAX).await?;
     let mut out = csv::Writer::from_writer(b"\xEF\xBB\xBF".to_vec());
     let mut write = || -> csv::Result<()> {
         out.write_record(["ma_nguoi", "ho_ten", "nam_sinh", "gioi_tinh", "thon", "ma_ho", "doi_tuong", "dien_thoai"])?;
@@ -257,7 +269,7 @@ async fn load_record(state: &AppState, person: i64) -> Result<PersonRecord, AppE
 }
 
 fn person_page(state: &AppState, ctx: &Ctx, r: PersonRecord, error: Option<String>) -> PersonPage {
-    let place = crate::identity::role::Place { unit_code: Some(r.village_code.clone()), organisation_code: None };
+    let place = crate::domain::role::Place { unit_code: Some(r.village_code.clone()), organisation_code: None };
     // Staff see only the last digits: enough to tell two people apart, not to use the number.
     let cccd_tail = r
         .cccd_enc

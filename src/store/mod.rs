@@ -3,6 +3,7 @@
 
 pub mod batch;
 pub mod direct;
+pub mod framework;
 pub mod units;
 
 use std::str::FromStr;
@@ -102,7 +103,7 @@ impl Store {
             Self::Postgres(pool) => sqlx::migrate!("migrations/postgres").run(pool).await?,
         }
         units::load_builtin_tree(self).await?;
-        crate::learning::framework::ensure_builtin(self).await
+        framework::ensure_builtin(self).await
     }
 
     /// Whether the database answers a trivial query.

@@ -1,94 +1,28 @@
-//! Shared HTTP pieces: state, middleware, errors, static files, layout.
+//! Shared HTTP pieces: errors, layout, the route declaration and guard, the unit scope, limits,
+//! cookies, static files. The application's state and route table are in `crate::app`.
 
+pub mod cookies;
 pub mod error;
 pub mod limit;
 pub mod pages;
 pub mod routes;
+pub mod scope;
 
-use std::sync::Arc;
 use std::time::Duration;
 
-use axum::Router;
 use axum::extract::State;
-use axum::http::{HeaderValue, StatusCode, Uri, header};
+use axum::http::{StatusCode, Uri, header};
 use axum::response::{IntoResponse, Response};
-use tower_http::catch_panic::CatchPanicLayer;
-use tower_http::compression::CompressionLayer;
-use tower_http::set_header::SetResponseHeaderLayer;
-use tower_http::timeout::TimeoutLayer;
-use tower_http::trace::TraceLayer;
 
-use crate::config::Config;
-use crate::crypto::Keys;
+// Kept for code written against the old path; new code names `crate::app::AppState`.
+pub use crate::app::AppState;
 use crate::identity::access::Access::Public;
-use crate::store::Store;
 use error::{AppError, PageError};
 use routes::Route;
 
-/// What every handler shares. One `Arc`: every request clones the state, and one reference count
-/// is cheaper than one per part.
-#[derive(Clone)]
-pub struct AppState(Arc<Shared>);
-
-impl std::ops::Deref for AppState {
-    type Target = Shared;
-
-    fn deref(&self) -> &Shared {
-        &self.0
-    }
-}
-
-pub struct Shared {
-    pub store: Store,
-    pub config: Arc<Config>,
-    pub keys: Arc<Keys>,
-    pub vneid: Option<Arc<crate::identity::oidc::Vneid>>,
-    pub media: crate::learning::media::Media,
-    pub catalog: Arc<crate::learning::catalog::Catalog>,
-    pub records: crate::learning::records::Writer,
-    pub items: Arc<crate::assessment::bank::Cache>,
-    pub papers: Arc<crate::assessment::sitting::Papers>,
-    pub answers: crate::assessment::sitting::Answers,
-    pub finishes: crate::assessment::sitting::Finishes,
-    pub frameworks: Arc<crate::learning::framework::Versions>,
-    pub signers: Arc<crate::certificates::keys::Signers>,
-    pub public_limit: Arc<limit::PublicLimit>,
-}
-
-impl AppState {
-    /// Needs the data key: the keys of sessions, CSRF and citizen numbers all derive from it.
-    /// Loads the content catalog and starts the learning-record writer.
-    pub async fn new(store: Store, config: Config) -> anyhow::Result<Self> {
-        let keys = Arc::new(Keys::new(&config.require_data_key()?));
-        let vneid = config.oidc.clone().map(crate::identity::oidc::Vneid::new).transpose()?.map(Arc::new);
-        let media = crate::learning::media::Media::open(&config.media_url)?;
-        let catalog = Arc::new(crate::learning::catalog::Catalog::new());
-        let records = crate::learning::records::start(store.clone());
-        let answers = crate::assessment::sitting::start_answers(store.clone());
-        let finishes = crate::assessment::sitting::start_finishes(store.clone());
-        let public_limit = limit::PublicLimit::start(config.public_lookups_per_minute);
-        Ok(Self(Arc::new(Shared {
-            store,
-            config: Arc::new(config),
-            keys,
-            vneid,
-            media,
-            catalog,
-            records,
-            items: Arc::default(),
-            papers: Arc::default(),
-            answers,
-            finishes,
-            frameworks: Arc::default(),
-            signers: Arc::default(),
-            public_limit,
-        })))
-    }
-}
-
 /// Largest request body accepted; uploads get their own, larger limit on their own routes.
 pub const BODY_LIMIT: usize = 1 << 20;
-const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
+pub(crate) const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
 const CSS: &str = include_str!("../../static/app.css");
 
 /// The shared routes: health and the style sheet.
@@ -102,7 +36,7 @@ pub fn routes() -> Vec<Route> {
 
 /// `POST /co-chu`: switches between normal and larger text, then goes back to the page.
 async fn text_size(ctx: crate::identity::access::Ctx, headers: axum::http::HeaderMap) -> Response {
-    use crate::identity::cookies;
+    use crate::web::cookies;
     let back = headers
         .get(header::REFERER)
         .and_then(|v| v.to_str().ok())
@@ -113,39 +47,6 @@ async fn text_size(ctx: crate::identity::access::Ctx, headers: axum::http::Heade
     let value = if ctx.large_text { "thuong" } else { "lon" };
     cookies::set(response.headers_mut(), cookies::TEXT_SIZE, value, Some(365 * 24 * 3600), ctx.secure);
     response
-}
-
-pub fn router(state: AppState) -> Router {
-    let hsts = (state.config.public_url.scheme() == "https").then(|| {
-        SetResponseHeaderLayer::if_not_present(
-            header::STRICT_TRANSPORT_SECURITY,
-            HeaderValue::from_static("max-age=31536000; includeSubDomains"),
-        )
-    });
-    routes::build(&state)
-        .fallback(not_found)
-        .with_state(state)
-        .layer(CatchPanicLayer::custom(|_| AppError::Internal(anyhow::anyhow!("a handler panicked")).into_response()))
-        .layer(axum::extract::DefaultBodyLimit::max(BODY_LIMIT))
-        .layer(TimeoutLayer::with_status_code(StatusCode::REQUEST_TIMEOUT, REQUEST_TIMEOUT))
-        .layer(CompressionLayer::new())
-        .layer(SetResponseHeaderLayer::if_not_present(
-            header::CONTENT_SECURITY_POLICY,
-            HeaderValue::from_static(
-                "default-src 'self'; img-src 'self' data:; frame-ancestors 'none'; base-uri 'self'; form-action 'self'",
-            ),
-        ))
-        .layer(SetResponseHeaderLayer::if_not_present(
-            header::X_CONTENT_TYPE_OPTIONS,
-            HeaderValue::from_static("nosniff"),
-        ))
-        .layer(SetResponseHeaderLayer::if_not_present(
-            header::REFERRER_POLICY,
-            HeaderValue::from_static("strict-origin-when-cross-origin"),
-        ))
-        .layer(SetResponseHeaderLayer::if_not_present(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY")))
-        .layer(tower::util::option_layer(hsts))
-        .layer(TraceLayer::new_for_http())
 }
 
 async fn healthz(State(state): State<AppState>) -> Response {
@@ -162,7 +63,7 @@ async fn css() -> Response {
         .into_response()
 }
 
-async fn not_found(uri: Uri) -> Response {
+pub(crate) async fn not_found(uri: Uri) -> Response {
     let error = AppError::not_found("not_found", format!("Không có trang {} / No such page", uri.path()));
     if uri.path().starts_with("/api/") { error.into_response() } else { PageError(error).into_response() }
 }

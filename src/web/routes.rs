@@ -52,25 +52,9 @@ impl Route {
     }
 }
 
-/// Every route of the platform, capability by capability.
-pub fn table() -> Vec<Route> {
-    [
-        crate::web::routes(),
-        crate::registry::routes(),
-        crate::identity::routes(),
-        crate::registry::people::routes(),
-        crate::learning::routes(),
-        crate::assessment::routes(),
-        crate::certificates::routes(),
-    ]
-    .into_iter()
-    .flatten()
-    .collect()
-}
-
 /// The router: each route wrapped in the guard that enforces its declaration.
-pub fn build(state: &AppState) -> Router<AppState> {
-    table().into_iter().fold(Router::new(), |router, route| {
+pub fn build(state: &AppState, table: Vec<Route>) -> Router<AppState> {
+    table.into_iter().fold(Router::new(), |router, route| {
         let declared = route.access;
         let layer = axum::middleware::from_fn_with_state((state.clone(), declared), guard);
         router.route(route.path, route.handler.layer(layer))

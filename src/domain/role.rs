@@ -1,5 +1,5 @@
-//! Roles and their grants. A grant ties a role to a unit of the tree (or to an agency), and a
-//! unit covers its own code and every code below it: province "25" → commune "04792" → village "04792-001".
+//! Roles and their grants. A grant ties a role to a unit of the tree (or to an agency); what a grant
+//! covers is decided in one place, `web::scope::UnitScope`.
 
 use serde::Serialize;
 
@@ -85,46 +85,20 @@ pub struct Place {
 }
 
 impl Grant {
-    /// An agency grant covers that agency's people; any other grant covers its unit's subtree.
-    pub fn covers(&self, place: &Place) -> bool {
-        if self.is_province() {
-            return true;
-        }
-        if let Some(org) = &self.organisation_code {
-            return place.organisation_code.as_deref() == Some(org.as_str());
-        }
-        place.unit_code.as_deref().is_some_and(|unit| unit_covers(&self.unit_code, unit))
-    }
-
     pub fn is_province(&self) -> bool {
         self.organisation_code.is_none() && self.unit_code == PROVINCE_CODE
     }
 }
 
-/// Whether `outer` is `inner` or one of its ancestors.
-pub fn unit_covers(outer: &str, inner: &str) -> bool {
-    outer == PROVINCE_CODE || inner == outer || inner.strip_prefix(outer).is_some_and(|rest| rest.starts_with('-'))
-}
-
 /// The commune a unit code belongs to, if it is a commune or a village.
 pub fn commune_of(unit: &str) -> Option<&str> {
     let commune = unit.split('-').next()?;
-    (commune.len() == 5).then_some(commune)
+    (commune.len() == 5 && commune.bytes().all(|b| b.is_ascii_digit())).then_some(commune)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn units_cover_their_subtree_only() {
-        assert!(unit_covers("25", "04792-001"));
-        assert!(unit_covers("04792", "04792-001"));
-        assert!(unit_covers("04792", "04792"));
-        assert!(!unit_covers("04792", "04795"));
-        assert!(!unit_covers("0479", "04792"));
-        assert!(!unit_covers("04792-001", "04792"));
-    }
 
     #[test]
     fn role_codes_round_trip() {
