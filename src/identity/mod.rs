@@ -10,6 +10,7 @@ pub mod oidc;
 pub mod password;
 mod privacy;
 pub mod role;
+pub mod throttle;
 mod staff;
 
 use access::Access::{Public, SignedIn, SignedInSetup};

@@ -1,8 +1,10 @@
 //! Shared HTTP pieces: state, middleware, errors, static files, layout.
 
+pub mod client_ip;
 pub mod error;
 pub mod limit;
 pub mod pages;
+pub mod redirect;
 pub mod routes;
 
 use std::sync::Arc;
@@ -53,6 +55,7 @@ pub struct Shared {
     pub frameworks: Arc<crate::learning::framework::Versions>,
     pub signers: Arc<crate::certificates::keys::Signers>,
     pub public_limit: Arc<limit::PublicLimit>,
+    pub login_limit: Arc<limit::LoginLimit>,
 }
 
 impl AppState {
@@ -67,6 +70,7 @@ impl AppState {
         let answers = crate::assessment::sitting::start_answers(store.clone());
         let finishes = crate::assessment::sitting::start_finishes(store.clone());
         let public_limit = limit::PublicLimit::start(config.public_lookups_per_minute);
+        let login_limit = limit::LoginLimit::start();
         Ok(Self(Arc::new(Shared {
             store,
             config: Arc::new(config),
@@ -82,6 +86,7 @@ impl AppState {
             frameworks: Arc::default(),
             signers: Arc::default(),
             public_limit,
+            login_limit,
         })))
     }
 }
@@ -100,16 +105,20 @@ pub fn routes() -> Vec<Route> {
     ]
 }
 
-/// `POST /co-chu`: switches between normal and larger text, then goes back to the page.
-async fn text_size(ctx: crate::identity::access::Ctx, headers: axum::http::HeaderMap) -> Response {
+/// `POST /co-chu`: switches between normal and larger text, then goes back to the page (the path of
+/// the `Referer`, checked as any return address is).
+async fn text_size(
+    State(state): State<AppState>,
+    ctx: crate::identity::access::Ctx,
+    headers: axum::http::HeaderMap,
+) -> Response {
     use crate::identity::cookies;
     let back = headers
         .get(header::REFERER)
         .and_then(|v| v.to_str().ok())
-        .and_then(|r| url::Url::parse(r).ok())
-        .map(|u| u.path().to_owned() + u.query().map(|q| format!("?{q}")).as_deref().unwrap_or(""));
-    let back = back.map_or_else(|| "/".to_owned(), |b| crate::identity::access::safe_next(Some(&b)));
-    let mut response = axum::response::Redirect::to(&back).into_response();
+        .and_then(|referer| url::Url::parse(referer).ok())
+        .and_then(|u| redirect::local_path(&u[url::Position::BeforePath..url::Position::AfterQuery], &state.config.public_url));
+    let mut response = redirect::see_other(back.as_deref().unwrap_or("/"));
     let value = if ctx.large_text { "thuong" } else { "lon" };
     cookies::set(response.headers_mut(), cookies::TEXT_SIZE, value, Some(365 * 24 * 3600), ctx.secure);
     response
