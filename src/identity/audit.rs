@@ -121,6 +121,8 @@ pub struct AuditRow {
     pub unit_code: Option<String>,
     pub detail: Option<String>,
     pub address: Option<String>,
+    /// How many times the entry happened within its minute (failed logins; 1 for everything else).
+    pub repeats: i64,
 }
 
 /// What an auditor searches by; every field optional.
@@ -150,7 +152,8 @@ pub async fn search(store: &Store, filter: &Filter, scope_unit: &str) -> sqlx::R
     let action = filter.action.as_deref().filter(|a| !a.is_empty());
     let account = filter.account.as_deref().map(str::trim).filter(|a| !a.is_empty());
     on_pool!(store, pool => sqlx::query_as::<_, AuditRow>(
-        "SELECT a.id, a.at, a.account_id, a.action, a.person_id, a.unit_code, a.detail, a.address FROM audit_log a \
+        "SELECT a.id, a.at, a.account_id, a.action, a.person_id, a.unit_code, a.detail, a.address, a.repeats \
+         FROM audit_log a \
          LEFT JOIN person p ON p.id = a.person_id \
          WHERE a.at >= $1 AND a.at < $2 \
            AND ($3 IS NULL OR a.action = $3) AND ($4 IS NULL OR a.account_id = $4) AND ($5 IS NULL OR a.person_id = $5) \

@@ -10,8 +10,8 @@ pub mod oidc;
 pub mod password;
 mod privacy;
 pub mod role;
-pub mod throttle;
 mod staff;
+pub mod throttle;
 
 use access::Access::{Public, SignedIn, SignedInSetup};
 use access::{Access, Scope};

@@ -11,7 +11,6 @@ use serde::{Deserialize, Serialize};
 use crate::domain::unit::{COMMUNES, parse_commune_code};
 use crate::identity::PRIVACY_NOTICE_VERSION;
 use crate::identity::access::{Ctx, Principal};
-use crate::web::redirect::{safe_next, see_other};
 use crate::identity::accounts::{self, now};
 use crate::identity::audit::{self, Entry, format_time};
 use crate::identity::role::{Grant, Role};
@@ -19,6 +18,7 @@ use crate::on_pool;
 use crate::web::AppState;
 use crate::web::error::{AppError, PageError};
 use crate::web::pages::{Nav, render};
+use crate::web::redirect::{safe_next, see_other};
 
 #[derive(Template)]
 #[template(path = "identity/notice.html")]

@@ -68,9 +68,10 @@ fn forwarded_for(headers: &HeaderMap) -> Vec<Option<IpAddr>> {
 
 /// An address as proxies write it: `203.0.113.7`, `203.0.113.7:4711`, `2001:db8::1` or `[2001:db8::1]:4711`.
 fn parse_node(node: &str) -> Option<IpAddr> {
-    let address = node.parse::<IpAddr>().ok().or_else(|| node.parse::<SocketAddr>().ok().map(|s| s.ip())).or_else(
-        || node.strip_prefix('[').and_then(|rest| rest.strip_suffix(']')).and_then(|inner| inner.parse().ok()),
-    )?;
+    let address =
+        node.parse::<IpAddr>().ok().or_else(|| node.parse::<SocketAddr>().ok().map(|s| s.ip())).or_else(|| {
+            node.strip_prefix('[').and_then(|rest| rest.strip_suffix(']')).and_then(|inner| inner.parse().ok())
+        })?;
     Some(address.to_canonical())
 }
 

@@ -96,11 +96,16 @@ pub struct LoginLimit {
 impl Default for LoginLimit {
     fn default() -> Self {
         let quota = |burst: u32, period: Duration| {
-            Quota::with_period(period).expect("a period above zero").allow_burst(NonZeroU32::new(burst).expect("not zero"))
+            Quota::with_period(period)
+                .expect("a period above zero")
+                .allow_burst(NonZeroU32::new(burst).expect("not zero"))
         };
         Self {
             attempts: RateLimiter::keyed(quota(LOGIN_ATTEMPT_BURST, LOGIN_ATTEMPT_PERIOD)),
-            failures: LOGIN_FAILURE_TIERS.iter().map(|(burst, period)| RateLimiter::keyed(quota(*burst, *period))).collect(),
+            failures: LOGIN_FAILURE_TIERS
+                .iter()
+                .map(|(burst, period)| RateLimiter::keyed(quota(*burst, *period)))
+                .collect(),
             blocked: Mutex::default(),
             clock: DefaultClock::default(),
         }

@@ -117,7 +117,9 @@ async fn text_size(
         .get(header::REFERER)
         .and_then(|v| v.to_str().ok())
         .and_then(|referer| url::Url::parse(referer).ok())
-        .and_then(|u| redirect::local_path(&u[url::Position::BeforePath..url::Position::AfterQuery], &state.config.public_url));
+        .and_then(|u| {
+            redirect::local_path(&u[url::Position::BeforePath..url::Position::AfterQuery], &state.config.public_url)
+        });
     let mut response = redirect::see_other(back.as_deref().unwrap_or("/"));
     let value = if ctx.large_text { "thuong" } else { "lon" };
     cookies::set(response.headers_mut(), cookies::TEXT_SIZE, value, Some(365 * 24 * 3600), ctx.secure);
