@@ -181,8 +181,8 @@ async fn failed_logins_slow_that_account_without_locking_it_and_an_unknown_login
     for db in TestDb::all() {
         let password = account(&db, "canbo.xa", "can_bo_xa", "04792", None).await;
         let other_password = account(&db, "canbo.khac", "can_bo_xa", "04795", None).await;
-        let base = serve(&db, db.config()).await;
-        let browser = Browser::new(&base);
+        let base = serve(&db, config_with(&db, &[("HOCVUSO_TRUSTED_PROXIES", "127.0.0.1".into())])).await;
+        let browser = behind_proxy(&base, "203.0.113.20");
         let csrf = browser.csrf().await;
 
         let (known_first, known_slowed) = fail_until_slowed(&browser, &csrf, "canbo.xa").await;
@@ -196,13 +196,16 @@ async fn failed_logins_slow_that_account_without_locking_it_and_an_unknown_login
         }
 
         // Many failures later the account waits minutes, and then the right password is not even checked...
+        // The delay is the account's, wherever the attempt comes from.
+        let browser = behind_proxy(&base, "198.51.100.30");
+        let csrf = browser.csrf().await;
         db.query("UPDATE login_throttle SET failures = 10, delay_seconds = 512, next_at = next_at + 600");
         let held = try_login(&browser, &csrf, "canbo.xa", &password).await;
         assert_eq!(held.status, StatusCode::TOO_MANY_REQUESTS, "{}", held.body);
         assert!(retry_after(&held) > 60 && alert(&held).contains("phút"), "{}", held.body);
         assert_eq!(db.scalar("SELECT count(*) FROM session"), 0);
         // ...but other accounts, from the same address, are not held up,
-        Browser::new(&base).login("canbo.khac", &other_password).await;
+        behind_proxy(&base, "198.51.100.30").login("canbo.khac", &other_password).await;
         // and once the wait is over the right password works and the delay is gone.
         db.query("UPDATE login_throttle SET next_at = 0");
         let rows = db.scalar("SELECT count(*) FROM login_throttle");

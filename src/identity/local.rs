@@ -124,6 +124,11 @@ pub async fn login(
     let account_id = account.as_ref().map(|a| a.id.clone());
     let key = throttle::key(&login);
     if let Err(seconds) = throttle::take_attempt(&state.store, &key, now()).await? {
+        // Hammering a delayed account counts against the address too: that bounds what one address
+        // can add to the audit log by spreading over many delayed accounts.
+        if let Some(ip) = ctx.ip {
+            state.login_limit.failed(ip);
+        }
         failed(account_id, "account_delayed").await?;
         return Ok(wait(seconds.max(1) as u64));
     }
