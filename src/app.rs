@@ -47,6 +47,7 @@ pub struct Shared {
     pub frameworks: Arc<crate::learning::framework::Versions>,
     pub signers: Arc<crate::certificates::keys::Signers>,
     pub public_limit: Arc<limit::PublicLimit>,
+    pub login_limit: Arc<limit::LoginLimit>,
 }
 
 impl AppState {
@@ -61,6 +62,7 @@ impl AppState {
         let answers = crate::assessment::sitting::start_answers(store.clone());
         let finishes = crate::assessment::sitting::start_finishes(store.clone());
         let public_limit = limit::PublicLimit::start(config.public_lookups_per_minute);
+        let login_limit = limit::LoginLimit::start();
         Ok(Self(Arc::new(Shared {
             store,
             config: Arc::new(config),
@@ -76,6 +78,7 @@ impl AppState {
             frameworks: Arc::default(),
             signers: Arc::default(),
             public_limit,
+            login_limit,
         })))
     }
 }

@@ -154,6 +154,22 @@ pub struct Config {
     pub vneid_confirm: Option<ConfirmConfig>,
     /// Public certificate lookups (verify page, API, PDF) allowed per client address and minute.
     pub public_lookups_per_minute: std::num::NonZeroU32,
+    /// The reverse proxies whose `X-Forwarded-For` / `Forwarded` name the client (`HOCVUSO_TRUSTED_PROXIES`).
+    pub trusted_proxies: Vec<ipnet::IpNet>,
+}
+
+/// Parses `HOCVUSO_TRUSTED_PROXIES`: addresses or CIDR ranges separated by commas or spaces; the
+/// error is the first part that is neither.
+pub fn parse_trusted_proxies(raw: &str) -> Result<Vec<ipnet::IpNet>, String> {
+    raw.split(|c: char| c == ',' || c.is_whitespace())
+        .filter(|part| !part.is_empty())
+        .map(|part| {
+            part.parse::<ipnet::IpNet>()
+                .map(|net| net.trunc())
+                .or_else(|_| part.parse::<std::net::IpAddr>().map(|ip| ipnet::IpNet::from(ip.to_canonical())))
+                .map_err(|_| part.to_owned())
+        })
+        .collect()
 }
 
 /// `HOCVUSO_PUBLIC_LOOKUPS_PER_MINUTE` when unset: far above what a person or an office checking
@@ -273,7 +289,7 @@ impl OidcConfig {
 impl Config {
     /// Reads `DATABASE_URL`, `HOCVUSO_LISTEN`, `HOCVUSO_PUBLIC_URL`, `HOCVUSO_DATA_KEY`
     /// (or `HOCVUSO_DATA_KEY_FILE`, default `data/hocvuso.key` when that file exists), `HOCVUSO_MEDIA_URL`,
-    /// `HOCVUSO_PUBLIC_LOOKUPS_PER_MINUTE`, and the `HOCVUSO_OIDC_*` and `HOCVUSO_VNEID_CONFIRM_*` settings.
+    /// `HOCVUSO_PUBLIC_LOOKUPS_PER_MINUTE`, `HOCVUSO_TRUSTED_PROXIES`, and the `HOCVUSO_OIDC_*` and `HOCVUSO_VNEID_CONFIRM_*` settings.
     pub fn from_env() -> anyhow::Result<Self> {
         #[allow(clippy::disallowed_methods)] // the one place that reads the environment
         Self::from_lookup(|name| std::env::var(name).ok().filter(|v| !v.trim().is_empty()))
@@ -310,6 +326,12 @@ impl Config {
                 format!("HOCVUSO_PUBLIC_LOOKUPS_PER_MINUTE must be a whole number from 1 up (got \"{v}\")")
             })?,
         };
+        let trusted_proxies = parse_trusted_proxies(&get("HOCVUSO_TRUSTED_PROXIES").unwrap_or_default()).map_err(|bad| {
+            anyhow::anyhow!(
+                "HOCVUSO_TRUSTED_PROXIES: \"{bad}\" không phải địa chỉ IP hay dải CIDR / is not an IP address or a CIDR \
+                 range (e.g. 127.0.0.1, 10.0.0.0/8, ::1)"
+            )
+        })?;
         Ok(Self {
             database_url,
             listen,
@@ -320,6 +342,7 @@ impl Config {
             oidc,
             vneid_confirm,
             public_lookups_per_minute,
+            trusted_proxies,
         })
     }
 
@@ -363,6 +386,20 @@ mod tests {
     fn an_unknown_scheme_is_an_error() {
         assert!(DatabaseUrl::parse("mysql://root@localhost/db").is_err());
         assert!(DatabaseUrl::parse("data/hocvuso.db").is_err());
+    }
+
+    #[test]
+    fn trusted_proxies_are_addresses_or_ranges_and_a_bad_one_is_named() {
+        let ip = |s: &str| s.parse::<std::net::IpAddr>().unwrap();
+        let nets = parse_trusted_proxies("10.0.0.0/8, 127.0.0.1 ::1  192.168.1.7/16").unwrap();
+        assert_eq!(nets.len(), 4);
+        assert!(nets[0].contains(&ip("10.20.30.40")) && !nets[0].contains(&ip("11.0.0.1")));
+        assert!(nets[3].contains(&ip("192.168.200.1")));
+        assert!(parse_trusted_proxies("").unwrap().is_empty());
+        assert_eq!(parse_trusted_proxies("10.0.0.0/8, proxy.local"), Err("proxy.local".into()));
+        assert_eq!(parse_trusted_proxies("10.0.0.1/33"), Err("10.0.0.1/33".into()));
+        let err = Config::from_lookup(|name| (name == "HOCVUSO_TRUSTED_PROXIES").then(|| "10.0.0.0/40".into()));
+        assert!(err.unwrap_err().to_string().contains("HOCVUSO_TRUSTED_PROXIES"));
     }
 
     #[test]

@@ -173,6 +173,10 @@ enum XapiWhat {
         /// What the content is, e.g. "Khóa học VNeID của Bộ Công an".
         #[arg(long)]
         name: String,
+        /// Let it read every learner's statements, not only those it wrote (an outside reporting
+        /// tool; the platform's own reports do not need it).
+        #[arg(long)]
+        read_all: bool,
     },
 }
 
@@ -297,7 +301,9 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Framework { what: FrameworkWhat::Import { file } } => {
             commands::learning::import_framework(&config, &file).await?
         }
-        Command::Xapi { what: XapiWhat::Client { name } } => commands::learning::xapi_client(&config, &name).await?,
+        Command::Xapi { what: XapiWhat::Client { name, read_all } } => {
+            commands::learning::xapi_client(&config, &name, read_all).await?
+        }
         Command::Certificates { what: CertificatesWhat::RotateKey } => {
             commands::certificates::rotate_key(&config).await?
         }

@@ -55,28 +55,266 @@ async fn login_needs_a_csrf_token_and_logout_everywhere_ends_every_session() {
     }
 }
 
+/// The test database's configuration with more settings.
+fn config_with(db: &TestDb, extra: &[(&str, String)]) -> hocvuso::config::Config {
+    let (url, media) = (db.url.clone(), db.dir.path().join("media").display().to_string());
+    let extra: Vec<(String, String)> = extra.iter().map(|(k, v)| ((*k).to_owned(), v.clone())).collect();
+    hocvuso::config::Config::from_lookup(|name| match name {
+        "DATABASE_URL" => Some(url.clone()),
+        "HOCVUSO_MEDIA_URL" => Some(media.clone()),
+        "HOCVUSO_DATA_KEY" => Some(TEST_KEY.into()),
+        _ => extra.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone()),
+    })
+    .unwrap()
+}
+
+/// A browser whose requests reach the platform through a reverse proxy that saw them come from `client`.
+fn behind_proxy(base: &str, client: &str) -> Browser {
+    let mut headers = reqwest::header::HeaderMap::new();
+    // The left-most hop is what the client claims; the proxy appended what it saw.
+    headers.insert("x-forwarded-for", format!("10.9.9.9, {client}").parse().unwrap());
+    let client = reqwest::Client::builder()
+        .cookie_store(true)
+        .redirect(reqwest::redirect::Policy::none())
+        .default_headers(headers)
+        .build()
+        .unwrap();
+    Browser { client, base: base.to_owned() }
+}
+
+async fn try_login(browser: &Browser, csrf: &str, login: &str, password: &str) -> common::web::Page {
+    browser.post("/dang-nhap", &[("login", login), ("password", password), ("csrf", csrf)]).await
+}
+
+fn retry_after(page: &common::web::Page) -> u64 {
+    page.headers.get("retry-after").expect("Retry-After").to_str().unwrap().parse().unwrap()
+}
+
 #[tokio::test]
-async fn the_failed_login_past_the_limit_is_refused_even_with_the_right_password() {
+async fn a_flood_of_failed_logins_through_the_proxy_holds_up_that_address_only_and_the_log_counts_it() {
     for db in TestDb::all() {
         let password = account(&db, "canbo.xa", "can_bo_xa", "04792", None).await;
-        let base = serve(&db, db.config()).await;
-        let browser = Browser::new(&base);
-        let csrf = browser.csrf().await;
-        for attempt in 1..=5 {
-            let page = browser
-                .post("/dang-nhap", &[("login", "canbo.xa"), ("password", "sai-mat-khau-roi"), ("csrf", &csrf)])
-                .await;
-            assert_eq!(page.status, StatusCode::UNAUTHORIZED, "attempt {attempt}");
-            assert!(page.body.contains("không đúng"));
+        let auditor_password = account(&db, "kiemtoan", "kiem_toan", "25", None).await;
+        let base = serve(&db, config_with(&db, &[("HOCVUSO_TRUSTED_PROXIES", "127.0.0.0/8, ::1".into())])).await;
+        let attacker = behind_proxy(&base, "203.0.113.7");
+        let csrf = attacker.csrf().await;
+        let mut statuses = Vec::new();
+        for i in 0..35 {
+            statuses.push(try_login(&attacker, &csrf, &format!("ke.la.{i}"), "doan-bua-thoi").await.status);
         }
-        let page = browser.post("/dang-nhap", &[("login", "canbo.xa"), ("password", &password), ("csrf", &csrf)]).await;
-        assert_eq!(page.status, StatusCode::TOO_MANY_REQUESTS, "{}", page.body);
-        assert!(page.body.contains("15 phút"));
-        assert_eq!(db.scalar("SELECT count(*) FROM session"), 0);
-        assert_eq!(db.scalar("SELECT count(*) FROM audit_log WHERE action = 'login.failed'"), 6);
-        // Another account from elsewhere is not locked out by this one's failures.
+        assert_eq!(statuses[0], StatusCode::UNAUTHORIZED);
+        let held = statuses.iter().filter(|s| **s == StatusCode::TOO_MANY_REQUESTS).count();
+        assert!(held >= 20, "{}: the address is held up after its failures: {statuses:?}", db.backend());
+        let refused = try_login(&attacker, &csrf, "canbo.xa", &password).await;
+        assert_eq!(refused.status, StatusCode::TOO_MANY_REQUESTS, "not even the right password gets through");
+        assert!(refused.body.contains("Xin đợi") && retry_after(&refused) >= 1, "{}", refused.body);
+
+        // Someone else behind the same proxy logs in at once.
+        behind_proxy(&base, "198.51.100.9").login("canbo.xa", &password).await;
+        assert_eq!(db.scalar("SELECT count(*) FROM session WHERE address = '198.51.100.9'"), 1);
+        assert_eq!(db.scalar("SELECT count(*) FROM audit_log WHERE action = 'login' AND address = '198.51.100.9'"), 1);
+
+        // 36 failures from one address: a row per reason and minute, with the count.
+        let failed = "FROM audit_log WHERE action = 'login.failed' AND address = '203.0.113.7'";
+        assert_eq!(db.scalar(&format!("SELECT CAST(sum(repeats) AS BIGINT) {failed}")), 36, "{}", db.backend());
+        let rows = db.scalar(&format!("SELECT count(*) {failed}"));
+        assert!((2..=4).contains(&rows), "{rows} rows for 36 failures: {}", db.query(&format!("SELECT * {failed}")));
+        assert_eq!(db.scalar("SELECT count(*) FROM audit_log WHERE address LIKE '10.%' OR address = '127.0.0.1'"), 0);
+        // The count may go up; nothing else about the row may change.
+        let update = db.try_query("UPDATE audit_log SET address = '192.0.2.1' WHERE action = 'login.failed'");
+        assert!(update.unwrap_err().contains("append-only"), "{}", db.backend());
+        assert!(db.try_query("UPDATE audit_log SET repeats = 1 WHERE action = 'login.failed'").is_err());
+        let auditor = behind_proxy(&base, "198.51.100.10");
+        auditor.login("kiemtoan", &auditor_password).await;
+        let log = auditor.get("/kiem-toan?action=login.failed").await;
+        assert!(log.body.contains("203.0.113.7") && log.body.contains("lần / times"), "{}", log.body);
+    }
+}
+
+#[tokio::test]
+async fn without_trusted_proxies_a_forwarded_address_is_ignored() {
+    let db = TestDb::sqlite();
+    let password = account(&db, "canbo.xa", "can_bo_xa", "04792", None).await;
+    let base = serve(&db, db.config()).await;
+    behind_proxy(&base, "198.51.100.9").login("canbo.xa", &password).await;
+    assert_eq!(db.scalar("SELECT count(*) FROM audit_log WHERE action = 'login' AND address = '127.0.0.1'"), 1);
+}
+
+#[tokio::test]
+async fn behind_the_proxy_the_public_lookup_limit_is_each_clients_own() {
+    let db = TestDb::sqlite();
+    let config = config_with(
+        &db,
+        &[("HOCVUSO_TRUSTED_PROXIES", "127.0.0.1".into()), ("HOCVUSO_PUBLIC_LOOKUPS_PER_MINUTE", "2".into())],
+    );
+    let base = serve(&db, config).await;
+    let unknown = "/api/v1/certificates/00000000-0000-4000-8000-000000000000";
+    let busy = behind_proxy(&base, "203.0.113.7");
+    for _ in 0..2 {
+        assert_eq!(busy.get(unknown).await.status, StatusCode::NOT_FOUND);
+    }
+    assert_eq!(busy.get(unknown).await.status, StatusCode::TOO_MANY_REQUESTS);
+    assert_eq!(behind_proxy(&base, "198.51.100.9").get(unknown).await.status, StatusCode::NOT_FOUND);
+    assert_eq!(behind_proxy(&base, "2001:db8:1:2::9").get(unknown).await.status, StatusCode::NOT_FOUND);
+}
+
+/// Fails logins on `login` until one is held up (each failure doubles the wait; no attempt here waits).
+async fn fail_until_slowed(browser: &Browser, csrf: &str, login: &str) -> (common::web::Page, common::web::Page) {
+    let first = try_login(browser, csrf, login, "sai-mat-khau-roi").await;
+    for _ in 0..12 {
+        let page = try_login(browser, csrf, login, "sai-mat-khau-roi").await;
+        if page.status == StatusCode::TOO_MANY_REQUESTS {
+            return (first, page);
+        }
+        assert_eq!(page.status, StatusCode::UNAUTHORIZED, "{}", page.body);
+    }
+    panic!("{login} was never slowed down");
+}
+
+fn alert(page: &common::web::Page) -> String {
+    let start = page.body.find("role=\"alert\">").expect("an error") + 13;
+    page.body[start..].split("</p>").next().unwrap().to_owned()
+}
+
+#[tokio::test]
+async fn failed_logins_slow_that_account_without_locking_it_and_an_unknown_login_is_answered_alike() {
+    for db in TestDb::all() {
+        let password = account(&db, "canbo.xa", "can_bo_xa", "04792", None).await;
         let other_password = account(&db, "canbo.khac", "can_bo_xa", "04795", None).await;
-        Browser::new(&base).login("canbo.khac", &other_password).await;
+        let base = serve(&db, config_with(&db, &[("HOCVUSO_TRUSTED_PROXIES", "127.0.0.1".into())])).await;
+        let browser = behind_proxy(&base, "203.0.113.20");
+        let csrf = browser.csrf().await;
+
+        let (known_first, known_slowed) = fail_until_slowed(&browser, &csrf, "canbo.xa").await;
+        let (unknown_first, unknown_slowed) = fail_until_slowed(&browser, &csrf, "khong.co.ai").await;
+        assert_eq!(known_first.status, StatusCode::UNAUTHORIZED);
+        assert!(alert(&known_first).contains("không đúng"));
+        assert_eq!(alert(&known_first), alert(&unknown_first), "the same answer for a login that does not exist");
+        for slowed in [&known_slowed, &unknown_slowed] {
+            assert!(alert(slowed).contains("Xin đợi") && alert(slowed).contains("Too many"), "{}", slowed.body);
+            assert!((1..=900).contains(&retry_after(slowed)));
+        }
+
+        // Many failures later the account waits minutes, and then the right password is not even checked...
+        // The delay is the account's, wherever the attempt comes from.
+        let browser = behind_proxy(&base, "198.51.100.30");
+        let csrf = browser.csrf().await;
+        db.query("UPDATE login_throttle SET failures = 10, delay_seconds = 512, next_at = next_at + 600");
+        let held = try_login(&browser, &csrf, "canbo.xa", &password).await;
+        assert_eq!(held.status, StatusCode::TOO_MANY_REQUESTS, "{}", held.body);
+        assert!(retry_after(&held) > 60 && alert(&held).contains("phút"), "{}", held.body);
+        assert_eq!(db.scalar("SELECT count(*) FROM session"), 0);
+        // ...but other accounts, from the same address, are not held up,
+        behind_proxy(&base, "198.51.100.30").login("canbo.khac", &other_password).await;
+        // and once the wait is over the right password works and the delay is gone.
+        db.query("UPDATE login_throttle SET next_at = 0");
+        let rows = db.scalar("SELECT count(*) FROM login_throttle");
+        assert_eq!(try_login(&browser, &csrf, "canbo.xa", &password).await.status, StatusCode::SEE_OTHER);
+        assert_eq!(db.scalar("SELECT count(*) FROM login_throttle"), rows - 1);
+        let delayed = "FROM audit_log WHERE action = 'login.failed' AND detail LIKE '%account_delayed%'";
+        assert!(db.scalar(&format!("SELECT count(*) {delayed} AND account_id IS NOT NULL")) >= 1);
+        assert!(db.scalar(&format!("SELECT count(*) {delayed} AND account_id IS NULL")) >= 1);
+    }
+}
+
+/// A provider that answers discovery only: enough to start a VNeID login and see where it would return.
+async fn discovery_only_provider() -> String {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let issuer = format!("http://{}", listener.local_addr().unwrap());
+    let metadata = serde_json::json!({
+        "issuer": issuer,
+        "authorization_endpoint": format!("{issuer}/auth"),
+        "token_endpoint": format!("{issuer}/token"),
+        "jwks_uri": format!("{issuer}/jwks"),
+        "response_types_supported": ["code"],
+        "subject_types_supported": ["public"],
+        "id_token_signing_alg_values_supported": ["RS256"],
+    });
+    let app = axum::Router::new()
+        .route("/.well-known/openid-configuration", axum::routing::get(move || async move { axum::Json(metadata) }))
+        .route("/jwks", axum::routing::get(|| async { axum::Json(serde_json::json!({"keys": []})) }));
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    issuer
+}
+
+/// `tiep` as sent in a query string, and where the person must land.
+const RETURN_ADDRESSES: &[(&str, &str)] = &[
+    ("/%09/evil.example", "/tai-khoan"),
+    ("/%0aX", "/tai-khoan"),
+    ("/%0d%0aSet-Cookie:%20x=1", "/tai-khoan"),
+    ("//evil", "/tai-khoan"),
+    ("/%5Cevil", "/tai-khoan"),
+    ("/.//evil.example", "/tai-khoan"),
+    ("https://evil", "/tai-khoan"),
+    ("https%3A%2F%2Fevil", "/tai-khoan"),
+    ("%2F%2Fevil", "/tai-khoan"),
+    ("javascript:alert(1)", "/tai-khoan"),
+    ("%2Fbai-hoc%2Fx%3Fy%3D1", "/bai-hoc/x?y=1"),
+    ("http://127.0.0.1:8080/hoc", "/hoc"),
+];
+
+#[tokio::test]
+async fn a_return_address_is_a_path_of_this_site_or_the_account_page() {
+    for db in TestDb::all() {
+        let password = account(&db, "canbo.xa", "can_bo_xa", "04792", None).await;
+        let issuer = discovery_only_provider().await;
+        let config = config_with(
+            &db,
+            &[
+                ("HOCVUSO_OIDC_ISSUER", issuer.clone()),
+                ("HOCVUSO_OIDC_CLIENT_ID", "hocvuso".into()),
+                ("HOCVUSO_OIDC_CLIENT_SECRET", "bi-mat".into()),
+            ],
+        );
+        let base = serve(&db, config).await;
+        let signed_in = Browser::new(&base);
+        signed_in.login("canbo.xa", &password).await;
+        let csrf = signed_in.get("/tai-khoan").await.csrf();
+        for (tiep, expected) in RETURN_ADDRESSES {
+            let page = signed_in.get(&format!("/dang-nhap?tiep={tiep}")).await;
+            assert_eq!(page.status, StatusCode::SEE_OTHER, "GET /dang-nhap?tiep={tiep}: {}", page.body);
+            assert_eq!(page.location.as_deref(), Some(*expected), "GET /dang-nhap?tiep={tiep}");
+
+            let fresh = Browser::new(&base);
+            let login_csrf = fresh.csrf().await;
+            let decoded: String = url::form_urlencoded::parse(format!("t={tiep}").as_bytes()).next().unwrap().1.into();
+            let page = fresh
+                .post(
+                    "/dang-nhap",
+                    &[("login", "canbo.xa"), ("password", &password), ("csrf", &login_csrf), ("tiep", &decoded)],
+                )
+                .await;
+            assert_eq!(page.status, StatusCode::SEE_OTHER, "POST /dang-nhap tiep={tiep}: {}", page.body);
+            assert_eq!(page.location.as_deref(), Some(*expected), "POST /dang-nhap tiep={tiep}");
+
+            let form = signed_in.get(&format!("/dong-y?tiep={tiep}")).await;
+            assert_eq!(form.status, StatusCode::OK, "GET /dong-y?tiep={tiep}");
+            let hidden = format!("name=\"tiep\" value=\"{}\"", expected.replace('&', "&amp;"));
+            assert!(form.body.contains(&hidden), "GET /dong-y?tiep={tiep}: {}", form.body);
+            let page = signed_in.post("/dong-y", &[("dong_y", "co"), ("csrf", &csrf), ("tiep", &decoded)]).await;
+            assert_eq!(page.status, StatusCode::SEE_OTHER, "POST /dong-y tiep={tiep}: {}", page.body);
+            assert_eq!(page.location.as_deref(), Some(*expected), "POST /dong-y tiep={tiep}");
+
+            db.query("DELETE FROM oidc_login");
+            let page = Browser::new(&base).get(&format!("/dang-nhap/vneid?tiep={tiep}")).await;
+            assert_eq!(page.status, StatusCode::SEE_OTHER, "GET /dang-nhap/vneid?tiep={tiep}: {}", page.body);
+            assert!(page.location.as_deref().is_some_and(|l| l.starts_with(&format!("{issuer}/auth?"))));
+            let stored = db.query("SELECT next_path FROM oidc_login");
+            assert_eq!(stored.trim(), *expected, "where VNeID returns for tiep={tiep}");
+        }
+
+        let mut referer = reqwest::header::HeaderMap::new();
+        referer.insert("referer", "http://127.0.0.1:8080//evil.example/x".parse().unwrap());
+        let back = signed_in
+            .client
+            .post(format!("{base}/co-chu"))
+            .headers(referer)
+            .form(&[("csrf", csrf.as_str())])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(back.status(), StatusCode::SEE_OTHER);
+        assert_eq!(back.headers()["location"], "/");
     }
 }
 

@@ -14,16 +14,29 @@ struct Lrs {
     secret: String,
 }
 
+/// Registers a client with `hocvuso xapi client` and returns its key and secret.
+fn new_client(db: &TestDb, extra: &[&str]) -> (String, String) {
+    let mut args = vec!["xapi", "client", "--name", "Nội dung thử"];
+    args.extend(extra);
+    let out = db.cli(&args);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let stdout = String::from_utf8(out.stdout).unwrap();
+    let value =
+        |name: &str| stdout.lines().find_map(|l| l.strip_prefix(&format!("{name}: "))).unwrap().trim().to_owned();
+    (value("key"), value("secret"))
+}
+
 impl Lrs {
     async fn start(db: &TestDb) -> Self {
-        let out = db.cli(&["xapi", "client", "--name", "Nội dung thử"]);
-        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-        let stdout = String::from_utf8(out.stdout).unwrap();
-        let value =
-            |name: &str| stdout.lines().find_map(|l| l.strip_prefix(&format!("{name}: "))).unwrap().trim().to_owned();
-        let (key, secret) = (value("key"), value("secret"));
+        let (key, secret) = new_client(db, &[]);
         let base = common::web::serve(db, db.config()).await;
         Self { client: reqwest::Client::new(), base, key, secret }
+    }
+
+    /// Another client of the same store.
+    fn other(&self, db: &TestDb, extra: &[&str]) -> Self {
+        let (key, secret) = new_client(db, extra);
+        Self { client: reqwest::Client::new(), base: self.base.clone(), key, secret }
     }
 
     fn request(&self, method: reqwest::Method, query: &str) -> reqwest::RequestBuilder {
@@ -170,6 +183,39 @@ async fn concurrent_retries_store_once_and_concurrent_rivals_conflict() {
         assert_eq!(statuses.iter().filter(|s| **s == StatusCode::OK).count(), 1, "{statuses:?}");
         assert_eq!(statuses.iter().filter(|s| **s == StatusCode::CONFLICT).count(), 15, "{statuses:?}");
         assert_eq!(db.query(&format!("SELECT COUNT(*) FROM xapi_statement WHERE id = '{rival_id}'")).trim(), "1");
+    }
+}
+
+#[tokio::test]
+async fn a_client_reads_only_the_statements_it_wrote_unless_it_may_read_all() {
+    for db in TestDb::all() {
+        let a = Lrs::start(&db).await;
+        let b = a.other(&db, &[]);
+        let reporting = a.other(&db, &["--read-all"]);
+        let (of_a, of_b) = ("aaaaaaaa-1111-4111-8111-111111111111", "bbbbbbbb-2222-4222-8222-222222222222");
+        assert_eq!(a.post(&statement(&a, of_a, "acc-1", "completed", "bai-a")).await.0, StatusCode::OK);
+        assert_eq!(b.post(&statement(&b, of_b, "acc-1", "completed", "bai-b")).await.0, StatusCode::OK);
+        let ids = |v: &Value| -> Vec<String> {
+            let mut ids: Vec<String> =
+                v["statements"].as_array().unwrap().iter().map(|s| s["id"].as_str().unwrap().to_owned()).collect();
+            ids.sort();
+            ids
+        };
+        assert_eq!(ids(&a.get("").await.1), [of_a], "{}", db.backend());
+        assert_eq!(ids(&b.get("").await.1), [of_b]);
+        let agent = urlencode(&a.actor("acc-1").to_string());
+        assert_eq!(ids(&a.get(&format!("?agent={agent}")).await.1), [of_a], "the same learner, another client's");
+        assert_eq!(ids(&reporting.get(&format!("?agent={agent}")).await.1), [of_a, of_b]);
+
+        // Another client's statement answers as one that does not exist.
+        let absent = a.get("?statementId=00000000-0000-4000-8000-000000000000").await;
+        assert_eq!(absent.0, StatusCode::NOT_FOUND);
+        assert_eq!(a.get(&format!("?statementId={of_b}")).await, absent);
+        assert_eq!(b.get(&format!("?statementId={of_a}")).await, absent);
+        let (status, own) = a.get(&format!("?statementId={of_a}")).await;
+        assert_eq!((status, own["authority"]["account"]["name"].as_str()), (StatusCode::OK, Some(a.key.as_str())));
+        assert_eq!(reporting.get(&format!("?statementId={of_b}")).await.0, StatusCode::OK);
+        assert_eq!(db.query(&format!("SELECT authority FROM xapi_statement WHERE id = '{of_b}'")).trim(), b.key);
     }
 }
 

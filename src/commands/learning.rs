@@ -57,9 +57,9 @@ pub async fn import_framework(config: &Config, file: &Path) -> anyhow::Result<()
     Ok(())
 }
 
-pub async fn xapi_client(config: &Config, name: &str) -> anyhow::Result<()> {
+pub async fn xapi_client(config: &Config, name: &str, read_all: bool) -> anyhow::Result<()> {
     let store = open_store(config).await?;
-    let (key, secret) = xapi::create_client(&store, name).await?;
+    let (key, secret) = xapi::create_client(&store, name, read_all).await?;
     println!("key: {key}\nsecret: {secret}");
     eprintln!("lưu secret ngay: nó không được hiện lại / keep the secret now: it is not shown again");
     store.close().await;

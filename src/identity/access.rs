@@ -1,11 +1,11 @@
 //! Who may reach a route: the declaration every route carries, the request context handlers read,
 //! and the guard that enforces both, including CSRF on every state-changing request.
 
-use std::net::SocketAddr;
+use std::net::IpAddr;
 use std::sync::Arc;
 
 use axum::body::Body;
-use axum::extract::{ConnectInfo, FromRequestParts, RawPathParams, Request, State};
+use axum::extract::{FromRequestParts, RawPathParams, Request, State};
 use axum::http::{HeaderMap, Method, header, request::Parts};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Redirect, Response};
@@ -99,7 +99,9 @@ impl Principal {
 pub struct Ctx {
     pub user: Option<Arc<Principal>>,
     pub csrf: String,
+    /// The client's address (through trusted proxies, see `web::client_ip`), as text for the records.
     pub address: Option<String>,
+    pub ip: Option<IpAddr>,
     pub secure: bool,
     pub large_text: bool,
 }
@@ -184,7 +186,8 @@ async fn guarded(state: &AppState, access: Access, req: Request, next: Next) -> 
     let is_page = !parts.uri.path().starts_with("/api/");
     let fail = |e: AppError| if is_page { PageError(e).into_response() } else { e.into_response() };
     let jar = cookies::Jar::from_headers(&parts.headers);
-    let address = parts.extensions.get::<ConnectInfo<SocketAddr>>().map(|c| c.0.ip().to_string());
+    let ip = crate::web::client_ip::of_parts(&parts, &state.config.trusted_proxies);
+    let address = ip.map(|ip| ip.to_string());
     let user = match jar.get(cookies::SESSION) {
         Some(token) => load_principal(state, token).await.map_err(fail)?.map(Arc::new),
         None => None,
@@ -228,7 +231,7 @@ async fn guarded(state: &AppState, access: Access, req: Request, next: Next) -> 
     if let (Some(user), Some(scope)) = (&user, scope) {
         req.extensions_mut().insert(Staff { user: user.clone(), scope });
     }
-    req.extensions_mut().insert(Ctx { user, csrf, address, secure, large_text });
+    req.extensions_mut().insert(Ctx { user, csrf, address, ip, secure, large_text });
     let mut response = next.run(req).await;
     if let Some(pre) = new_pre_session {
         cookies::set(response.headers_mut(), cookies::PRE_SESSION, &pre, None, secure);
@@ -376,14 +379,4 @@ fn header_token(headers: &HeaderMap) -> Option<String> {
 
 pub fn encode(path: &str) -> String {
     url::form_urlencoded::byte_serialize(path.as_bytes()).collect()
-}
-
-/// Only a path on this site may be a place to return to after login.
-pub fn safe_next(raw: Option<&str>) -> String {
-    match raw {
-        Some(p) if p.starts_with('/') && !p.starts_with("//") && !p.contains('\\') && !p.contains("://") => {
-            p.to_owned()
-        }
-        _ => "/tai-khoan".to_owned(),
-    }
 }

@@ -167,10 +167,25 @@ pub async fn set_password(store: &Store, account_id: &str, hash: &str, must_chan
     Ok(())
 }
 
-/// Opens a session and returns the token for the cookie; the database keeps only its hash.
-pub async fn open_session(store: &Store, account_id: &str, address: Option<&str>) -> sqlx::Result<String> {
+/// Opens a session and returns the token for the cookie; the database keeps only its hash. In the
+/// same transaction: the login's audit entry and, after a password login, the end of the login
+/// name's delay (`throttle_key`).
+pub async fn open_session(
+    store: &Store,
+    account_id: &str,
+    address: Option<&str>,
+    method: &str,
+    throttle_key: Option<&[u8]>,
+) -> sqlx::Result<String> {
     let token = random_token();
     let at = now();
+    let entry = crate::identity::audit::Entry {
+        account_id: Some(account_id),
+        action: "login",
+        detail: Some(serde_json::json!({"method": method})),
+        address,
+        ..Default::default()
+    };
     on_pool!(store, pool => {
         let mut tx = pool.begin().await?;
         // Expired sessions are cleared as new ones open.
@@ -185,6 +200,14 @@ pub async fn open_session(store: &Store, account_id: &str, address: Option<&str>
         .bind(address)
         .execute(&mut *tx)
         .await?;
+        if let Some(key) = throttle_key {
+            sqlx::query(crate::identity::throttle::CLEAR)
+                .bind(key)
+                .bind(at - crate::identity::throttle::FORGET_AFTER_SECONDS)
+                .execute(&mut *tx)
+                .await?;
+        }
+        crate::audit_write!(&mut *tx, &entry)?;
         tx.commit().await?;
     });
     Ok(token)
@@ -273,31 +296,5 @@ pub async fn record_consent(store: &Store, account_id: &str, version: &str) -> s
         "INSERT INTO consent (account_id, notice_version, accepted_at) VALUES ($1, $2, $3) \
          ON CONFLICT (account_id, notice_version) DO NOTHING",
     ).bind(account_id).bind(version).bind(now()).execute(pool).await.map(|r| r.rows_affected()))?;
-    Ok(())
-}
-
-/// Failed logins counted under a key (an account or an address) over a window.
-pub async fn failures_since(store: &Store, key: &[u8], since: i64) -> sqlx::Result<i64> {
-    on_pool!(store, pool => sqlx::query_scalar(
-        "SELECT count(*) FROM login_failure WHERE key_hash = $1 AND at > $2",
-    ).bind(key).bind(since).fetch_one(pool).await)
-}
-
-pub async fn record_failure(store: &Store, keys: &[Vec<u8>]) -> sqlx::Result<()> {
-    let at = now();
-    on_pool!(store, pool => {
-        let mut tx = pool.begin().await?;
-        for key in keys {
-            sqlx::query("INSERT INTO login_failure (key_hash, at) VALUES ($1, $2)").bind(key).bind(at).execute(&mut *tx).await?;
-        }
-        // Old failures no longer count for anything.
-        sqlx::query("DELETE FROM login_failure WHERE at < $1").bind(at - 86_400).execute(&mut *tx).await?;
-        tx.commit().await?;
-    });
-    Ok(())
-}
-
-pub async fn clear_failures(store: &Store, key: &[u8]) -> sqlx::Result<()> {
-    on_pool!(store, pool => sqlx::query("DELETE FROM login_failure WHERE key_hash = $1").bind(key).execute(pool).await.map(|r| r.rows_affected()))?;
     Ok(())
 }

@@ -60,6 +60,39 @@ pub async fn record(store: &Store, entry: Entry<'_>) -> sqlx::Result<()> {
     Ok(())
 }
 
+/// The repeats of one entry within a minute share a row (`repeat_key`) whose `repeats` goes up.
+const UPSERT_REPEATED: &str = "INSERT INTO audit_log (at, account_id, action, person_id, unit_code, detail, address, \
+     repeat_key, repeats) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 1) \
+     ON CONFLICT (repeat_key) DO UPDATE SET repeats = audit_log.repeats + 1";
+
+/// Records an entry that may come in floods (failed logins): the same action, detail, account and
+/// address within one minute is one row with a count, so the log grows with minutes, not attempts.
+pub async fn record_repeated(store: &Store, entry: Entry<'_>) -> sqlx::Result<()> {
+    let at = crate::identity::accounts::now();
+    let detail = entry.detail_text();
+    let repeat_key = format!(
+        "{}|{}|{}|{}|{}",
+        entry.action,
+        entry.address.unwrap_or("-"),
+        entry.account_id.unwrap_or("-"),
+        detail.as_deref().unwrap_or("-"),
+        at.div_euclid(60)
+    );
+    on_pool!(store, pool => sqlx::query(UPSERT_REPEATED)
+        .bind(at)
+        .bind(entry.account_id)
+        .bind(entry.action)
+        .bind(entry.person_id)
+        .bind(entry.unit_code)
+        .bind(&detail)
+        .bind(entry.address)
+        .bind(&repeat_key)
+        .execute(pool)
+        .await
+        .map(|r| r.rows_affected()))?;
+    Ok(())
+}
+
 /// Writes the entry with any executor: a pool, or a transaction the caller holds so that a change
 /// and its record stand or fall together.
 #[macro_export]
@@ -89,6 +122,8 @@ pub struct AuditRow {
     pub unit_code: Option<String>,
     pub detail: Option<String>,
     pub address: Option<String>,
+    /// How many times the entry happened within its minute (failed logins; 1 for everything else).
+    pub repeats: i64,
 }
 
 /// What an auditor searches by; every field optional.
@@ -124,7 +159,8 @@ pub async fn search(store: &Store, filter: &Filter, scope: &UnitScope) -> sqlx::
         7 + about_person.binds.len() + about_unit.binds.len(),
     );
     let sql = format!(
-        "SELECT a.id, a.at, a.account_id, a.action, a.person_id, a.unit_code, a.detail, a.address FROM audit_log a \
+        "SELECT a.id, a.at, a.account_id, a.action, a.person_id, a.unit_code, a.detail, a.address, a.repeats \
+         FROM audit_log a \
          LEFT JOIN person p ON p.id = a.person_id \
          WHERE a.at >= $1 AND a.at < $2 \
            AND ($3 IS NULL OR a.action = $3) AND ($4 IS NULL OR a.account_id = $4) AND ($5 IS NULL OR a.person_id = $5) \

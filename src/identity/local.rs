@@ -3,23 +3,21 @@
 use askama::Template;
 use axum::Form;
 use axum::extract::{Query, State};
-use axum::http::StatusCode;
+use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use serde::Deserialize;
 
-use crate::identity::access::{Ctx, encode, safe_next};
+use crate::identity::access::{Ctx, encode};
 use crate::identity::accounts::{self, now};
 use crate::identity::audit::{self, Entry};
 use crate::identity::password::{self, NewPassword};
+use crate::identity::throttle;
 use crate::web::AppState;
 use crate::web::cookies;
 use crate::web::error::{AppError, PageError};
+use crate::web::limit::retry_after_seconds;
 use crate::web::pages::{Nav, render};
-
-/// Failed logins allowed in the window, per account and per address, before logins are refused.
-pub const MAX_FAILURES_PER_ACCOUNT: i64 = 5;
-pub const MAX_FAILURES_PER_ADDRESS: i64 = 30;
-pub const FAILURE_WINDOW_SECONDS: i64 = 15 * 60;
+use crate::web::redirect::{safe_next, see_other};
 
 #[derive(Template)]
 #[template(path = "identity/login.html")]
@@ -28,7 +26,7 @@ struct LoginPage {
     next: String,
     next_q: String,
     login: String,
-    error: Option<&'static str>,
+    error: Option<String>,
     vneid: bool,
 }
 
@@ -38,13 +36,14 @@ pub struct NextQuery {
 }
 
 pub async fn login_form(State(state): State<AppState>, ctx: Ctx, Query(q): Query<NextQuery>) -> Response {
+    let next = safe_next(q.tiep.as_deref(), &state.config.public_url);
     if ctx.user.is_some() {
-        return Redirect::to(&safe_next(q.tiep.as_deref())).into_response();
+        return see_other(&next);
     }
     let page = LoginPage {
         nav: ctx.nav(),
-        next: safe_next(q.tiep.as_deref()),
-        next_q: encode(&safe_next(q.tiep.as_deref())),
+        next_q: encode(&next),
+        next,
         login: String::new(),
         error: None,
         vneid: state.vneid.is_some(),
@@ -59,96 +58,108 @@ pub struct LoginForm {
     tiep: Option<String>,
 }
 
-fn failure_key(kind: &str, value: &str) -> Vec<u8> {
-    blake3::hash(format!("{kind}:{}", value.trim().to_lowercase()).as_bytes()).as_bytes()[..16].to_vec()
+/// "Wait n seconds" (or minutes), in both languages.
+fn wait_text(seconds: u64) -> String {
+    if seconds < 90 {
+        format!(
+            "Bạn đã thử đăng nhập sai nhiều lần. Xin đợi {seconds} giây rồi thử lại. / Too many failed logins; wait \
+             {seconds} seconds and try again."
+        )
+    } else {
+        let minutes = seconds.div_ceil(60);
+        format!(
+            "Bạn đã thử đăng nhập sai nhiều lần. Xin đợi {minutes} phút rồi thử lại. / Too many failed logins; wait \
+             {minutes} minutes and try again."
+        )
+    }
 }
 
+/// A password login. In order, each refusal before the password is checked: the address's failures
+/// (in memory, a delay that grows), then the login name's delay (in the database, doubling with
+/// each failure). A known and an unknown login name go through the same steps and get the same
+/// answers. Failures are audited one row per address, account, reason and minute, with a count.
 pub async fn login(
     State(state): State<AppState>,
     ctx: Ctx,
     Form(form): Form<LoginForm>,
 ) -> Result<Response, PageError> {
     let login = form.login.trim().to_owned();
-    let next = safe_next(form.tiep.as_deref());
-    let account_key = failure_key("account", &login);
-    let address_key = failure_key("address", ctx.address().unwrap_or("unknown"));
-    let since = now() - FAILURE_WINDOW_SECONDS;
-    let account = accounts::by_login(&state.store, &login).await?;
-    let refuse = |error: &'static str, status: StatusCode| {
+    let next = safe_next(form.tiep.as_deref(), &state.config.public_url);
+    let page = |error: Option<String>, status: StatusCode| {
         let page = LoginPage {
             nav: ctx.nav(),
             next: next.clone(),
             next_q: encode(&next),
             login: login.clone(),
-            error: Some(error),
+            error,
             vneid: state.vneid.is_some(),
         };
         (status, Html(render(&page))).into_response()
     };
-    if accounts::failures_since(&state.store, &account_key, since).await? >= MAX_FAILURES_PER_ACCOUNT
-        || accounts::failures_since(&state.store, &address_key, since).await? >= MAX_FAILURES_PER_ADDRESS
-    {
-        audit::record(
-            &state.store,
-            Entry {
-                account_id: account.as_ref().map(|a| a.id.as_str()),
+    let failed = |account_id: Option<String>, reason: &'static str| {
+        let (store, address) = (state.store.clone(), ctx.address.clone());
+        async move {
+            let entry = Entry {
+                account_id: account_id.as_deref(),
                 action: "login.failed",
-                detail: Some(serde_json::json!({"reason": "rate_limited"})),
-                address: ctx.address(),
+                detail: Some(serde_json::json!({"reason": reason})),
+                address: address.as_deref(),
                 ..Default::default()
-            },
-        )
-        .await?;
-        return Ok(refuse(
-            "Đăng nhập sai quá nhiều lần. Xin đợi 15 phút rồi thử lại. / Too many failed logins; wait 15 minutes.",
-            StatusCode::TOO_MANY_REQUESTS,
-        ));
+            };
+            audit::record_repeated(&store, entry).await
+        }
+    };
+    let wait = |seconds: u64| {
+        let mut response = page(Some(wait_text(seconds)), StatusCode::TOO_MANY_REQUESTS);
+        response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(seconds));
+        response
+    };
+
+    if let Some(ip) = ctx.ip
+        && let Err(delay) = state.login_limit.admit(ip)
+    {
+        failed(None, "address_limited").await?;
+        return Ok(wait(retry_after_seconds(delay)));
+    }
+    let account = accounts::by_login(&state.store, &login).await?;
+    let account_id = account.as_ref().map(|a| a.id.clone());
+    let key = throttle::key(&login);
+    if let Err(seconds) = throttle::take_attempt(&state.store, &key, now()).await? {
+        // Hammering a delayed account counts against the address too: that bounds what one address
+        // can add to the audit log by spreading over many delayed accounts.
+        if let Some(ip) = ctx.ip {
+            state.login_limit.failed(ip);
+        }
+        failed(account_id, "account_delayed").await?;
+        return Ok(wait(seconds.max(1) as u64));
     }
     let usable = account.as_ref().filter(|a| a.erased_at.is_none());
     let ok = password::verify(form.password, usable.and_then(|a| a.password_hash.clone())).await;
     let Some(account) = usable.filter(|_| ok) else {
-        accounts::record_failure(&state.store, &[account_key, address_key]).await?;
-        audit::record(
-            &state.store,
-            Entry {
-                account_id: account.as_ref().map(|a| a.id.as_str()),
-                action: "login.failed",
-                detail: Some(serde_json::json!({"reason": "wrong_password"})),
-                address: ctx.address(),
-                ..Default::default()
-            },
-        )
-        .await?;
-        return Ok(refuse(
-            "Tên đăng nhập hoặc mật khẩu không đúng. / Wrong login or password.",
+        if let Some(ip) = ctx.ip {
+            state.login_limit.failed(ip);
+        }
+        failed(account_id, "wrong_password").await?;
+        return Ok(page(
+            Some("Tên đăng nhập hoặc mật khẩu không đúng. / Wrong login or password.".into()),
             StatusCode::UNAUTHORIZED,
         ));
     };
-    accounts::clear_failures(&state.store, &account_key).await?;
-    Ok(start_session(&state, &ctx, &account.id, "password", &next).await?)
+    Ok(start_session(&state, &ctx, &account.id, "password", Some(&key), &next).await?)
 }
 
-/// Opens a session, records the login, sets the cookie and sends the person on.
+/// Opens a session, records the login (ending the login name's delay after a password login, in
+/// the same transaction), sets the cookie and sends the person on.
 pub async fn start_session(
     state: &AppState,
     ctx: &Ctx,
     account_id: &str,
     method: &str,
+    throttle_key: Option<&[u8]>,
     next: &str,
 ) -> Result<Response, AppError> {
-    let token = accounts::open_session(&state.store, account_id, ctx.address()).await?;
-    audit::record(
-        &state.store,
-        Entry {
-            account_id: Some(account_id),
-            action: "login",
-            detail: Some(serde_json::json!({"method": method})),
-            address: ctx.address(),
-            ..Default::default()
-        },
-    )
-    .await?;
-    let mut response = Redirect::to(next).into_response();
+    let token = accounts::open_session(&state.store, account_id, ctx.address(), method, throttle_key).await?;
+    let mut response = see_other(next);
     cookies::set(response.headers_mut(), cookies::SESSION, &token, Some(accounts::SESSION_SECONDS), ctx.secure);
     Ok(response)
 }
@@ -295,5 +306,5 @@ pub async fn change_password(
     )
     .await?;
     // Every session ended with the change; this one continues in a new session.
-    start_session(&state, &ctx, user.id(), "password_change", "/tai-khoan").await.map_err(PageError)
+    start_session(&state, &ctx, user.id(), "password_change", None, "/tai-khoan").await.map_err(PageError)
 }

@@ -9,6 +9,7 @@ pub mod oidc;
 pub mod password;
 mod privacy;
 mod staff;
+pub mod throttle;
 
 // Kept for code written against the old paths; new code uses `domain::role` and `web::cookies`.
 pub use crate::domain::role;

@@ -26,7 +26,7 @@ use crate::config::OidcConfig;
 use crate::crypto::{Keys, same_secret, token_hash};
 use crate::domain::cccd::CitizenId;
 use crate::domain::role::{Grant, Role};
-use crate::identity::access::{Ctx, safe_next};
+use crate::identity::access::Ctx;
 use crate::identity::accounts::{self, NewAccount, now};
 use crate::on_pool;
 use crate::web::AppState;
@@ -161,7 +161,7 @@ pub async fn start(
         .bind(token_hash(csrf_state.secret()))
         .bind(nonce.secret())
         .bind(verifier.secret())
-        .bind(safe_next(q.tiep.as_deref()))
+        .bind(crate::web::redirect::safe_next(q.tiep.as_deref(), &state.config.public_url))
         .bind(at)
         .execute(&mut *tx)
         .await
@@ -235,7 +235,7 @@ pub async fn callback(
         .into());
     }
     let account_id = link_account(&state, &identity).await?;
-    let mut response = crate::identity::local::start_session(&state, &ctx, &account_id, "vneid", &next).await?;
+    let mut response = crate::identity::local::start_session(&state, &ctx, &account_id, "vneid", None, &next).await?;
     cookies::remove(response.headers_mut(), cookies::OIDC_STATE, ctx.secure);
     Ok(response)
 }

@@ -11,13 +11,14 @@ use serde::{Deserialize, Serialize};
 use crate::domain::role::{Grant, Role};
 use crate::domain::unit::{COMMUNES, parse_commune_code};
 use crate::identity::PRIVACY_NOTICE_VERSION;
-use crate::identity::access::{Ctx, Principal, safe_next};
+use crate::identity::access::{Ctx, Principal};
 use crate::identity::accounts::{self, now};
 use crate::identity::audit::{self, Entry, format_time};
 use crate::on_pool;
 use crate::web::AppState;
 use crate::web::error::{AppError, PageError};
 use crate::web::pages::{Nav, render};
+use crate::web::redirect::{safe_next, see_other};
 
 #[derive(Template)]
 #[template(path = "identity/notice.html")]
@@ -43,8 +44,9 @@ pub struct NextQuery {
     tiep: Option<String>,
 }
 
-pub async fn consent_form(ctx: Ctx, Query(q): Query<NextQuery>) -> Html<String> {
-    Html(render(&ConsentPage { nav: ctx.nav(), version: PRIVACY_NOTICE_VERSION, next: safe_next(q.tiep.as_deref()) }))
+pub async fn consent_form(State(state): State<AppState>, ctx: Ctx, Query(q): Query<NextQuery>) -> Html<String> {
+    let next = safe_next(q.tiep.as_deref(), &state.config.public_url);
+    Html(render(&ConsentPage { nav: ctx.nav(), version: PRIVACY_NOTICE_VERSION, next }))
 }
 
 #[derive(Deserialize)]
@@ -78,7 +80,7 @@ pub async fn consent(
         },
     )
     .await?;
-    Ok(Redirect::to(&safe_next(form.tiep.as_deref())).into_response())
+    Ok(see_other(&safe_next(form.tiep.as_deref(), &state.config.public_url)))
 }
 
 #[derive(Template)]

@@ -347,7 +347,10 @@ pub async fn audit_search(
             action: action_label(&row.action).to_owned(),
             person: row.person_id.map(|p| p.to_string()).unwrap_or_default(),
             unit: row.unit_code.unwrap_or_default(),
-            detail: row.detail.unwrap_or_default(),
+            detail: match (row.detail.unwrap_or_default(), row.repeats) {
+                (detail, 1) => detail,
+                (detail, n) => format!("{detail} ×{n} lần / times"),
+            },
             address: row.address.unwrap_or_default(),
         })
         .collect();

@@ -28,6 +28,8 @@ pub struct Statement {
     pub registration: Option<String>,
     pub content_hash: String,
     pub body: String,
+    /// The key of the xAPI client that wrote it, or `hocvuso` for the platform's own records.
+    pub authority: String,
 }
 
 #[derive(Clone, Debug)]
@@ -65,7 +67,7 @@ pub fn start(store: Store) -> Writer {
 }
 
 const INSERT_STATEMENTS: &str = "INSERT INTO xapi_statement \
-    (id, stored_ms, actor_key, verb_id, activity_id, registration, content_hash, body) ";
+    (id, stored_ms, actor_key, verb_id, activity_id, registration, content_hash, body, authority) ";
 
 const INSERT_PROGRESS: &str = "INSERT INTO progress \
     (account_id, lesson_slug, version, position, seconds, score, started_at, completed_at, updated_at) ";
@@ -104,7 +106,8 @@ async fn write_records(store: &Store, records: &[Record]) -> sqlx::Result<Vec<Ou
         let mut insert = QueryBuilder::new(INSERT_STATEMENTS);
         insert.push_values(&offered, |mut row, s| {
             row.push_bind(&s.id).push_bind(s.stored_ms).push_bind(&s.actor_key).push_bind(&s.verb_id)
-                .push_bind(&s.activity_id).push_bind(&s.registration).push_bind(&s.content_hash).push_bind(&s.body);
+                .push_bind(&s.activity_id).push_bind(&s.registration).push_bind(&s.content_hash).push_bind(&s.body)
+                .push_bind(&s.authority);
         });
         insert.push(" ON CONFLICT (id) DO NOTHING RETURNING id");
         let stored: HashSet<String> = insert.build_query_scalar().fetch_all(&mut *tx).await?.into_iter().collect();
@@ -201,6 +204,7 @@ mod tests {
             registration: None,
             content_hash: hash.into(),
             body: "{}".into(),
+            authority: "hocvuso".into(),
         };
         Record { statement, progress: None }
     }

@@ -28,7 +28,12 @@ const MAX_LIMIT: usize = 500;
 pub struct LrsClient {
     pub key: String,
     pub name: String,
+    /// Reads every statement; without it a client reads only the statements it wrote.
+    pub read_all: bool,
 }
+
+/// The authority of the platform's own statements (client keys start with `xapi-`).
+pub const OWN_AUTHORITY: &str = "hocvuso";
 
 fn bad(message: impl Into<String>) -> AppError {
     AppError::bad_request("bad_statement", message)
@@ -58,7 +63,12 @@ pub struct Checked {
 }
 
 /// Checks one statement as received and completes it with what the store adds.
-pub fn check(value: Value, home_page: &str, authority: &Value, stored_ms: i64) -> Result<Checked, AppError> {
+pub fn check(
+    value: Value,
+    home_page: &str,
+    (authority, authority_key): (&Value, &str),
+    stored_ms: i64,
+) -> Result<Checked, AppError> {
     let Value::Object(mut s) = value else {
         return Err(bad("statement phải là một đối tượng JSON / must be a JSON object"));
     };
@@ -112,6 +122,7 @@ pub fn check(value: Value, home_page: &str, authority: &Value, stored_ms: i64) -
             registration,
             content_hash,
             body: Value::Object(s).to_string(),
+            authority: authority_key.to_owned(),
         },
         account_id,
     })
@@ -300,7 +311,7 @@ async fn store_all(state: &AppState, client: &LrsClient, values: Vec<Value>) -> 
     let stored_ms = Utc::now().timestamp_millis();
     let mut checked = Vec::with_capacity(values.len());
     for (i, value) in values.into_iter().enumerate() {
-        let one = check(value, &home, &authority, stored_ms).map_err(|e| match e {
+        let one = check(value, &home, (&authority, &client.key), stored_ms).map_err(|e| match e {
             AppError::BadRequest { code, message } => {
                 AppError::BadRequest { code, message: format!("statement {i}: {message}") }
             }
@@ -420,7 +431,13 @@ pub struct GetQuery {
 }
 
 /// `GET /xapi/statements`: one statement by id, or a filtered page with a `more` link.
-pub async fn get(State(state): State<AppState>, headers: HeaderMap, Query(q): Query<GetQuery>) -> Response {
+/// A client reads the statements it wrote; another's answer as if absent.
+pub async fn get(
+    State(state): State<AppState>,
+    axum::Extension(client): axum::Extension<LrsClient>,
+    headers: HeaderMap,
+    Query(q): Query<GetQuery>,
+) -> Response {
     let result = async {
         require_version(&headers)?;
         if q.voided_statement_id.is_some() {
@@ -433,14 +450,14 @@ pub async fn get(State(state): State<AppState>, headers: HeaderMap, Query(q): Qu
             let id = parse_uuid(&Value::String(id.clone()))
                 .ok_or_else(|| bad("statementId phải là UUID / must be a UUID"))?;
             let body: Option<String> = on_pool!(&state.store, pool => sqlx::query_scalar(
-                "SELECT body FROM xapi_statement WHERE id = $1 AND NOT voided"
-            ).bind(&id).fetch_optional(pool).await)?;
+                "SELECT body FROM xapi_statement WHERE id = $1 AND NOT voided AND ($2 OR authority = $3)"
+            ).bind(&id).bind(client.read_all).bind(&client.key).fetch_optional(pool).await)?;
             let body = body.ok_or_else(|| {
                 AppError::not_found("statement_not_found", "Không có statement này. / No such statement.")
             })?;
             return Ok(raw_json(body));
         }
-        list(&state, &q).await
+        list(&state, &client, &q).await
     }
     .await;
     with_version(result.unwrap_or_else(IntoResponse::into_response))
@@ -460,7 +477,7 @@ fn millis(raw: &Option<String>, name: &str) -> Result<Option<i64>, AppError> {
         .transpose()
 }
 
-async fn list(state: &AppState, q: &GetQuery) -> Result<Response, AppError> {
+async fn list(state: &AppState, client: &LrsClient, q: &GetQuery) -> Result<Response, AppError> {
     let home = home_page(state);
     let actor_key = match &q.agent {
         None => None,
@@ -485,13 +502,14 @@ async fn list(state: &AppState, q: &GetQuery) -> Result<Response, AppError> {
         "SELECT stored_ms, id, body FROM xapi_statement WHERE NOT voided \
          AND ($1 IS NULL OR actor_key = $1) AND ($2 IS NULL OR verb_id = $2) AND ($3 IS NULL OR activity_id = $3) \
          AND ($4 IS NULL OR registration = $4) AND ($5 IS NULL OR stored_ms > $5) AND ($6 IS NULL OR stored_ms <= $6) \
-         AND ($7 IS NULL OR (stored_ms, id) {cmp} ($7, $8)) \
+         AND ($7 IS NULL OR (stored_ms, id) {cmp} ($7, $8)) AND ($10 OR authority = $11) \
          ORDER BY stored_ms {order}, id {order} LIMIT $9"
     );
     let (cursor_ms, cursor_id) = cursor.map_or((None, None), |(ms, id)| (Some(ms), Some(id)));
     let rows: Vec<(i64, String, String)> = on_pool!(&state.store, pool => sqlx::query_as(sqlx::AssertSqlSafe(sql.as_str()))
         .bind(&actor_key).bind(&q.verb).bind(&q.activity).bind(&q.registration).bind(since).bind(until)
-        .bind(cursor_ms).bind(cursor_id).bind(limit as i64 + 1).fetch_all(pool).await)?;
+        .bind(cursor_ms).bind(cursor_id).bind(limit as i64 + 1).bind(client.read_all).bind(&client.key)
+        .fetch_all(pool).await)?;
     let more = (rows.len() > limit).then(|| {
         let (ms, id, _) = &rows[limit - 1];
         let mut params: Vec<(String, String)> = Vec::new();
@@ -556,7 +574,7 @@ pub fn own_statement(
     let content_hash = crate::crypto::short_hash(Value::Object(s.clone()).to_string().as_bytes());
     s.insert("timestamp".into(), json!(stored));
     s.insert("stored".into(), json!(stored));
-    s.insert("authority".into(), json!({"objectType": "Agent", "account": {"homePage": home, "name": "hocvuso"}}));
+    s.insert("authority".into(), json!({"objectType": "Agent", "account": {"homePage": home, "name": OWN_AUTHORITY}}));
     s.insert("version".into(), json!(VERSION));
     Statement {
         id: id.to_owned(),
@@ -567,29 +585,36 @@ pub fn own_statement(
         registration: None,
         content_hash,
         body: Value::Object(s).to_string(),
+        authority: OWN_AUTHORITY.to_owned(),
     }
 }
 
 /// Checks an xAPI client's basic credentials against the stored hash of its secret.
 pub async fn authenticate(state: &AppState, key: &str, secret: &str) -> Result<Option<LrsClient>, AppError> {
-    let row: Option<(Vec<u8>, String)> = on_pool!(&state.store, pool => sqlx::query_as(
-        "SELECT secret_hash, name FROM xapi_client WHERE key = $1"
+    let row: Option<(Vec<u8>, String, bool)> = on_pool!(&state.store, pool => sqlx::query_as(
+        "SELECT secret_hash, name, read_all FROM xapi_client WHERE key = $1"
     ).bind(key).fetch_optional(pool).await)?;
     let given = crate::crypto::token_hash(secret);
-    Ok(row.and_then(|(hash, name)| {
+    Ok(row.and_then(|(hash, name, read_all)| {
         use subtle::ConstantTimeEq;
-        bool::from(hash.ct_eq(&given)).then(|| LrsClient { key: key.to_owned(), name })
+        bool::from(hash.ct_eq(&given)).then(|| LrsClient { key: key.to_owned(), name, read_all })
     }))
 }
 
-/// Registers outside content; returns (key, secret). Only the secret's hash is kept.
-pub async fn create_client(store: &crate::store::Store, name: &str) -> anyhow::Result<(String, String)> {
+/// Registers outside content; returns (key, secret). Only the secret's hash is kept. A client with
+/// `read_all` reads every learner's statements (an outside reporting tool); the platform's own
+/// reports read the database and need no client.
+pub async fn create_client(
+    store: &crate::store::Store,
+    name: &str,
+    read_all: bool,
+) -> anyhow::Result<(String, String)> {
     let key = format!("xapi-{}", &crate::crypto::random_token()[..16]);
     let secret = crate::crypto::random_token();
     on_pool!(store, pool => sqlx::query(
-        "INSERT INTO xapi_client (key, secret_hash, name, created_at) VALUES ($1, $2, $3, $4)"
+        "INSERT INTO xapi_client (key, secret_hash, name, created_at, read_all) VALUES ($1, $2, $3, $4, $5)"
     ).bind(&key).bind(crate::crypto::token_hash(&secret)).bind(name).bind(crate::identity::accounts::now())
-    .execute(pool).await.map(|_| ()))?;
+    .bind(read_all).execute(pool).await.map(|_| ()))?;
     Ok((key, secret))
 }
 

@@ -1,10 +1,12 @@
 //! Shared HTTP pieces: errors, layout, the route declaration and guard, the unit scope, limits,
 //! cookies, static files. The application's state and route table are in `crate::app`.
 
+pub mod client_ip;
 pub mod cookies;
 pub mod error;
 pub mod limit;
 pub mod pages;
+pub mod redirect;
 pub mod routes;
 pub mod scope;
 
@@ -34,16 +36,22 @@ pub fn routes() -> Vec<Route> {
     ]
 }
 
-/// `POST /co-chu`: switches between normal and larger text, then goes back to the page.
-async fn text_size(ctx: crate::identity::access::Ctx, headers: axum::http::HeaderMap) -> Response {
+/// `POST /co-chu`: switches between normal and larger text, then goes back to the page (the path of
+/// the `Referer`, checked as any return address is).
+async fn text_size(
+    State(state): State<AppState>,
+    ctx: crate::identity::access::Ctx,
+    headers: axum::http::HeaderMap,
+) -> Response {
     use crate::web::cookies;
     let back = headers
         .get(header::REFERER)
         .and_then(|v| v.to_str().ok())
-        .and_then(|r| url::Url::parse(r).ok())
-        .map(|u| u.path().to_owned() + u.query().map(|q| format!("?{q}")).as_deref().unwrap_or(""));
-    let back = back.map_or_else(|| "/".to_owned(), |b| crate::identity::access::safe_next(Some(&b)));
-    let mut response = axum::response::Redirect::to(&back).into_response();
+        .and_then(|referer| url::Url::parse(referer).ok())
+        .and_then(|u| {
+            redirect::local_path(&u[url::Position::BeforePath..url::Position::AfterQuery], &state.config.public_url)
+        });
+    let mut response = redirect::see_other(back.as_deref().unwrap_or("/"));
     let value = if ctx.large_text { "thuong" } else { "lon" };
     cookies::set(response.headers_mut(), cookies::TEXT_SIZE, value, Some(365 * 24 * 3600), ctx.secure);
     response
