@@ -223,7 +223,9 @@ async fn revocation_from_the_officers_page_or_the_command_line_sets_the_bit_in_t
         assert_eq!(json_of(&anyone, &format!("/api/v1/certificates/{by_cli}")).await["status"], "revoked");
 
         // Lists not yet started, and anything else, are not there.
-        for missing in ["/api/v1/status/2", "/api/v1/status/0", "/api/v1/status/mot"] {
+        for missing in
+            ["/api/v1/status/2", "/api/v1/status/0", "/api/v1/status/mot", "/api/v1/status/9223372036854775807"]
+        {
             let page = anyone.get(missing).await;
             assert_eq!(page.status, StatusCode::NOT_FOUND, "{missing}");
             assert!(page.body.contains("\"error\":\"status_list_not_found\""), "{}", page.body);
