@@ -162,6 +162,12 @@ async fn the_bare_credential_validates_against_the_1edtech_schema_and_every_url_
         let image = anyone.get("/chung-nhan/huy-hieu.svg").await;
         assert_eq!(image.headers["content-type"], "image/svg+xml");
         assert_eq!(anyone.get("/chung-nhan/chuan/khong_co").await.status, StatusCode::NOT_FOUND);
+        // The OpenAPI document names both new JSON endpoints and their media type.
+        let doc = json_of(&anyone, "/api/v1/openapi.json").await;
+        for path in ["/api/v1/certificates/{id}/credential", "/api/v1/status/{list}"] {
+            let content = &doc["paths"][path]["get"]["responses"]["200"]["content"];
+            assert!(content.get("application/vc").is_some(), "{path}: {content}");
+        }
     }
 }
 
