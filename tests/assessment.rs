@@ -241,8 +241,8 @@ async fn revocation_shows_and_certificates_of_a_rotated_out_key_still_verify() {
         let (_, result) = take(&second, 0).await;
         let new_id = certificate_of(&result);
         let new = json(&second, &format!("/api/v1/certificates/{new_id}")).await["credential"].clone();
-        assert!(new["proof"]["verificationMethod"].as_str().unwrap().ends_with(&format!("#{new_kid}")));
-        assert_ne!(old["proof"]["verificationMethod"], new["proof"]["verificationMethod"]);
+        assert!(new["proof"][0]["verificationMethod"].as_str().unwrap().ends_with(&format!("#{new_kid}")));
+        assert_ne!(old["proof"][0]["verificationMethod"], new["proof"][0]["verificationMethod"]);
         let anyone = Browser::new(&base);
         let did = json(&anyone, "/.well-known/did.json").await;
         assert_eq!(did["verificationMethod"].as_array().unwrap().len(), 2);

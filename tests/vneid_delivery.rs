@@ -52,7 +52,7 @@ async fn receive(State(r): State<Arc<Receiver>>, headers: HeaderMap, Json(body):
     let key = headers.get("idempotency-key").and_then(|v| v.to_str().ok()).unwrap_or_default().to_owned();
     if body["certificate_id"] != key.as_str()
         || body["citizen_id"].as_str().is_none_or(|c| c.len() != 12)
-        || body["credential"]["proof"]["cryptosuite"] != "eddsa-jcs-2022"
+        || body["credential"]["proof"][0]["cryptosuite"] != "eddsa-jcs-2022"
     {
         *r.bodies_ok.lock().unwrap() = false;
     }

@@ -2,7 +2,10 @@
 //! secured with a Data Integrity proof, cryptosuite `eddsa-jcs-2022`: the proof configuration and
 //! the credential are each canonicalised with JCS (RFC 8785) and hashed with SHA-256; Ed25519
 //! signs the two hashes, configuration first; `proofValue` is the signature in base58btc
-//! multibase. `docs/certificates.md` shows how to check one with any library.
+//! multibase. `proof` is an array (a proof set of one), as 1EdTech's AchievementCredential JSON
+//! Schema requires; credentials stored before that carry a single proof object, and both check.
+//! Revocation is a W3C Bitstring Status List entry (see `status.rs`). `docs/certificates.md` shows
+//! how to check one with any library.
 
 use ed25519_dalek::{Signature, Signer, SigningKey, Verifier, VerifyingKey};
 use serde_json::{Value, json};
@@ -13,6 +16,43 @@ use crate::domain::grading::Grade;
 pub const CONTEXT: [&str; 2] =
     ["https://www.w3.org/ns/credentials/v2", "https://purl.imsglobal.org/spec/ob/v3p0/context-3.0.3.json"];
 pub const CRYPTOSUITE: &str = "eddsa-jcs-2022";
+/// 1EdTech's JSON Schema for an AchievementCredential, named in `credentialSchema`.
+pub const SCHEMA_URL: &str =
+    "https://purl.imsglobal.org/spec/ob/v3p0/schema/json/ob_v3p0_achievementcredential_schema.json";
+pub const SCHEMA_TYPE: &str = "1EdTechJsonSchemaValidator2019";
+/// The media type of a bare credential (VC data model 2.0).
+pub const MEDIA_TYPE: &str = "application/vc";
+
+fn base_of(public_url: &url::Url) -> &str {
+    public_url.as_str().trim_end_matches('/')
+}
+
+/// The public page of what a certificate of a target group attests (`achievement.id`).
+pub fn achievement_url(public_url: &url::Url, target_group: &str) -> String {
+    format!("{}/chung-nhan/chuan/{target_group}", base_of(public_url))
+}
+
+/// The badge shown by wallets for every certificate.
+pub fn image_url(public_url: &url::Url) -> String {
+    format!("{}/chung-nhan/huy-hieu.svg", base_of(public_url))
+}
+
+/// Where the signed status list credential number `list` is published.
+pub fn status_list_url(public_url: &url::Url, list: i64) -> String {
+    format!("{}/api/v1/status/{list}", base_of(public_url))
+}
+
+/// The `credentialStatus` of a certificate at `index` of list `list`.
+pub fn status_entry(public_url: &url::Url, list: i64, index: i64) -> Value {
+    let list_url = status_list_url(public_url, list);
+    json!({
+        "id": format!("{list_url}#{index}"),
+        "type": "BitstringStatusListEntry",
+        "statusPurpose": "revocation",
+        "statusListIndex": index.to_string(),
+        "statusListCredential": list_url,
+    })
+}
 
 /// `did:web` of the public address: the host (its port as `%3A`), then any path segments.
 pub fn issuer_did(public_url: &url::Url) -> String {
@@ -49,11 +89,13 @@ pub fn rfc3339(at: i64) -> String {
     chrono::DateTime::from_timestamp(at, 0).unwrap_or_default().format("%Y-%m-%dT%H:%M:%SZ").to_string()
 }
 
-/// The unsigned credential. Numbers are whole (percentages), so every JCS implementation agrees.
+/// The unsigned credential, without its `credentialStatus` (added once its position is given, in
+/// the transaction that stores it). Numbers are whole (percentages), so every JCS implementation agrees.
 pub fn build(public_url: &url::Url, claim: &Claim) -> Value {
-    let base = public_url.as_str().trim_end_matches('/');
+    let base = base_of(public_url);
     let did = issuer_did(public_url);
-    let achievement_id = format!("{base}/chung-nhan/chuan/{}", claim.target_group);
+    let achievement_id = achievement_url(public_url, claim.target_group);
+    let image = json!({"id": image_url(public_url), "type": "Image", "caption": "Huy hiệu Bình dân học vụ số"});
     let overall = format!("{achievement_id}#ket-qua");
     let level_id = format!("{achievement_id}#bac");
     let mut descriptions = vec![
@@ -91,7 +133,8 @@ pub fn build(public_url: &url::Url, claim: &Claim) -> Value {
             "url": base,
         },
         "validFrom": rfc3339(claim.issued_at),
-        "credentialStatus": {"id": format!("{base}/api/v1/certificates/{}", claim.id), "type": "ext:HocvusoStatus"},
+        "image": image,
+        "credentialSchema": [{"id": SCHEMA_URL, "type": SCHEMA_TYPE}],
         "credentialSubject": {
             "type": ["AchievementSubject"],
             "identifier": [{
@@ -107,6 +150,7 @@ pub fn build(public_url: &url::Url, claim: &Claim) -> Value {
                 "name": format!("Phổ cập kỹ năng số — {} (bậc {})", claim.profile_label, claim.level),
                 "description": "Đạt chuẩn kỹ năng số cơ bản theo phong trào Bình dân học vụ số của tỉnh Phú Thọ.",
                 "criteria": {"narrative": "Đạt bài kiểm tra của đối tượng: đủ tỉ lệ đúng chung và tỉ lệ tối thiểu ở từng năng lực bắt buộc."},
+                "image": image,
                 "alignment": alignment,
                 "resultDescription": descriptions,
             },
@@ -158,7 +202,7 @@ fn hash_data(config: &Value, document: &Value) -> Vec<u8> {
     out
 }
 
-/// Adds the proof. `document` must not carry one.
+/// Adds the proof, as a proof set of one. `document` must not carry one.
 pub fn sign(mut document: Value, key: &SigningKey, verification_method: &str, created: i64) -> Value {
     let mut proof = json!({
         "type": "DataIntegrityProof",
@@ -170,19 +214,49 @@ pub fn sign(mut document: Value, key: &SigningKey, verification_method: &str, cr
     });
     let signature: Signature = key.sign(&hash_data(&proof, &document));
     proof["proofValue"] = Value::String(format!("z{}", bs58::encode(signature.to_bytes()).into_string()));
-    document["proof"] = proof;
+    document["proof"] = json!([proof]);
     document
+}
+
+/// The proofs of a secured document: a proof set (array), or the single object of credentials
+/// issued before proofs became arrays.
+fn proofs(secured: &Value) -> Vec<&Value> {
+    match &secured["proof"] {
+        Value::Array(items) => items.iter().collect(),
+        Value::Object(_) => vec![&secured["proof"]],
+        _ => Vec::new(),
+    }
 }
 
 /// The key id a secured credential names, if it has a proof of our suite.
 pub fn key_id(secured: &Value) -> Option<&str> {
-    secured["proof"]["verificationMethod"].as_str()?.rsplit_once('#').map(|(_, kid)| kid)
+    proofs(secured).first()?["verificationMethod"].as_str()?.rsplit_once('#').map(|(_, kid)| kid)
 }
 
-/// Checks a secured credential with a public key, as an outside verifier would.
+/// The credential with its proof as a proof set, whichever form it was stored in: the signature
+/// covers the document without `proof`, so the form does not change what it signs.
+pub fn with_proof_set(mut secured: Value) -> Value {
+    if secured["proof"].is_object() {
+        let proof = secured["proof"].take();
+        secured["proof"] = json!([proof]);
+    }
+    secured
+}
+
+/// Checks a secured credential with a public key, as an outside verifier would: every proof of
+/// the set (there is one) must be ours and hold.
 pub fn verify(secured: &Value, public: &VerifyingKey) -> bool {
     let mut document = secured.clone();
-    let Some(mut proof) = document.as_object_mut().and_then(|o| o.remove("proof")) else { return false };
+    let Some(set) = document.as_object_mut().and_then(|o| o.remove("proof")) else { return false };
+    let set = match set {
+        Value::Array(items) => items,
+        proof @ Value::Object(_) => vec![proof],
+        _ => return false,
+    };
+    !set.is_empty() && set.into_iter().all(|proof| verify_one(&document, proof, public))
+}
+
+fn verify_one(document: &Value, mut proof: Value, public: &VerifyingKey) -> bool {
     let Some(value) = proof.as_object_mut().and_then(|p| p.remove("proofValue")) else { return false };
     if proof["cryptosuite"] != CRYPTOSUITE
         || proof["type"] != "DataIntegrityProof"
@@ -193,7 +267,7 @@ pub fn verify(secured: &Value, public: &VerifyingKey) -> bool {
     let Some(encoded) = value.as_str().and_then(|v| v.strip_prefix('z')) else { return false };
     let Ok(bytes) = bs58::decode(encoded).into_vec() else { return false };
     let Ok(signature) = Signature::from_slice(&bytes) else { return false };
-    public.verify(&hash_data(&proof, &document), &signature).is_ok()
+    public.verify(&hash_data(&proof, document), &signature).is_ok()
 }
 
 #[cfg(test)]
@@ -227,6 +301,16 @@ mod tests {
         let secured = sign(build(&url, &claim), &key, &method_id(&did, "k-1"), 1_764_000_000);
         assert_eq!(key_id(&secured), Some("k-1"));
         assert!(verify(&secured, &key.verifying_key()));
+        assert!(secured["proof"].is_array(), "1EdTech's schema wants a proof set");
+        // A credential stored before proofs became arrays still checks, in either form.
+        let mut single = secured.clone();
+        single["proof"] = secured["proof"][0].clone();
+        assert!(verify(&single, &key.verifying_key()));
+        assert_eq!(key_id(&single), Some("k-1"));
+        assert_eq!(with_proof_set(single), secured);
+        let mut empty = secured.clone();
+        empty["proof"] = json!([]);
+        assert!(!verify(&empty, &key.verifying_key()));
         let mut changed = secured.clone();
         changed["credentialSubject"]["identifier"][0]["identityHash"] = json!("Nguyễn Thị Lam");
         assert!(!verify(&changed, &key.verifying_key()));

@@ -21,7 +21,8 @@ pub struct Issue<'a> {
     pub at: i64,
 }
 
-/// A certificate ready to be stored.
+/// A certificate ready to be stored: its credential is signed in the storing transaction, once
+/// its revocation position is known (the signature covers `credentialStatus`).
 pub struct NewCertificate {
     pub id: String,
     pub sitting_id: String,
@@ -32,14 +33,28 @@ pub struct NewCertificate {
     pub share: i64,
     pub issued_at: i64,
     pub kid: String,
-    pub credential: String,
+    /// The credential without `credentialStatus` and proof.
+    pub document: serde_json::Value,
+    pub public_url: url::Url,
+    pub key: Arc<SigningKey>,
+}
+
+impl NewCertificate {
+    /// The stored text of the credential at position (`list`, `index`), signed.
+    pub fn seal(&self, list: i64, index: i64) -> String {
+        let mut document = self.document.clone();
+        document["credentialStatus"] = credential::status_entry(&self.public_url, list, index);
+        let method = credential::method_id(&credential::issuer_did(&self.public_url), &self.kid);
+        let secured = credential::sign(document, &self.key, &method, self.issued_at);
+        serde_json::to_string(&secured).expect("a credential serialises")
+    }
 }
 
 pub fn year_of(at: i64) -> i64 {
     i64::from(chrono::DateTime::from_timestamp(at, 0).unwrap_or_default().year())
 }
 
-/// Builds and signs the credential. The id is 122 random bits (UUIDv4): nobody can list certificates.
+/// Builds the credential, to be signed when stored. The id is 122 random bits (UUIDv4): nobody can list certificates.
 pub fn credential(state: &AppState, issue: &Issue, signer: &(String, Arc<SigningKey>)) -> NewCertificate {
     let id = uuid::Uuid::new_v4().to_string();
     let name_of = |code: &str| issue.framework.competence(code).map(|c| c.name_vi.clone()).unwrap_or_default();
@@ -56,8 +71,7 @@ pub fn credential(state: &AppState, issue: &Issue, signer: &(String, Arc<Signing
     };
     let public_url = &state.config.public_url;
     let (kid, key) = signer;
-    let method = credential::method_id(&credential::issuer_did(public_url), kid);
-    let secured = credential::sign(credential::build(public_url, &claim), key, &method, issue.at);
+    let document = credential::build(public_url, &claim);
     NewCertificate {
         id,
         sitting_id: issue.paper.id.clone(),
@@ -68,23 +82,32 @@ pub fn credential(state: &AppState, issue: &Issue, signer: &(String, Arc<Signing
         share: i64::from(issue.grade.percent()),
         issued_at: issue.at,
         kid: kid.clone(),
-        credential: serde_json::to_string(&secured).expect("a credential serialises"),
+        document,
+        public_url: public_url.clone(),
+        key: key.clone(),
     }
 }
 
 /// Stores certificates inside a transaction with a few statements, however many there are: their
-/// rows, their VNeID confirmations (adults only) and the holders' facts (the profile passed,
-/// certified) that the indicators count. `$certs` is `&[(&NewCertificate, person id, confirm)]`.
+/// revocation positions, their credentials signed with them, their rows, their VNeID confirmations
+/// (adults only) and the holders' facts (the profile passed, certified) that the indicators count.
+/// `$certs` is `&[(&NewCertificate, person id, confirm)]`.
 #[macro_export]
 macro_rules! store_certificates_in_tx {
     ($tx:expr, $certs:expr) => {{
         let certs: &[(&$crate::certificates::issue::NewCertificate, Option<i64>, bool)] = $certs;
         if !certs.is_empty() {
+            let positions = $crate::allocate_status_in_tx!($tx, certs.len() as i64);
+            let sealed: Vec<(String, i64, i64)> = certs
+                .iter()
+                .zip(positions)
+                .map(|((cert, _, _), (list, index))| (cert.seal(list, index), list, index))
+                .collect();
             let mut rows = sqlx::QueryBuilder::new(
                 "INSERT INTO certificate (id, sitting_id, account_id, person_id, target_group, holder_name, level, \
-                 share, issued_at, kid, credential) ",
+                 share, issued_at, kid, credential, status_list, status_index) ",
             );
-            rows.push_values(certs, |mut row, (cert, person_id, _)| {
+            rows.push_values(certs.iter().zip(&sealed), |mut row, ((cert, person_id, _), (text, list, index))| {
                 row.push_bind(&cert.id)
                     .push_bind(&cert.sitting_id)
                     .push_bind(&cert.account_id)
@@ -95,7 +118,9 @@ macro_rules! store_certificates_in_tx {
                     .push_bind(cert.share)
                     .push_bind(cert.issued_at)
                     .push_bind(&cert.kid)
-                    .push_bind(&cert.credential);
+                    .push_bind(text)
+                    .push_bind(*list)
+                    .push_bind(*index);
             });
             rows.build().execute(&mut *$tx).await?;
         }

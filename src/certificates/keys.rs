@@ -86,6 +86,8 @@ pub struct Signers {
     current: RwLock<Option<(Instant, String, Arc<SigningKey>)>>,
     public: RwLock<HashMap<String, VerifyingKey>>,
     verified: RwLock<HashSet<[u8; 32]>>,
+    /// The signed revocation lists, kept with the key that signed them.
+    pub status_lists: crate::certificates::status::Lists,
 }
 
 impl Signers {

@@ -7,6 +7,7 @@ pub mod keys;
 pub mod officers;
 pub mod pages;
 pub mod pdf;
+pub mod status;
 pub mod vneid;
 
 use crate::domain::role::Role;
@@ -22,6 +23,10 @@ pub fn routes() -> Vec<Route> {
     vec![
         Route::get("/verify/{id}", Public, pages::verify_page),
         Route::get("/api/v1/certificates/{id}", Public, pages::api),
+        Route::get("/api/v1/certificates/{id}/credential", Public, pages::bare_credential),
+        Route::get("/api/v1/status/{list}", Public, status::list),
+        Route::get("/chung-nhan/chuan/{group}", Public, pages::achievement),
+        Route::get("/chung-nhan/huy-hieu.svg", Public, pages::badge),
         Route::get("/.well-known/did.json", Public, pages::did_document),
         Route::get("/chung-nhan/{id}/pdf", Public, pages::pdf),
         Route::post("/chung-nhan/{id}/chia-se", SignedIn, pages::share),

@@ -226,7 +226,8 @@ pub async fn api(
     let s = summary(&state, &row).await?;
     let mut body = serde_json::to_value(&s).expect("a summary serialises");
     if may_see_all(&ctx, &row, q.chia_se.as_deref()) {
-        body["credential"] = serde_json::from_str(&row.credential).unwrap_or_default();
+        let stored = serde_json::from_str(&row.credential).unwrap_or_default();
+        body["credential"] = credential::with_proof_set(stored);
     }
     Ok(Json(body).into_response())
 }
@@ -337,4 +338,105 @@ pub async fn did_document(State(state): State<AppState>) -> Result<Response, App
         "assertionMethod": ids,
     });
     Ok(([(header::CACHE_CONTROL, "public, max-age=300")], Json(document)).into_response())
+}
+
+/// `GET /api/v1/certificates/{id}/credential`: the bare signed credential as `application/vc`, for
+/// a wallet or verifier; for the holder or with the holder's share link, as the PDF is. A
+/// credential stored with a single proof object is served with it as a proof set (same signature).
+#[utoipa::path(get, path = "/api/v1/certificates/{id}/credential", tag = "certificates",
+    params(
+        ("id" = String, Path, description = "The certificate id (a UUID), as in its QR code"),
+        ("chia_se" = Option<String>, Query, description = "The holder's share token (not needed with the holder's session)"),
+    ),
+    responses(
+        (status = 200, content_type = "application/vc", body = serde_json::Value,
+         description = "The Open Badges 3.0 AchievementCredential (W3C VC 2.0), secured with an eddsa-jcs-2022 Data Integrity proof set"),
+        (status = 403, body = crate::web::error::ErrorBody, description = "credential_not_shared: neither the holder's session nor a valid share token"),
+        (status = 404, body = crate::web::error::ErrorBody, description = "certificate_not_found"),
+        (status = 429, body = crate::web::error::ErrorBody, description = "rate_limited: too many lookups from this address; see `Retry-After`"),
+    ))]
+pub async fn bare_credential(
+    State(state): State<AppState>,
+    _: Throttled,
+    ctx: Ctx,
+    Path(id): Path<String>,
+    Query(q): Query<ShareQuery>,
+) -> Result<Response, AppError> {
+    let row = load(&state, &id).await?.ok_or_else(not_found)?;
+    if !may_see_all(&ctx, &row, q.chia_se.as_deref()) {
+        return Err(AppError::Forbidden {
+            code: "credential_not_shared",
+            message: "Chỉ người được cấp, hoặc người có đường dẫn chia sẻ của họ, lấy được bản ký số. \
+                      / Only the holder, or whoever has their share link, may fetch the credential."
+                .into(),
+        });
+    }
+    let stored: serde_json::Value = serde_json::from_str(&row.credential).map_err(anyhow::Error::from)?;
+    let body = serde_json::to_vec(&credential::with_proof_set(stored)).expect("a credential serialises");
+    Ok(([(header::CONTENT_TYPE, credential::MEDIA_TYPE), (header::CACHE_CONTROL, "private, no-store")], body)
+        .into_response())
+}
+
+#[derive(Template)]
+#[template(path = "certificates/achievement.html")]
+struct AchievementPage {
+    nav: Nav,
+    label: &'static str,
+    version: String,
+    min_level: u8,
+    pass_percent: String,
+    min_percent: String,
+    /// Code, name, required by the profile.
+    competences: Vec<(String, String, bool)>,
+}
+
+/// `GET /chung-nhan/chuan/{group}`: what a certificate of a target group attests (`achievement.id`
+/// of its credential), with the anchors its result descriptions name (`#ket-qua`, `#bac`,
+/// `#nang-luc-{code}`).
+pub async fn achievement(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Path(group): Path<String>,
+) -> Result<Html<String>, PageError> {
+    let snapshot = state.catalog.snapshot(&state.store).await?;
+    let framework = &snapshot.framework;
+    let profile = framework.profiles.iter().find(|p| p.target_group == group).cloned().ok_or_else(|| {
+        AppError::not_found("achievement_not_found", "Không có chuẩn cho đối tượng này. / No such achievement.")
+    })?;
+    let competences = framework
+        .competences()
+        .map(|c| (c.code.clone(), c.name_vi.clone(), profile.required.contains(&c.code)))
+        .collect();
+    let page = AchievementPage {
+        nav: ctx.nav(),
+        label: target_group_label(&group),
+        version: framework.version.clone(),
+        min_level: profile.min_level,
+        pass_percent: format!("{:.0}", profile.pass_share * 100.0),
+        min_percent: format!("{:.0}", profile.min_share_per_competence * 100.0),
+        competences,
+    };
+    Ok(Html(render(&page)))
+}
+
+/// The badge: a plain SVG of shapes and text, the same for every certificate.
+const BADGE_SVG: &str = r##"<svg xmlns="http://www.w3.org/2000/svg" width="256" height="256" viewBox="0 0 256 256" role="img" aria-label="Bình dân học vụ số">
+<circle cx="128" cy="128" r="120" fill="#b71c1c"/>
+<circle cx="128" cy="128" r="100" fill="#fff8e1"/>
+<polygon points="128,44 148,104 212,104 160,140 180,200 128,164 76,200 96,140 44,104 108,104" fill="#f9a825"/>
+<text x="128" y="232" font-family="sans-serif" font-size="20" font-weight="bold" fill="#ffffff" text-anchor="middle">KỸ NĂNG SỐ</text>
+</svg>
+"##;
+
+/// `GET /chung-nhan/huy-hieu.svg`: the image of every credential and achievement.
+pub async fn badge() -> Response {
+    (
+        [
+            (header::CONTENT_TYPE, "image/svg+xml"),
+            (header::CACHE_CONTROL, "public, max-age=86400"),
+            (header::CONTENT_SECURITY_POLICY, "sandbox"),
+        ],
+        BADGE_SVG,
+    )
+        .into_response()
 }

@@ -115,7 +115,9 @@ async fn body(state: &AppState, id: &str) -> anyhow::Result<Option<Value>> {
         },
         "issued_at": crate::certificates::credential::rfc3339(issued_at),
         "verify_url": crate::certificates::pages::verify_url(state, id),
-        "credential": serde_json::from_str::<Value>(&credential).unwrap_or_default(),
+        "credential": crate::certificates::credential::with_proof_set(
+            serde_json::from_str::<Value>(&credential).unwrap_or_default()
+        ),
     })))
 }
 

@@ -113,7 +113,13 @@ pub async fn list_units(
 #[derive(OpenApi)]
 #[openapi(
     info(title = "hocvuso API", description = "Bình dân học vụ số — API của nền tảng / the platform's API"),
-    paths(get_unit, list_units, crate::certificates::pages::api),
+    paths(
+        get_unit,
+        list_units,
+        crate::certificates::pages::api,
+        crate::certificates::pages::bare_credential,
+        crate::certificates::status::list
+    ),
     components(schemas(
         UnitJson,
         ChildJson,
