@@ -316,7 +316,9 @@ async fn of_two_decisions_on_an_erasure_request_the_first_stands_and_the_second_
     for db in TestDb::all() {
         seed_people(&db);
         let mut passwords = Vec::new();
-        for (login, name) in [("an.hocvien", "Nguyễn Văn An"), ("binh.hocvien", "Trần Thị Bình")] {
+        for (login, name) in
+            [("an.hocvien", "Nguyễn Văn An"), ("binh.hocvien", "Trần Thị Bình"), ("dung.hocvien", "Bùi Văn Dũng")]
+        {
             let id = person_id(&db, name);
             let village = db.query(&format!("SELECT village_code FROM person WHERE id = {id}")).trim().to_owned();
             passwords.push((login, learner(&db, login, id, &village).await));
@@ -337,7 +339,7 @@ async fn of_two_decisions_on_an_erasure_request_the_first_stands_and_the_second_
                 "SELECT r.id FROM erasure_request r JOIN account a ON a.id = r.account_id WHERE a.login = '{login}'"
             ))
         };
-        let (an, binh) = (request("an.hocvien"), request("binh.hocvien"));
+        let (an, binh, dung) = (request("an.hocvien"), request("binh.hocvien"), request("dung.hocvien"));
         let id_of = |login: &str| db.query(&format!("SELECT id FROM account WHERE login = '{login}'")).trim().to_owned();
         let first_officer = id_of("canbo.mot");
         let mut browsers = Vec::new();
@@ -377,5 +379,14 @@ async fn of_two_decisions_on_an_erasure_request_the_first_stands_and_the_second_
         assert_eq!(entries(binh), 1);
         assert_eq!(db.scalar("SELECT count(*) FROM account WHERE login = 'binh.hocvien' AND erased_at IS NULL"), 1);
         assert_eq!(db.scalar("SELECT count(*) FROM person WHERE full_name = 'Trần Thị Bình' AND erased_at IS NULL"), 1);
+
+        // Both at once: exactly one wins, the other is told.
+        let (approve, reject) = tokio::join!(decide(0, dung, "duyet"), decide(1, dung, "tu-choi"));
+        let mut statuses = [approve.status, reject.status];
+        statuses.sort();
+        assert_eq!(statuses, [StatusCode::SEE_OTHER, StatusCode::CONFLICT], "{} / {}", approve.body, reject.body);
+        assert_eq!(entries(dung), 1);
+        let erased = db.scalar("SELECT count(*) FROM person WHERE full_name IS NULL AND erased_at IS NOT NULL");
+        assert_eq!(erased, if approve.status == StatusCode::SEE_OTHER { 2 } else { 1 });
     }
 }

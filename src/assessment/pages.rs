@@ -33,10 +33,11 @@ pub async fn groups_of(state: &AppState, user: &Principal) -> Result<Vec<&'stati
 }
 
 /// Why a learner may not sit an exam yet: a self-registered learner whom no commune officer has
-/// confirmed may learn, but a certificate must name someone the commune knows.
+/// confirmed (nor linked to a person of the registry) may learn, but a certificate must name someone
+/// the commune knows.
 pub fn unconfirmed(user: &Principal) -> Option<&'static str> {
     let account = &user.account;
-    if !account.self_registered || account.confirmed_at.is_some() {
+    if !account.self_registered || account.confirmed_at.is_some() || account.person_id.is_some() {
         return None;
     }
     Some(if account.home_commune.is_none() {

@@ -1,6 +1,7 @@
 //! Accounts, their grants and their sessions: the queries, one SQL text for both databases.
 
 use crate::crypto::{random_token, token_hash};
+use crate::identity::audit::Entry;
 use crate::identity::role::{Grant, Role};
 use crate::on_pool;
 use crate::store::Store;
@@ -152,8 +153,15 @@ pub async fn add_grant(store: &Store, account_id: &str, grant: &Grant) -> sqlx::
     Ok(())
 }
 
-/// Sets a new password hash and ends every session of the account, in one transaction.
-pub async fn set_password(store: &Store, account_id: &str, hash: &str, must_change: bool) -> sqlx::Result<()> {
+/// Sets a new password hash, ends every session of the account and writes `entry` (who changed it),
+/// in one transaction.
+pub async fn set_password(
+    store: &Store,
+    account_id: &str,
+    hash: &str,
+    must_change: bool,
+    entry: Entry<'_>,
+) -> sqlx::Result<()> {
     on_pool!(store, pool => {
         let mut tx = pool.begin().await?;
         sqlx::query("UPDATE account SET password_hash = $1, must_change_password = $2 WHERE id = $3")
@@ -163,6 +171,7 @@ pub async fn set_password(store: &Store, account_id: &str, hash: &str, must_chan
             .execute(&mut *tx)
             .await?;
         sqlx::query("DELETE FROM session WHERE account_id = $1").bind(account_id).execute(&mut *tx).await?;
+        crate::audit_write!(&mut *tx, entry)?;
         tx.commit().await?;
     });
     Ok(())

@@ -325,19 +325,15 @@ pub async fn reset_password(
     let target = accounts::get(&state.store, &account).await?.ok_or_else(AppError::hidden)?;
     let password = NewPassword::parse(&form.password, target.login.as_deref())
         .map_err(|e| AppError::bad_request("weak_password", e))?;
-    accounts::set_password(&state.store, &account, &password.hash().await?, true).await?;
-    audit::record(
-        &state.store,
-        Entry {
-            account_id: Some(user.id()),
-            action: "password.reset",
-            person_id: target.person_id,
-            detail: Some(serde_json::json!({"account": account})),
-            address: ctx.address(),
-            ..Default::default()
-        },
-    )
-    .await?;
+    let entry = Entry {
+        account_id: Some(user.id()),
+        action: "password.reset",
+        person_id: target.person_id,
+        detail: Some(serde_json::json!({"account": account})),
+        address: ctx.address(),
+        ..Default::default()
+    };
+    accounts::set_password(&state.store, &account, &password.hash().await?, true, entry).await?;
     let login = target.login.unwrap_or_default();
     Ok(Redirect::to(&format!("/quan-ly/tai-khoan?login={}&da_dat=1", crate::identity::access::encode(&login)))
         .into_response())
