@@ -593,7 +593,9 @@ async fn an_unconfirmed_self_registered_learner_may_learn_but_not_sit_an_exam() 
         let confirmer = db.query(&format!("SELECT confirmed_by FROM account WHERE id = '{me}'"));
         assert_eq!(confirmer.trim(), account_id(&db, "canbo.mot"));
         assert_eq!(
-            db.scalar(&format!("SELECT COUNT(*) FROM audit_log WHERE action = 'account.confirm' AND detail LIKE '%{me}%'")),
+            db.scalar(&format!(
+                "SELECT COUNT(*) FROM audit_log WHERE action = 'account.confirm' AND detail LIKE '%{me}%'"
+            )),
             1
         );
 

@@ -332,7 +332,10 @@ async fn of_two_decisions_on_an_erasure_request_the_first_stands_and_the_second_
             let me = Browser::new(&base);
             me.login(login, password).await;
             let page = me.get("/tai-khoan/du-lieu").await;
-            assert_eq!(me.post("/tai-khoan/xoa-du-lieu", &[("csrf", &page.csrf())]).await.status, StatusCode::SEE_OTHER);
+            assert_eq!(
+                me.post("/tai-khoan/xoa-du-lieu", &[("csrf", &page.csrf())]).await.status,
+                StatusCode::SEE_OTHER
+            );
         }
         let request = |login: &str| {
             db.scalar(&format!(
@@ -340,7 +343,8 @@ async fn of_two_decisions_on_an_erasure_request_the_first_stands_and_the_second_
             ))
         };
         let (an, binh, dung) = (request("an.hocvien"), request("binh.hocvien"), request("dung.hocvien"));
-        let id_of = |login: &str| db.query(&format!("SELECT id FROM account WHERE login = '{login}'")).trim().to_owned();
+        let id_of =
+            |login: &str| db.query(&format!("SELECT id FROM account WHERE login = '{login}'")).trim().to_owned();
         let first_officer = id_of("canbo.mot");
         let mut browsers = Vec::new();
         for (login, password) in &officers {

@@ -10,9 +10,9 @@ use anyhow::Context;
 use serde::Deserialize;
 
 use crate::assessment::item::{Item, RawItem};
+use crate::identity::audit::Actor;
 use crate::learning::framework::Framework;
 use crate::learning::import::FileProblem;
-use crate::identity::audit::Actor;
 use crate::on_pool;
 use crate::store::Store;
 

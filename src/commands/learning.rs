@@ -49,7 +49,8 @@ pub async fn import_framework(config: &Config, file: &Path) -> anyhow::Result<()
     let text = std::fs::read_to_string(file).with_context(|| format!("reading {}", file.display()))?;
     let store = open_store(config).await?;
     framework::ensure_builtin(&store).await?;
-    let imported = framework::import(&store, &text, Some(Actor::CLI)).await.with_context(|| file.display().to_string())?;
+    let imported =
+        framework::import(&store, &text, Some(Actor::CLI)).await.with_context(|| file.display().to_string())?;
     eprintln!(
         "đã nhập khung năng lực phiên bản {} / framework version {} imported",
         imported.version, imported.version

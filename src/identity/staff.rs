@@ -182,7 +182,9 @@ async fn not_pending(state: &AppState, request: i64) -> AppError {
                 if status == "da_duyet" { "đã duyệt xóa" } else { "đã từ chối" }
             ),
         },
-        Ok(None) => AppError::not_found("no_pending_request", "Không có yêu cầu đang chờ này. / No such pending request."),
+        Ok(None) => {
+            AppError::not_found("no_pending_request", "Không có yêu cầu đang chờ này. / No such pending request.")
+        }
         Err(e) => e.into(),
     }
 }

@@ -260,7 +260,11 @@ pub async fn save(State(state): State<AppState>, ctx: Ctx, body: Bytes) -> Resul
 }
 
 /// `POST /bien-tap/bai-hoc/{slug}/an`: learners no longer see it (their records stay).
-pub async fn unpublish(State(state): State<AppState>, ctx: Ctx, Path(slug): Path<String>) -> Result<Redirect, PageError> {
+pub async fn unpublish(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Path(slug): Path<String>,
+) -> Result<Redirect, PageError> {
     let user = ctx.user()?;
     content::unpublish(&state.store, &slug, Actor { account_id: user.id(), address: ctx.address() }).await?;
     state.catalog.invalidate();

@@ -6,10 +6,10 @@ use axum::extract::{Path, State};
 use axum::response::{Html, Redirect};
 use serde::Deserialize;
 
+use crate::audit_write;
 use crate::domain::text::clean;
 use crate::identity::access::Ctx;
 use crate::identity::accounts::now;
-use crate::audit_write;
 use crate::identity::audit::{Entry, format_time};
 use crate::learning::lesson::markdown_html;
 use crate::on_pool;
