@@ -376,8 +376,9 @@ pub async fn answers(store: &Store, sitting_id: &str) -> sqlx::Result<HashMap<i6
 }
 
 /// The holder as the certificate names them: person id, registry name, display name, login, birth
-/// year, and the account's sealed citizen number (for someone not in the registry).
-type Holder = (Option<i64>, Option<String>, Option<String>, Option<String>, Option<i64>, Option<Vec<u8>>);
+/// year, the account's sealed citizen number (for someone not in the registry), and whether they
+/// already hold a valid certificate for the profile.
+type Holder = (Option<i64>, Option<String>, Option<String>, Option<String>, Option<i64>, Option<Vec<u8>>, bool);
 
 /// The answers a grade was computed from: (position, right) in position order.
 type Seen = Vec<(i64, bool)>;
@@ -475,9 +476,9 @@ async fn grade_and_sign(state: &AppState, paper: &Paper) -> Result<FinishJob, Ap
     let grade = grading::grade(&rule, &given);
     // One valid certificate per profile: a holder who passes again has practised, and nothing more
     // is issued or sent to VNeID (checked again in the transaction that records the grade).
-    let certificate = if grade.passed && !certified(&state.store, &paper.account_id, &paper.target_group).await? {
-        let (person_id, full_name, display_name, login, birth_year, citizen) =
-            holder(&state.store, &paper.account_id).await?;
+    let holder =
+        if grade.passed { Some(holder(&state.store, &paper.account_id, &paper.target_group).await?) } else { None };
+    let certificate = if let Some((person_id, full_name, display_name, login, birth_year, citizen, false)) = holder {
         // Without a registry person the birth year is in the citizen number VNeID gave at login.
         let birth_year = birth_year.or_else(|| {
             let id = state.keys.citizen.decrypt(&citizen?)?;
@@ -514,22 +515,18 @@ async fn seen(store: &Store, sitting_id: &str) -> sqlx::Result<Seen> {
 }
 
 const HOLDER: &str = "SELECT a.person_id, p.full_name, a.display_name, a.login, CAST(p.birth_year AS BIGINT), \
-                      a.cccd_enc FROM account a LEFT JOIN person p ON p.id = a.person_id WHERE a.id = $1";
+                      a.cccd_enc, EXISTS (SELECT 1 FROM certificate c WHERE c.account_id = a.id \
+                      AND c.target_group = $2 AND c.revoked_at IS NULL AND c.withdrawn_at IS NULL) \
+                      FROM account a LEFT JOIN person p ON p.id = a.person_id WHERE a.id = $1";
 
-const CERTIFIED: &str = "SELECT COUNT(*) FROM certificate WHERE account_id = $1 AND target_group = $2 \
-                         AND revoked_at IS NULL AND withdrawn_at IS NULL";
-
-/// Whether the learner holds a valid certificate for this profile.
-pub async fn certified(store: &Store, account_id: &str, target_group: &str) -> sqlx::Result<bool> {
-    let n: i64 = on_pool!(store, pool => sqlx::query_scalar(CERTIFIED).bind(account_id).bind(target_group)
-        .fetch_one(pool).await?);
-    Ok(n > 0)
-}
-
-async fn holder(store: &Store, account_id: &str) -> sqlx::Result<Holder> {
+async fn holder(store: &Store, account_id: &str, target_group: &str) -> sqlx::Result<Holder> {
     let found = match store {
-        Store::Sqlite(sqlite) => sqlite.direct.optional(HOLDER, &[("$1", &account_id)], |r| r.try_into())?,
-        Store::Postgres(pool) => sqlx::query_as(HOLDER).bind(account_id).fetch_optional(pool).await?,
+        Store::Sqlite(sqlite) => {
+            sqlite.direct.optional(HOLDER, &[("$1", &account_id), ("$2", &target_group)], |r| r.try_into())?
+        }
+        Store::Postgres(pool) => {
+            sqlx::query_as(HOLDER).bind(account_id).bind(target_group).fetch_optional(pool).await?
+        }
     };
     found.ok_or(sqlx::Error::RowNotFound)
 }
