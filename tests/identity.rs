@@ -253,6 +253,11 @@ fn user_add_creates_an_account_that_must_change_its_temporary_password() {
     assert!(stdout(&output).contains("mật khẩu tạm"));
     assert_eq!(db.scalar("SELECT count(*) FROM account WHERE login = 'canbo.moi' AND must_change_password"), 1);
     assert_eq!(db.scalar("SELECT count(*) FROM role_grant WHERE role = 'can_bo_xa' AND unit_code = '04792'"), 1);
+    // Created by whoever ran the command on the server, recorded with the change.
+    let id = db.query("SELECT id FROM account WHERE login = 'canbo.moi'").trim().to_owned();
+    let created =
+        db.query("SELECT detail, unit_code FROM audit_log WHERE action = 'account.create' AND account_id = 'cli'");
+    assert!(created.contains(&id) && created.contains("04792") && !created.contains("canbo.moi"), "{created}");
     let bad = db.cli(&["user", "add", "--login", "x", "--role", "thu_truong", "--unit", "04792"]);
     assert_exit(&bad, 1);
     let province = db.cli(&["user", "add", "--login", "qt.tinh", "--role", "quan_tri_tinh", "--unit", "04792"]);

@@ -1,7 +1,7 @@
 //! Accounts, their grants and their sessions: the queries, one SQL text for both databases.
 
 use crate::crypto::{random_token, token_hash};
-use crate::identity::audit::Entry;
+use crate::identity::audit::{Actor, Entry};
 use crate::identity::role::{Grant, Role};
 use crate::on_pool;
 use crate::store::Store;
@@ -69,6 +69,16 @@ pub const INSERT_GRANT: &str = "INSERT INTO role_grant (account_id, role, unit_c
 
 /// Creates the account and its grants in one transaction; returns its id.
 pub async fn create(store: &Store, new: NewAccount) -> sqlx::Result<String> {
+    create_as(store, new, None).await
+}
+
+/// Creates an account for someone else: the entry naming who created it (`account.create`, over
+/// the unit of its first grant) is written in the same transaction.
+pub async fn create_by(store: &Store, new: NewAccount, actor: Actor<'_>) -> sqlx::Result<String> {
+    create_as(store, new, Some(actor)).await
+}
+
+async fn create_as(store: &Store, new: NewAccount, actor: Option<Actor<'_>>) -> sqlx::Result<String> {
     let id = new_account_id();
     let at = now();
     on_pool!(store, pool => {
@@ -98,6 +108,12 @@ pub async fn create(store: &Store, new: NewAccount) -> sqlx::Result<String> {
                 .bind(at)
                 .execute(&mut *tx)
                 .await?;
+        }
+        if let Some(actor) = actor {
+            let roles: Vec<&str> = new.grants.iter().map(|g| g.role.code()).collect();
+            let mut entry = actor.entry("account.create", serde_json::json!({"account": id, "roles": roles}));
+            entry.unit_code = new.grants.first().map(|g| g.unit_code.as_str());
+            crate::audit_write!(&mut *tx, entry)?;
         }
         tx.commit().await?;
     });
