@@ -449,3 +449,172 @@ async fn public_certificate_lookups_are_limited_per_address() {
     // The rest of the site is not limited.
     assert_eq!(anyone.get("/healthz").await.status, StatusCode::OK);
 }
+
+/// Starts a sitting and submits it unanswered: one attempt of the day used.
+async fn sit_blank(browser: &Browser) -> String {
+    let sitting = start(browser).await;
+    let review = browser.get(&format!("/kiem-tra/bai/{sitting}/nop")).await;
+    let done = browser.post(&format!("/kiem-tra/bai/{sitting}/nop"), &[("csrf", &review.csrf())]).await;
+    assert_eq!(done.status, StatusCode::SEE_OTHER, "{}", done.body);
+    sitting
+}
+
+fn account_id(db: &TestDb, login: &str) -> String {
+    db.query(&format!("SELECT id FROM account WHERE login = '{login}'")).trim().to_owned()
+}
+
+/// Start A, start B, submit B, A inserts: the start that counted two attempts before B landed
+/// does not become a fourth attempt of a day that allows three.
+#[tokio::test]
+async fn a_start_that_counted_before_another_landed_takes_no_fourth_attempt() {
+    use hocvuso::assessment::sitting;
+    use hocvuso::web::error::AppError;
+    for db in TestDb::all() {
+        import_fixture(&db);
+        let base = serve(&db, db.config()).await;
+        let browser = learner(&db, &base, "dua").await;
+        let account = account_id(&db, "dua");
+        sit_blank(&browser).await;
+        sit_blank(&browser).await;
+        let state = hocvuso::web::AppState::new(db.store().await, db.config()).await.unwrap();
+        // A counts two attempts and draws its paper...
+        let a = sitting::draw(&state, &account, "nguoi_dan", hocvuso::identity::accounts::now())
+            .await
+            .expect("two attempts of three so far");
+        // ...B starts and is submitted: the third...
+        sit_blank(&browser).await;
+        // ...and A's insert comes last.
+        let late = sitting::insert(&state, a).await;
+        assert!(matches!(late, Err(AppError::TooMany { code: "no_attempts_left", .. })), "{late:?}");
+        assert_eq!(db.scalar(&format!("SELECT COUNT(*) FROM sitting WHERE account_id = '{account}'")), 3);
+        let home = browser.get("/kiem-tra").await;
+        assert!(home.body.contains("còn 0 lượt"), "{}", home.body);
+    }
+}
+
+/// A learner who holds a valid certificate for the profile practises: a new pass is graded and
+/// shown, but no second certificate and no second confirmation for VNeID.
+#[tokio::test]
+async fn a_second_pass_of_a_certified_profile_is_practice_and_issues_nothing_more() {
+    for db in TestDb::all() {
+        import_fixture(&db);
+        let base = serve(&db, db.config()).await;
+        let browser = learner(&db, &base, "lan").await;
+        let (_, first) = take(&browser, 0).await;
+        let held = certificate_of(&first);
+        let (again, second) = take(&browser, 0).await;
+        assert!(second.body.contains("đã có chứng nhận cho đối tượng này"), "{}", second.body);
+        assert_eq!(certificate_of(&second), held, "the result links the certificate they hold");
+        assert_eq!(db.scalar(&format!("SELECT COUNT(*) FROM sitting WHERE id = '{again}' AND passed")), 1);
+        assert_eq!(db.scalar("SELECT COUNT(*) FROM certificate"), 1);
+        assert_eq!(db.scalar("SELECT COUNT(*) FROM vneid_outbox"), 1);
+    }
+}
+
+/// Marks a local learner as someone VNeID let in without a registry person: self-registered, with
+/// the citizen number VNeID gave sealed on the account, confirmed by a commune officer.
+async fn outside_registry(db: &TestDb, login: &str, cccd: &str) {
+    let store = db.store().await;
+    let keys = hocvuso::crypto::Keys::new(&db.config().require_data_key().unwrap());
+    let id = hocvuso::domain::cccd::CitizenId::parse(cccd).unwrap();
+    hocvuso::on_pool!(&store, pool => sqlx::query(
+        "UPDATE account SET self_registered = TRUE, home_commune = '04792', confirmed_at = 1, cccd_hash = $1, \
+         cccd_enc = $2 WHERE login = $3")
+        .bind(keys.citizen.hash(&id)).bind(keys.citizen.encrypt(&id)).bind(login).execute(pool).await.unwrap().rows_affected());
+    store.close().await;
+}
+
+/// Someone outside the registry has no birth year there: it is read from their citizen number, and a
+/// minor's certificate is issued without a confirmation for VNeID, as a registry minor's is.
+#[tokio::test]
+async fn a_minor_outside_the_registry_is_certified_but_not_sent_to_vneid() {
+    for db in TestDb::all() {
+        import_fixture(&db);
+        let base = serve(&db, db.config()).await;
+        let minor = learner(&db, &base, "chau").await;
+        outside_registry(&db, "chau", "025312000001").await;
+        let adult = learner(&db, &base, "an.lon").await;
+        outside_registry(&db, "an.lon", "025090123456").await;
+        let (_, result) = take(&minor, 0).await;
+        let minors = certificate_of(&result);
+        let (_, result) = take(&adult, 0).await;
+        let adults = certificate_of(&result);
+        let queued = |id: &str| db.scalar(&format!("SELECT COUNT(*) FROM vneid_outbox WHERE certificate_id = '{id}'"));
+        assert_eq!(queued(&minors), 0, "born 2012: no confirmation for VNeID");
+        assert_eq!(queued(&adults), 1, "born 1990: confirmed on VNeID");
+    }
+}
+
+/// A self-registered learner learns at once, sits an exam only once an officer of their commune has
+/// confirmed them (the first confirmation stands), and names another commune only to be confirmed again.
+#[tokio::test]
+async fn an_unconfirmed_self_registered_learner_may_learn_but_not_sit_an_exam() {
+    for db in TestDb::all() {
+        import_fixture(&db);
+        let base = serve(&db, db.config()).await;
+        let browser = learner(&db, &base, "tu.dang.ky").await;
+        db.query("UPDATE account SET self_registered = TRUE WHERE login = 'tu.dang.ky'");
+        let me = account_id(&db, "tu.dang.ky");
+        let refused = |db: &TestDb, page: &common::web::Page| {
+            assert_eq!(page.status, StatusCode::FORBIDDEN, "{}", page.body);
+            assert!(page.body.contains("cán bộ xã"), "{}", page.body);
+            assert_eq!(db.scalar(&format!("SELECT COUNT(*) FROM sitting WHERE account_id = '{me}'")), 0);
+        };
+
+        let home = browser.get("/kiem-tra").await;
+        assert!(home.body.contains("chưa thể làm bài kiểm tra") && home.body.contains("Tài khoản"), "{}", home.body);
+        assert!(!home.body.contains("/kiem-tra/nguoi_dan/bat-dau"), "no start button: {}", home.body);
+        refused(&db, &browser.post("/kiem-tra/nguoi_dan/bat-dau", &[("csrf", &browser.csrf().await)]).await);
+        assert_eq!(browser.get("/hoc").await.status, StatusCode::OK, "learning is open");
+
+        let form = browser.get("/tai-khoan/noi-o").await;
+        let named = browser.post("/tai-khoan/noi-o", &[("ma_xa", "04792"), ("csrf", &form.csrf())]).await;
+        assert_eq!(named.status, StatusCode::SEE_OTHER, "{}", named.body);
+        let home = browser.get("/kiem-tra").await;
+        assert!(home.body.contains("cán bộ xã, phường nơi bạn sống cần xác nhận"), "{}", home.body);
+        refused(&db, &browser.post("/kiem-tra/nguoi_dan/bat-dau", &[("csrf", &browser.csrf().await)]).await);
+
+        // Two officers confirm; the first stands and the second is told.
+        let mut officers = Vec::new();
+        for login in ["canbo.mot", "canbo.hai"] {
+            let password = account(&db, login, "can_bo_xa", "04792", None).await;
+            let officer = Browser::new(&base);
+            officer.login(login, &password).await;
+            officers.push(officer);
+        }
+        let list = officers[0].get("/quan-ly/tu-dang-ky").await;
+        assert!(list.body.contains(&me), "{}", list.body);
+        let confirm = format!("/quan-ly/tai-khoan/{me}/xac-nhan");
+        let first = officers[0].post(&confirm, &[("csrf", &list.csrf())]).await;
+        assert_eq!(first.status, StatusCode::SEE_OTHER, "{}", first.body);
+        let csrf = officers[1].get("/quan-ly/tu-dang-ky").await.csrf();
+        let second = officers[1].post(&confirm, &[("csrf", &csrf)]).await;
+        assert_eq!(second.status, StatusCode::CONFLICT, "{}", second.body);
+        let confirmer = db.query(&format!("SELECT confirmed_by FROM account WHERE id = '{me}'"));
+        assert_eq!(confirmer.trim(), account_id(&db, "canbo.mot"));
+        assert_eq!(
+            db.scalar(&format!(
+                "SELECT COUNT(*) FROM audit_log WHERE action = 'account.confirm' AND detail LIKE '%{me}%'"
+            )),
+            1
+        );
+
+        let home = browser.get("/kiem-tra").await;
+        assert!(!home.body.contains("chưa thể làm bài kiểm tra"), "{}", home.body);
+        sit_blank(&browser).await;
+
+        // Another commune: its officers have not vouched for this learner.
+        let form = browser.get("/tai-khoan/noi-o").await;
+        let moved = browser.post("/tai-khoan/noi-o", &[("ma_xa", "04795"), ("csrf", &form.csrf())]).await;
+        assert_eq!(moved.status, StatusCode::SEE_OTHER, "{}", moved.body);
+        assert_eq!(
+            db.scalar(&format!(
+                "SELECT COUNT(*) FROM account WHERE id = '{me}' AND confirmed_at IS NULL AND confirmed_by IS NULL"
+            )),
+            1
+        );
+        let page = browser.post("/kiem-tra/nguoi_dan/bat-dau", &[("csrf", &browser.csrf().await)]).await;
+        assert_eq!(page.status, StatusCode::FORBIDDEN, "{}", page.body);
+        assert_eq!(db.scalar(&format!("SELECT COUNT(*) FROM sitting WHERE account_id = '{me}'")), 1);
+    }
+}

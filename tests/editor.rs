@@ -177,3 +177,95 @@ async fn uploads_are_checked_by_type_and_size_and_media_answer_ranges() {
     assert_eq!(cached.status(), StatusCode::NOT_MODIFIED);
     assert_eq!(client.get(format!("{base}/media/..%2Fetc")).send().await.unwrap().status(), StatusCode::NOT_FOUND);
 }
+
+/// Every change of content or configuration writes who did what, in its own transaction: news
+/// published and withdrawn, a lesson published and taken down, an item saved and taken out of draws,
+/// an exam's settings, a framework imported on the web and by the command line. The auditor reads them.
+#[tokio::test]
+async fn every_editorial_change_names_who_made_it_in_the_audit_log() {
+    for db in TestDb::all() {
+        let imported = db.cli(&["content", "import", &fixture("content")]);
+        assert!(imported.status.success(), "{}", String::from_utf8_lossy(&imported.stderr));
+        let admin_password = account(&db, "qt.tinh", "quan_tri_tinh", "25", None).await;
+        let auditor_password = account(&db, "kt.tinh", "kiem_toan", "25", None).await;
+        let base = common::web::serve(&db, db.config()).await;
+        let admin = Browser::new(&base);
+        admin.login("qt.tinh", &admin_password).await;
+        let admin_id = db.query("SELECT id FROM account WHERE login = 'qt.tinh'").trim().to_owned();
+        let csrf = admin.get("/bien-tap").await.csrf();
+        let entry = |action: &str| {
+            db.query(&format!(
+                "SELECT detail FROM audit_log WHERE action = '{action}' AND account_id = '{admin_id}' ORDER BY id"
+            ))
+        };
+
+        let news = [
+            ("csrf", csrf.as_str()),
+            ("kind", "tin_tuc"),
+            ("title", "Lớp học VNeID cuối tuần"),
+            ("summary", "Mời bà con mang điện thoại."),
+            ("body", "Sáng thứ bảy tại nhà văn hóa."),
+        ];
+        assert_eq!(admin.post("/bien-tap/tin-tuc", &news).await.status, StatusCode::SEE_OTHER);
+        let id = db.scalar("SELECT id FROM news");
+        assert!(entry("news.create").contains(&format!("\"news\":{id}")), "{}", entry("news.create"));
+        for (path, action) in [("dang", "news.publish"), ("an", "news.withdraw")] {
+            let done = admin.post(&format!("/bien-tap/tin-tuc/{id}/{path}"), &[("csrf", &csrf)]).await;
+            assert_eq!(done.status, StatusCode::SEE_OTHER, "{}", done.body);
+            assert!(entry(action).contains(&format!("\"news\":{id}")), "{action}: {}", entry(action));
+        }
+        assert_eq!(db.scalar("SELECT COUNT(*) FROM news WHERE published_at IS NULL"), 1, "withdrawn");
+
+        let published = admin.post("/bien-tap/bai-hoc", &lesson_form(&csrf, BODY, "dang")).await;
+        assert_eq!(published.status, StatusCode::SEE_OTHER, "{}", published.body);
+        assert!(entry("lesson.publish").contains("tra-tien-vietqr"), "{}", entry("lesson.publish"));
+        let gone = admin.post("/bien-tap/bai-hoc/tra-tien-vietqr/an", &[("csrf", &csrf)]).await;
+        assert_eq!(gone.status, StatusCode::SEE_OTHER);
+        assert!(entry("lesson.unpublish").contains("tra-tien-vietqr"), "{}", entry("lesson.unpublish"));
+        // Taking down what is not shown changes nothing and records nothing.
+        admin.post("/bien-tap/bai-hoc/tra-tien-vietqr/an", &[("csrf", &csrf)]).await;
+        assert_eq!(db.scalar("SELECT COUNT(*) FROM audit_log WHERE action = 'lesson.unpublish'"), 1);
+
+        let out = admin.post("/bien-tap/cau-hoi/t11-1/an", &[("active", "0"), ("csrf", &csrf)]).await;
+        assert_eq!(out.status, StatusCode::SEE_OTHER, "{}", out.body);
+        assert!(entry("item.deactivate").contains("t11-1"), "{}", entry("item.deactivate"));
+        assert_eq!(db.scalar("SELECT COUNT(*) FROM item WHERE id = 't11-1' AND active"), 0);
+        let text = "[[item]]\nid = \"t11-1\"\nkind = \"true_false\"\ncompetence = \"1.1\"\nthemes = [\"internet_tim_kiem\"]\n\
+                    level = 1\ndifficulty = 1\nquestion = \"Trang .gov.vn là trang của cơ quan nhà nước.\"\nanswer = true\n\
+                    explain = \"Tên miền .gov.vn chỉ cấp cho cơ quan nhà nước.\"\n";
+        let saved = admin.post("/bien-tap/cau-hoi", &[("toml", text), ("csrf", &csrf)]).await;
+        assert_eq!(saved.status, StatusCode::OK, "{}", saved.body);
+        assert!(entry("item.save").contains("t11-1"), "{}", entry("item.save"));
+
+        let exam = [("so_cau", "20"), ("so_phut", "25"), ("so_lan", "2"), ("csrf", &csrf)];
+        assert_eq!(admin.post("/quan-tri/bai-kiem-tra/nguoi_dan", &exam).await.status, StatusCode::OK);
+        assert!(entry("exam.update").contains("\"attempts_per_day\":2"), "{}", entry("exam.update"));
+
+        let builtin =
+            std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/data-builtin/framework.toml")).unwrap();
+        let web = builtin.replace("version = \"2025.1\"", "version = \"2026.1\"");
+        let imported = admin.post("/quan-tri/khung-nang-luc", &[("toml", &web), ("csrf", &csrf)]).await;
+        assert_eq!(imported.status, StatusCode::OK, "{}", imported.body);
+        assert!(entry("framework.import").contains("2026.1"), "{}", entry("framework.import"));
+        let file = db.write("next.toml", builtin.replace("version = \"2025.1\"", "version = \"2026.2\""));
+        let out = db.cli(&["framework", "import", file.to_str().unwrap()]);
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        let by_cli = db.query("SELECT detail FROM audit_log WHERE action = 'framework.import' AND account_id = 'cli'");
+        assert!(by_cli.contains("2026.2"), "{by_cli}");
+
+        let auditor = Browser::new(&base);
+        auditor.login("kt.tinh", &auditor_password).await;
+        let log = auditor.get("/kiem-toan").await;
+        for label in [
+            "Đăng tin tức, thông báo",
+            "Gỡ tin tức, thông báo",
+            "Ẩn bài học",
+            "Đưa câu hỏi ra khỏi đề",
+            "Lưu câu hỏi",
+            "Sửa cài đặt bài kiểm tra",
+            "Nhập khung năng lực",
+        ] {
+            assert!(log.body.contains(label), "the auditor reads “{label}”: {}", log.body);
+        }
+    }
+}

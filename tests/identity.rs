@@ -491,6 +491,11 @@ fn user_add_creates_an_account_that_must_change_its_temporary_password() {
     assert!(stdout(&output).contains("mật khẩu tạm"));
     assert_eq!(db.scalar("SELECT count(*) FROM account WHERE login = 'canbo.moi' AND must_change_password"), 1);
     assert_eq!(db.scalar("SELECT count(*) FROM role_grant WHERE role = 'can_bo_xa' AND unit_code = '04792'"), 1);
+    // Created by whoever ran the command on the server, recorded with the change.
+    let id = db.query("SELECT id FROM account WHERE login = 'canbo.moi'").trim().to_owned();
+    let created =
+        db.query("SELECT detail, unit_code FROM audit_log WHERE action = 'account.create' AND account_id = 'cli'");
+    assert!(created.contains(&id) && created.contains("04792") && !created.contains("canbo.moi"), "{created}");
     let bad = db.cli(&["user", "add", "--login", "x", "--role", "thu_truong", "--unit", "04792"]);
     assert_exit(&bad, 1);
     let province = db.cli(&["user", "add", "--login", "qt.tinh", "--role", "quan_tri_tinh", "--unit", "04792"]);
@@ -509,6 +514,13 @@ async fn an_administrator_resets_a_password_and_the_user_must_choose_a_new_one()
     admin.login("quantri", &admin_password).await;
     let found = admin.get("/quan-ly/tai-khoan?login=canbo.xa").await;
     assert_eq!(found.status, StatusCode::OK);
+    // The search shows another person's account: recorded by who looked and what they found (by id).
+    let id_of = |login: &str| db.query(&format!("SELECT id FROM account WHERE login = '{login}'")).trim().to_owned();
+    let searched = db.query(&format!(
+        "SELECT detail FROM audit_log WHERE action = 'account.search' AND account_id = '{}'",
+        id_of("quantri")
+    ));
+    assert!(searched.contains(&id_of("canbo.xa")) && !searched.contains("canbo.xa"), "{searched}");
     let start = found.body.find("/quan-ly/tai-khoan/").expect("a reset form");
     let action: String = found.body[start..].chars().take_while(|c| *c != '"').collect();
     let reset = admin.post(&action, &[("password", "tạm thời 2026 xyz"), ("csrf", &found.csrf())]).await;
@@ -538,4 +550,90 @@ async fn an_administrator_resets_a_password_and_the_user_must_choose_a_new_one()
     again.accept_notice().await;
     assert_eq!(again.get("/quan-ly").await.status, StatusCode::OK);
     assert_eq!(db.scalar("SELECT count(*) FROM audit_log WHERE action = 'password.reset'"), 1);
+}
+
+/// Two decisions on one erasure request: the first stands, the second is told and changes nothing,
+/// whichever way round.
+#[tokio::test]
+async fn of_two_decisions_on_an_erasure_request_the_first_stands_and_the_second_is_told() {
+    for db in TestDb::all() {
+        seed_people(&db);
+        let mut passwords = Vec::new();
+        for (login, name) in
+            [("an.hocvien", "Nguyễn Văn An"), ("binh.hocvien", "Trần Thị Bình"), ("dung.hocvien", "Bùi Văn Dũng")]
+        {
+            let id = person_id(&db, name);
+            let village = db.query(&format!("SELECT village_code FROM person WHERE id = {id}")).trim().to_owned();
+            passwords.push((login, learner(&db, login, id, &village).await));
+        }
+        let mut officers = Vec::new();
+        for login in ["canbo.mot", "canbo.hai"] {
+            officers.push((login, account(&db, login, "can_bo_xa", "04792", None).await));
+        }
+        let base = serve(&db, db.config()).await;
+        for (login, password) in &passwords {
+            let me = Browser::new(&base);
+            me.login(login, password).await;
+            let page = me.get("/tai-khoan/du-lieu").await;
+            assert_eq!(
+                me.post("/tai-khoan/xoa-du-lieu", &[("csrf", &page.csrf())]).await.status,
+                StatusCode::SEE_OTHER
+            );
+        }
+        let request = |login: &str| {
+            db.scalar(&format!(
+                "SELECT r.id FROM erasure_request r JOIN account a ON a.id = r.account_id WHERE a.login = '{login}'"
+            ))
+        };
+        let (an, binh, dung) = (request("an.hocvien"), request("binh.hocvien"), request("dung.hocvien"));
+        let id_of =
+            |login: &str| db.query(&format!("SELECT id FROM account WHERE login = '{login}'")).trim().to_owned();
+        let first_officer = id_of("canbo.mot");
+        let mut browsers = Vec::new();
+        for (login, password) in &officers {
+            let officer = Browser::new(&base);
+            officer.login(login, password).await;
+            let csrf = officer.get("/quan-ly/xoa-du-lieu").await.csrf();
+            browsers.push((officer, csrf));
+        }
+        let decide = |n: usize, request: i64, how: &'static str| {
+            let (officer, csrf) = &browsers[n];
+            async move { officer.post(&format!("/quan-ly/xoa-du-lieu/{request}/{how}"), &[("csrf", csrf)]).await }
+        };
+        let decided = |request: i64| {
+            db.query(&format!("SELECT status, decided_by FROM erasure_request WHERE id = {request}")).trim().to_owned()
+        };
+        let entries = |request: i64| {
+            db.scalar(&format!(
+                "SELECT count(*) FROM audit_log WHERE action LIKE 'erasure.%' AND action <> 'erasure.request' \
+                 AND detail LIKE '%\"request\":{request}%'"
+            ))
+        };
+
+        // Approved, then rejected.
+        assert_eq!(decide(0, an, "duyet").await.status, StatusCode::SEE_OTHER);
+        let late = decide(1, an, "tu-choi").await;
+        assert_eq!(late.status, StatusCode::CONFLICT, "{}", late.body);
+        assert!(late.body.contains("đã được quyết định"), "{}", late.body);
+        assert!(decided(an).starts_with("da_duyet") && decided(an).ends_with(&first_officer), "{}", decided(an));
+        assert_eq!(entries(an), 1);
+
+        // Rejected, then approved: nothing is erased.
+        assert_eq!(decide(0, binh, "tu-choi").await.status, StatusCode::SEE_OTHER);
+        let late = decide(1, binh, "duyet").await;
+        assert_eq!(late.status, StatusCode::CONFLICT, "{}", late.body);
+        assert!(decided(binh).starts_with("tu_choi") && decided(binh).ends_with(&first_officer), "{}", decided(binh));
+        assert_eq!(entries(binh), 1);
+        assert_eq!(db.scalar("SELECT count(*) FROM account WHERE login = 'binh.hocvien' AND erased_at IS NULL"), 1);
+        assert_eq!(db.scalar("SELECT count(*) FROM person WHERE full_name = 'Trần Thị Bình' AND erased_at IS NULL"), 1);
+
+        // Both at once: exactly one wins, the other is told.
+        let (approve, reject) = tokio::join!(decide(0, dung, "duyet"), decide(1, dung, "tu-choi"));
+        let mut statuses = [approve.status, reject.status];
+        statuses.sort();
+        assert_eq!(statuses, [StatusCode::SEE_OTHER, StatusCode::CONFLICT], "{} / {}", approve.body, reject.body);
+        assert_eq!(entries(dung), 1);
+        let erased = db.scalar("SELECT count(*) FROM person WHERE full_name IS NULL AND erased_at IS NOT NULL");
+        assert_eq!(erased, if approve.status == StatusCode::SEE_OTHER { 2 } else { 1 });
+    }
 }

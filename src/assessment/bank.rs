@@ -10,6 +10,7 @@ use anyhow::Context;
 use serde::Deserialize;
 
 use crate::assessment::item::{Item, RawItem};
+use crate::identity::audit::Actor;
 use crate::learning::framework::Framework;
 use crate::learning::import::FileProblem;
 use crate::on_pool;
@@ -149,10 +150,11 @@ macro_rules! save_item_in_tx {
 }
 
 /// Saves one item (the editor): its version.
-pub async fn save(store: &Store, item: &Item) -> sqlx::Result<i64> {
+pub async fn save(store: &Store, item: &Item, actor: Actor<'_>) -> sqlx::Result<i64> {
     let version = on_pool!(store, pool => {
         let mut tx = pool.begin().await?;
         let version = crate::save_item_in_tx!(tx, item);
+        crate::audit_write!(&mut *tx, actor.entry("item.save", serde_json::json!({"item": item.id, "version": version})))?;
         tx.commit().await?;
         version
     });
@@ -160,10 +162,21 @@ pub async fn save(store: &Store, item: &Item) -> sqlx::Result<i64> {
 }
 
 /// Takes an item out of future draws (sittings that drew it keep it).
-pub async fn set_active(store: &Store, id: &str, active: bool) -> sqlx::Result<bool> {
-    let n = on_pool!(store, pool => sqlx::query("UPDATE item SET active = $1 WHERE id = $2")
-        .bind(active).bind(id).execute(pool).await?.rows_affected());
-    Ok(n > 0)
+/// The entry naming who did it is written only when the item's state changed.
+pub async fn set_active(store: &Store, id: &str, active: bool, actor: Actor<'_>) -> sqlx::Result<bool> {
+    let found = on_pool!(store, pool => {
+        let mut tx = pool.begin().await?;
+        let was: Option<bool> = sqlx::query_scalar("SELECT active FROM item WHERE id = $1")
+            .bind(id).fetch_optional(&mut *tx).await?;
+        if was.is_some_and(|was| was != active) {
+            sqlx::query("UPDATE item SET active = $1 WHERE id = $2").bind(active).bind(id).execute(&mut *tx).await?;
+            let action = if active { "item.activate" } else { "item.deactivate" };
+            crate::audit_write!(&mut *tx, actor.entry(action, serde_json::json!({"item": id})))?;
+            tx.commit().await?;
+        }
+        was.is_some()
+    });
+    Ok(found)
 }
 
 /// One row of the bank, as the editor lists it and a draw weighs it.

@@ -12,6 +12,7 @@ use crate::assessment::bank::{self, Entry};
 use crate::assessment::exam::{self, Exam};
 use crate::assessment::item::Item;
 use crate::identity::access::Ctx;
+use crate::identity::audit::Actor;
 use crate::learning::framework::{self, target_group_label};
 use crate::on_pool;
 use crate::web::AppState;
@@ -120,8 +121,9 @@ pub async fn save(
             return Ok((axum::http::StatusCode::UNPROCESSABLE_ENTITY, Html(render(&page))).into_response());
         }
     };
+    let user = ctx.user()?;
     let item = &items[0];
-    let version = bank::save(&state.store, item).await?;
+    let version = bank::save(&state.store, item, Actor { account_id: user.id(), address: ctx.address() }).await?;
     let page = ItemPage {
         nav: ctx.nav(),
         id: Some(item.id.clone()),
@@ -136,11 +138,13 @@ pub async fn save(
 /// `POST /bien-tap/cau-hoi/{id}/an`: out of (or back into) future draws.
 pub async fn toggle(
     State(state): State<AppState>,
+    ctx: Ctx,
     Path(id): Path<String>,
     Form(form): Form<HashMap<String, String>>,
 ) -> Result<Redirect, PageError> {
+    let user = ctx.user()?;
     let active = form.get("active").is_some_and(|v| v == "1");
-    if !bank::set_active(&state.store, &id, active).await? {
+    if !bank::set_active(&state.store, &id, active, Actor { account_id: user.id(), address: ctx.address() }).await? {
         return Err(AppError::hidden().into());
     }
     Ok(Redirect::to(&format!("/bien-tap/cau-hoi/{id}")))
@@ -203,7 +207,7 @@ pub async fn update_exam(
         return Ok((axum::http::StatusCode::UNPROCESSABLE_ENTITY, Html(page)).into_response());
     };
     let exam = Exam { target_group: group, items, minutes, attempts_per_day: attempts };
-    if !exam::update(&state.store, &exam, user.id()).await? {
+    if !exam::update(&state.store, &exam, Actor { account_id: user.id(), address: ctx.address() }).await? {
         return Err(AppError::hidden().into());
     }
     let message = format!("Đã lưu bài kiểm tra “{}”.", target_group_label(&exam.target_group));

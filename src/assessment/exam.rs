@@ -9,6 +9,7 @@ use rand::seq::SliceRandom;
 use serde::{Deserialize, Serialize};
 
 use crate::assessment::bank::Entry;
+use crate::identity::audit::Actor;
 use crate::on_pool;
 use crate::store::Store;
 
@@ -32,13 +33,23 @@ pub async fn get(store: &Store, target_group: &str) -> sqlx::Result<Option<Exam>
     on_pool!(store, pool => sqlx::query_as(sqlx::AssertSqlSafe(sql.as_str())).bind(target_group).fetch_optional(pool).await)
 }
 
-pub async fn update(store: &Store, exam: &Exam, by: &str) -> sqlx::Result<bool> {
-    let n = on_pool!(store, pool => sqlx::query(
-        "UPDATE exam SET items = $1, minutes = $2, attempts_per_day = $3, updated_at = $4, updated_by = $5 \
-         WHERE target_group = $6")
-        .bind(exam.items).bind(exam.minutes).bind(exam.attempts_per_day)
-        .bind(crate::identity::accounts::now()).bind(by).bind(&exam.target_group)
-        .execute(pool).await?.rows_affected());
+pub async fn update(store: &Store, exam: &Exam, actor: Actor<'_>) -> sqlx::Result<bool> {
+    let n = on_pool!(store, pool => {
+        let mut tx = pool.begin().await?;
+        let n = sqlx::query(
+            "UPDATE exam SET items = $1, minutes = $2, attempts_per_day = $3, updated_at = $4, updated_by = $5 \
+             WHERE target_group = $6")
+            .bind(exam.items).bind(exam.minutes).bind(exam.attempts_per_day)
+            .bind(crate::identity::accounts::now()).bind(actor.account_id).bind(&exam.target_group)
+            .execute(&mut *tx).await?.rows_affected();
+        if n > 0 {
+            let detail = serde_json::json!({"exam": exam.target_group, "items": exam.items, "minutes": exam.minutes,
+                                            "attempts_per_day": exam.attempts_per_day});
+            crate::audit_write!(&mut *tx, actor.entry("exam.update", detail))?;
+            tx.commit().await?;
+        }
+        n
+    });
     Ok(n > 0)
 }
 

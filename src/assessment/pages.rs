@@ -32,6 +32,25 @@ pub async fn groups_of(state: &AppState, user: &Principal) -> Result<Vec<&'stati
     Ok(if groups.is_empty() { vec!["nguoi_dan"] } else { groups })
 }
 
+/// Why a learner may not sit an exam yet: a self-registered learner whom no commune officer has
+/// confirmed (nor linked to a person of the registry) may learn, but a certificate must name someone
+/// the commune knows.
+pub fn unconfirmed(user: &Principal) -> Option<&'static str> {
+    let account = &user.account;
+    if !account.self_registered || account.confirmed_at.is_some() || account.person_id.is_some() {
+        return None;
+    }
+    Some(if account.home_commune.is_none() {
+        "Bạn tự đăng ký qua VNeID nên chưa thể làm bài kiểm tra: hãy cho biết xã, phường nơi bạn sống (trang Tài \
+         khoản), rồi nhờ cán bộ xã, phường đó xác nhận. Trong lúc chờ, bạn vẫn học được mọi bài. / You registered \
+         yourself: name your commune on your account page and ask its officer to confirm you before sitting an exam."
+    } else {
+        "Bạn tự đăng ký qua VNeID nên chưa thể làm bài kiểm tra: cán bộ xã, phường nơi bạn sống cần xác nhận tài \
+         khoản của bạn trước. Hãy liên hệ cán bộ xã (bộ phận một cửa). Trong lúc chờ, bạn vẫn học được mọi bài. / \
+         Your commune officer must confirm your self-registered account before you sit an exam."
+    })
+}
+
 pub struct ExamCard {
     pub target_group: String,
     pub label: &'static str,
@@ -54,6 +73,7 @@ pub struct PastSitting {
 struct HomePage {
     nav: Nav,
     exams: Vec<ExamCard>,
+    blocked: Option<&'static str>,
     open: Option<(String, &'static str, String)>,
     past: Vec<PastSitting>,
 }
@@ -108,7 +128,7 @@ pub async fn home(State(state): State<AppState>, ctx: Ctx) -> Result<Html<String
             })
         })
         .collect();
-    Ok(Html(render(&HomePage { nav: ctx.nav(), exams: cards, open, past })))
+    Ok(Html(render(&HomePage { nav: ctx.nav(), exams: cards, blocked: unconfirmed(user), open, past })))
 }
 
 /// `POST /kiem-tra/{group}/bat-dau`
@@ -116,6 +136,9 @@ pub async fn start(State(state): State<AppState>, ctx: Ctx, Path(group): Path<St
     let user = ctx.user()?;
     if !groups_of(&state, user).await?.contains(&group.as_str()) {
         return Err(AppError::forbidden().into());
+    }
+    if let Some(why) = unconfirmed(user) {
+        return Err(AppError::Forbidden { code: "not_confirmed", message: why.into() }.into());
     }
     let sitting = sitting::start(&state, user.id(), &group).await?;
     Ok(Redirect::to(&format!("/kiem-tra/bai/{}", sitting.paper.id)))
@@ -334,6 +357,7 @@ struct ResultPage {
     min_percent: u32,
     rows: Vec<CompetenceRow>,
     certificate: Option<String>,
+    already_held: bool,
 }
 
 /// `GET /kiem-tra/ket-qua/{id}`
@@ -382,8 +406,16 @@ pub async fn result(State(state): State<AppState>, ctx: Ctx, Path(id): Path<Stri
             }
         })
         .collect();
-    let certificate: Option<String> = on_pool!(&state.store, pool => sqlx::query_scalar(
+    let mut certificate: Option<String> = on_pool!(&state.store, pool => sqlx::query_scalar(
         "SELECT id FROM certificate WHERE sitting_id = $1").bind(&id).fetch_optional(pool).await?);
+    // A pass by someone already certified for the profile issued nothing: their certificate stands.
+    let already_held = grade.passed && certificate.is_none();
+    if already_held {
+        certificate = on_pool!(&state.store, pool => sqlx::query_scalar(
+            "SELECT id FROM certificate WHERE account_id = $1 AND target_group = $2 AND revoked_at IS NULL \
+             AND withdrawn_at IS NULL ORDER BY issued_at LIMIT 1")
+            .bind(user.id()).bind(&sitting.paper.target_group).fetch_optional(pool).await?);
+    }
     let page = ResultPage {
         nav: ctx.nav(),
         label: target_group_label(&sitting.paper.target_group),
@@ -394,6 +426,7 @@ pub async fn result(State(state): State<AppState>, ctx: Ctx, Path(id): Path<Stri
         pass_percent: profile.map_or(0, |p| (p.pass_share * 100.0).round() as u32),
         min_percent: profile.map_or(0, |p| (p.min_share_per_competence * 100.0).round() as u32),
         rows,
+        already_held: already_held && certificate.is_some(),
         certificate,
     };
     Ok(Html(render(&page)).into_response())

@@ -177,16 +177,32 @@ pub async fn start(state: &AppState, account_id: &str, target_group: &str) -> Re
         }
         finish(state, &open.paper.id).await?;
     }
+    let drawn = draw(state, account_id, target_group, at).await?;
+    insert(state, drawn).await
+}
+
+/// A paper drawn for a learner and not yet a sitting: inserting it takes the day's next attempt.
+pub struct Drawn {
+    paper: Paper,
+    /// The items drawn, sorted: their exposure counters are taken in this order.
+    item_ids: Vec<String>,
+    attempts_per_day: i64,
+}
+
+async fn attempts_today(store: &Store, account_id: &str, since: i64) -> sqlx::Result<i64> {
+    on_pool!(store, pool => sqlx::query_scalar("SELECT COUNT(*) FROM sitting WHERE account_id = $1 AND started_at >= $2")
+        .bind(account_id).bind(since).fetch_one(pool).await)
+}
+
+/// Draws a paper. The day's count is looked at here only to refuse early; the rule itself is held
+/// by `insert`, which another start may have overtaken meanwhile.
+pub async fn draw(state: &AppState, account_id: &str, target_group: &str, at: i64) -> Result<Drawn, AppError> {
     let exam = exam::get(&state.store, target_group).await?;
     let framework = framework::current(&state.store).await?;
     let (Some(exam), Some(profile)) = (exam, framework.profile(target_group)) else {
         return Err(start_error(StartError::UnknownExam));
     };
-    let since = day_start(at);
-    let today: i64 = on_pool!(&state.store, pool => sqlx::query_scalar(
-        "SELECT COUNT(*) FROM sitting WHERE account_id = $1 AND started_at >= $2")
-        .bind(account_id).bind(since).fetch_one(pool).await?);
-    if today >= exam.attempts_per_day {
+    if attempts_today(&state.store, account_id, day_start(at)).await? >= exam.attempts_per_day {
         return Err(start_error(StartError::NoAttemptsLeft(exam.attempts_per_day)));
     }
     let entries = bank::entries(&state.store).await?;
@@ -206,46 +222,76 @@ pub async fn start(state: &AppState, account_id: &str, target_group: &str) -> Re
             order: exam::shuffled(item.task.shuffled_len(), &mut rng),
         });
     }
+    let mut item_ids: Vec<String> = drawn.iter().map(|e| e.id.clone()).collect();
+    item_ids.sort_unstable();
     // Time-ordered (UUIDv7): the sittings running at once, their answers and their certificates'
     // sitting index entries sit on neighbouring B-tree pages, so a group commit writes fewer pages.
     // The id is not a secret and shows when the sitting started: every route that takes it
     // checks that the sitting is the signed-in learner's own.
-    let id = uuid::Uuid::now_v7().to_string();
-    let deadline = at + exam.minutes * 60;
-    let paper_json = serde_json::to_string(&items).expect("a paper serialises");
-    let inserted = on_pool!(&state.store, pool => {
-        let mut tx = pool.begin().await?;
-        let inserted = sqlx::query(
-            "INSERT INTO sitting (id, account_id, target_group, framework_version, started_at, deadline, paper) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT DO NOTHING")
-            .bind(&id).bind(account_id).bind(target_group).bind(&framework.version).bind(at).bind(deadline)
-            .bind(&paper_json).execute(&mut *tx).await?.rows_affected();
-        // In one order for every sitting, so concurrent starts never deadlock on the counters.
-        let mut ids: Vec<&str> = drawn.iter().map(|e| e.id.as_str()).collect();
-        ids.sort_unstable();
-        for id in ids {
-            sqlx::query("UPDATE item SET exposure = exposure + 1 WHERE id = $1").bind(id).execute(&mut *tx).await?;
-        }
-        tx.commit().await?;
-        inserted
-    });
-    if inserted == 0 {
-        // Two starts at once: the other one won; that is the learner's sitting.
-        return open_of(&state.store, account_id)
-            .await?
-            .ok_or_else(|| AppError::Internal(anyhow::anyhow!("a sitting was neither inserted nor found")));
-    }
-    let paper = Arc::new(Paper {
-        id,
+    let paper = Paper {
+        id: uuid::Uuid::now_v7().to_string(),
         account_id: account_id.to_owned(),
         target_group: target_group.to_owned(),
         framework_version: framework.version.clone(),
         started_at: at,
-        deadline,
+        deadline: at + exam.minutes * 60,
         items,
-    });
-    state.papers.keep(paper.clone());
-    Ok(Sitting { paper, submitted_at: None, grade: None })
+    };
+    Ok(Drawn { paper, item_ids, attempts_per_day: exam.attempts_per_day })
+}
+
+/// Counts the day's attempts and takes the next one in the statement that inserts the sitting.
+/// The attempt number is unique per learner and day (index `sitting_attempt`), so two starts that
+/// counted the same attempts cannot both land, on any backend and across servers; the day's limit
+/// is in the same statement, so a start that counted before another finished still sees it.
+const INSERT_SITTING: &str = "INSERT INTO sitting (id, account_id, target_group, framework_version, started_at, \
+     deadline, paper, attempt_day, attempt_no) \
+     SELECT $1, $2, $3, $4, $5, $6, $7, $8, c.n + 1 FROM (SELECT COUNT(*) AS n FROM sitting \
+     WHERE account_id = $2 AND started_at >= $8) c WHERE c.n < $9 ON CONFLICT DO NOTHING";
+
+/// How many times a start tries again when another start of the same learner took its attempt number.
+const INSERT_TRIES: usize = 3;
+
+/// Inserts a drawn paper as the learner's sitting, within the day's limit; when another start won
+/// at the same moment, that one's open sitting is the learner's.
+pub async fn insert(state: &AppState, drawn: Drawn) -> Result<Sitting, AppError> {
+    let paper = drawn.paper;
+    let since = day_start(paper.started_at);
+    let paper_json = serde_json::to_string(&paper.items).expect("a paper serialises");
+    for _ in 0..INSERT_TRIES {
+        let inserted = on_pool!(&state.store, pool => {
+            let mut tx = pool.begin().await?;
+            let inserted = sqlx::query(INSERT_SITTING)
+                .bind(&paper.id).bind(&paper.account_id).bind(&paper.target_group).bind(&paper.framework_version)
+                .bind(paper.started_at).bind(paper.deadline).bind(&paper_json).bind(since).bind(drawn.attempts_per_day)
+                .execute(&mut *tx).await?.rows_affected();
+            if inserted > 0 {
+                // In one order for every sitting, so concurrent starts never deadlock on the counters.
+                for id in &drawn.item_ids {
+                    sqlx::query("UPDATE item SET exposure = exposure + 1 WHERE id = $1").bind(id).execute(&mut *tx).await?;
+                }
+                tx.commit().await?;
+            }
+            inserted
+        });
+        if inserted > 0 {
+            let paper = Arc::new(paper);
+            state.papers.keep(paper.clone());
+            return Ok(Sitting { paper, submitted_at: None, grade: None });
+        }
+        // Two starts at once: the other one won; that is the learner's sitting.
+        if let Some(open) = open_of(&state.store, &paper.account_id).await? {
+            return Ok(open);
+        }
+        if attempts_today(&state.store, &paper.account_id, since).await? >= drawn.attempts_per_day {
+            return Err(start_error(StartError::NoAttemptsLeft(drawn.attempts_per_day)));
+        }
+    }
+    Err(AppError::Conflict {
+        code: "sitting_busy",
+        message: "Bài kiểm tra đang được bắt đầu ở nơi khác; xin thử lại. / Another start is under way; try again."
+            .into(),
+    })
 }
 
 fn start_error(e: StartError) -> AppError {
@@ -325,8 +371,10 @@ pub async fn answers(store: &Store, sitting_id: &str) -> sqlx::Result<HashMap<i6
         .collect())
 }
 
-/// The holder as the certificate names them: person id, registry name, display name, login, birth year.
-type Holder = (Option<i64>, Option<String>, Option<String>, Option<String>, Option<i64>);
+/// The holder as the certificate names them: person id, registry name, display name, login, birth
+/// year, the account's sealed citizen number (for someone not in the registry), and whether they
+/// already hold a valid certificate for the profile.
+type Holder = (Option<i64>, Option<String>, Option<String>, Option<String>, Option<i64>, Option<Vec<u8>>, bool);
 
 /// The answers a grade was computed from: (position, right) in position order.
 type Seen = Vec<(i64, bool)>;
@@ -422,8 +470,16 @@ async fn grade_and_sign(state: &AppState, paper: &Paper) -> Result<FinishJob, Ap
         .map(|(p, item)| (item.competence.as_str(), right.get(&(p as i64)).copied().unwrap_or(false)))
         .collect();
     let grade = grading::grade(&rule, &given);
-    let certificate = if grade.passed {
-        let (person_id, full_name, display_name, login, birth_year) = holder(&state.store, &paper.account_id).await?;
+    // One valid certificate per profile: a holder who passes again has practised, and nothing more
+    // is issued or sent to VNeID (checked again in the transaction that records the grade).
+    let holder =
+        if grade.passed { Some(holder(&state.store, &paper.account_id, &paper.target_group).await?) } else { None };
+    let certificate = if let Some((person_id, full_name, display_name, login, birth_year, citizen, false)) = holder {
+        // Without a registry person the birth year is in the citizen number VNeID gave at login.
+        let birth_year = birth_year.or_else(|| {
+            let id = state.keys.citizen.decrypt(&citizen?)?;
+            Some(i64::from(id.birth_year()))
+        });
         let name = full_name.or(display_name).or(login).unwrap_or_default();
         let signer = state.signers.current(&state.store, &state.keys.signing).await?;
         let issue = certify::Issue {
@@ -434,7 +490,8 @@ async fn grade_and_sign(state: &AppState, paper: &Paper) -> Result<FinishJob, Ap
             holder_name: &name,
             at,
         };
-        // Every adult's certificate is confirmed on VNeID; a minor's is not sent.
+        // Every adult's certificate is confirmed on VNeID; a minor's (18 not reached in the year of the
+        // pass) is not sent. An account with no birth year anywhere has no citizen number either.
         let confirm = birth_year.is_none_or(|y| certify::year_of(at) - y >= 18);
         Some(Certified { certificate: certify::credential(state, &issue, &signer), person_id, confirm })
     } else {
@@ -453,13 +510,19 @@ async fn seen(store: &Store, sitting_id: &str) -> sqlx::Result<Seen> {
     }
 }
 
-const HOLDER: &str = "SELECT a.person_id, p.full_name, a.display_name, a.login, CAST(p.birth_year AS BIGINT) \
+const HOLDER: &str = "SELECT a.person_id, p.full_name, a.display_name, a.login, CAST(p.birth_year AS BIGINT), \
+                      a.cccd_enc, EXISTS (SELECT 1 FROM certificate c WHERE c.account_id = a.id \
+                      AND c.target_group = $2 AND c.revoked_at IS NULL AND c.withdrawn_at IS NULL) \
                       FROM account a LEFT JOIN person p ON p.id = a.person_id WHERE a.id = $1";
 
-async fn holder(store: &Store, account_id: &str) -> sqlx::Result<Holder> {
+async fn holder(store: &Store, account_id: &str, target_group: &str) -> sqlx::Result<Holder> {
     let found = match store {
-        Store::Sqlite(sqlite) => sqlite.direct.optional(HOLDER, &[("$1", &account_id)], |r| r.try_into())?,
-        Store::Postgres(pool) => sqlx::query_as(HOLDER).bind(account_id).fetch_optional(pool).await?,
+        Store::Sqlite(sqlite) => {
+            sqlite.direct.optional(HOLDER, &[("$1", &account_id), ("$2", &target_group)], |r| r.try_into())?
+        }
+        Store::Postgres(pool) => {
+            sqlx::query_as(HOLDER).bind(account_id).bind(target_group).fetch_optional(pool).await?
+        }
     };
     found.ok_or(sqlx::Error::RowNotFound)
 }
@@ -532,11 +595,25 @@ fn write_finishes<'a>(store: &'a Store, jobs: &'a [FinishJob]) -> BoxFuture<'a, 
                 }
                 grades.push(") AS v WHERE sitting.id = v.column1");
                 grades.build().execute(&mut *tx).await?;
-                let certs: Vec<(&certify::NewCertificate, Option<i64>, bool)> = recorded
+                let mut certs: Vec<(&certify::NewCertificate, Option<i64>, bool)> = recorded
                     .iter()
                     .filter_map(|job| job.certificate.as_ref())
                     .map(|c| (&c.certificate, c.person_id, c.confirm))
                     .collect();
+                if !certs.is_empty() {
+                    // A profile certified since the grade was computed gets no second certificate.
+                    let mut held = sqlx::QueryBuilder::new(
+                        "SELECT account_id, target_group FROM certificate WHERE revoked_at IS NULL \
+                         AND withdrawn_at IS NULL AND account_id IN (");
+                    let mut ids = held.separated(", ");
+                    for (cert, _, _) in &certs {
+                        ids.push_bind(&cert.account_id);
+                    }
+                    held.push(")");
+                    let held: std::collections::HashSet<(String, String)> =
+                        held.build_query_as().fetch_all(&mut *tx).await?.into_iter().collect();
+                    certs.retain(|(cert, _, _)| !held.contains(&(cert.account_id.clone(), cert.target_group.clone())));
+                }
                 crate::store_certificates_in_tx!(tx, &certs);
             }
             tx.commit().await?;

@@ -7,6 +7,7 @@ use anyhow::Context;
 
 use crate::commands::open_store;
 use crate::config::Config;
+use crate::identity::audit::Actor;
 use crate::learning::{framework, import, media::Media, xapi};
 
 pub async fn import(config: &Config, dir: &Path) -> anyhow::Result<ExitCode> {
@@ -48,7 +49,8 @@ pub async fn import_framework(config: &Config, file: &Path) -> anyhow::Result<()
     let text = std::fs::read_to_string(file).with_context(|| format!("reading {}", file.display()))?;
     let store = open_store(config).await?;
     crate::store::framework::ensure_builtin(&store).await?;
-    let imported = framework::import(&store, &text).await.with_context(|| file.display().to_string())?;
+    let imported =
+        framework::import(&store, &text, Some(Actor::CLI)).await.with_context(|| file.display().to_string())?;
     eprintln!(
         "đã nhập khung năng lực phiên bản {} / framework version {} imported",
         imported.version, imported.version

@@ -6,7 +6,7 @@ use crate::config::Config;
 use crate::domain::role::{Grant, Role};
 use crate::domain::unit::PROVINCE_CODE;
 use crate::identity::accounts::{self, NewAccount};
-use crate::identity::audit::{self, Entry};
+use crate::identity::audit::Actor;
 use crate::identity::password::NewPassword;
 use crate::on_pool;
 use crate::store::Store;
@@ -80,7 +80,7 @@ pub async fn create(store: &Store, user: AddUser) -> anyhow::Result<Option<Strin
         None => (crate::crypto::random_token()[..16].to_owned(), true),
     };
     let hash = NewPassword::parse(&password, Some(&login)).map_err(|e| anyhow::anyhow!(e))?.hash().await?;
-    let id = accounts::create(
+    accounts::create_by(
         store,
         NewAccount {
             login: Some(login),
@@ -90,16 +90,7 @@ pub async fn create(store: &Store, user: AddUser) -> anyhow::Result<Option<Strin
             grants,
             ..Default::default()
         },
-    )
-    .await?;
-    audit::record(
-        store,
-        Entry {
-            account_id: Some(&id),
-            action: "account.create",
-            detail: Some(serde_json::json!({"via": "cli"})),
-            ..Default::default()
-        },
+        Actor::CLI,
     )
     .await?;
     Ok(generated.then_some(password))

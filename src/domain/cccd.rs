@@ -106,6 +106,13 @@ impl CitizenId {
         Self::parse(&text).ok()
     }
 
+    /// The birth year written in digits 4-6 (digit 4: the century, twice over for the sex; 5-6: the
+    /// year in the century). Not sensitive alone: it places a person among the adults or the minors.
+    pub fn birth_year(&self) -> i32 {
+        let code = i32::from(self.0[3] - b'0');
+        1900 + (code / 2) * 100 + i32::from(self.0[4] - b'0') * 10 + i32::from(self.0[5] - b'0')
+    }
+
     /// The digits in clear. Only for encryption, hashing and showing a person their own record.
     pub fn expose(&self) -> &str {
         std::str::from_utf8(&self.0).unwrap_or_default()
@@ -186,6 +193,14 @@ mod tests {
         assert_eq!(id.check_matches(date(1990, 1, 1), Sex::Female), Err(CccdError::SexMismatch));
         assert!(matches!(id.check_matches(date(1991, 1, 1), Sex::Male), Err(CccdError::YearMismatch { .. })));
         assert!(matches!(id.check_matches(date(2090, 1, 1), Sex::Male), Err(CccdError::CenturyMismatch { .. })));
+    }
+
+    #[test]
+    fn the_birth_year_is_read_from_digits_four_to_six() {
+        assert_eq!(CitizenId::parse("025090123456").unwrap().birth_year(), 1990);
+        assert_eq!(CitizenId::parse("026312000001").unwrap().birth_year(), 2012);
+        assert_eq!(CitizenId::parse("025199000001").unwrap().birth_year(), 1999);
+        assert_eq!(CitizenId::compose(25, 2009, Sex::Female, 7).unwrap().birth_year(), 2009);
     }
 
     #[test]

@@ -2,6 +2,7 @@
 
 use crate::crypto::{random_token, token_hash};
 use crate::domain::role::{Grant, Role};
+use crate::identity::audit::{Actor, Entry};
 use crate::on_pool;
 use crate::store::Store;
 
@@ -67,6 +68,16 @@ pub const INSERT_GRANT: &str = "INSERT INTO role_grant (account_id, role, unit_c
 
 /// Creates the account and its grants in one transaction; returns its id.
 pub async fn create(store: &Store, new: NewAccount) -> sqlx::Result<String> {
+    create_as(store, new, None).await
+}
+
+/// Creates an account for someone else: the entry naming who created it (`account.create`, over
+/// the unit of its first grant) is written in the same transaction.
+pub async fn create_by(store: &Store, new: NewAccount, actor: Actor<'_>) -> sqlx::Result<String> {
+    create_as(store, new, Some(actor)).await
+}
+
+async fn create_as(store: &Store, new: NewAccount, actor: Option<Actor<'_>>) -> sqlx::Result<String> {
     let id = new_account_id();
     let at = now();
     on_pool!(store, pool => {
@@ -96,6 +107,12 @@ pub async fn create(store: &Store, new: NewAccount) -> sqlx::Result<String> {
                 .bind(at)
                 .execute(&mut *tx)
                 .await?;
+        }
+        if let Some(actor) = actor {
+            let roles: Vec<&str> = new.grants.iter().map(|g| g.role.code()).collect();
+            let mut entry = actor.entry("account.create", serde_json::json!({"account": id, "roles": roles}));
+            entry.unit_code = new.grants.first().map(|g| g.unit_code.as_str());
+            crate::audit_write!(&mut *tx, entry)?;
         }
         tx.commit().await?;
     });
@@ -151,8 +168,15 @@ pub async fn add_grant(store: &Store, account_id: &str, grant: &Grant) -> sqlx::
     Ok(())
 }
 
-/// Sets a new password hash and ends every session of the account, in one transaction.
-pub async fn set_password(store: &Store, account_id: &str, hash: &str, must_change: bool) -> sqlx::Result<()> {
+/// Sets a new password hash, ends every session of the account and writes `entry` (who changed it),
+/// in one transaction.
+pub async fn set_password(
+    store: &Store,
+    account_id: &str,
+    hash: &str,
+    must_change: bool,
+    entry: Entry<'_>,
+) -> sqlx::Result<()> {
     on_pool!(store, pool => {
         let mut tx = pool.begin().await?;
         sqlx::query("UPDATE account SET password_hash = $1, must_change_password = $2 WHERE id = $3")
@@ -162,6 +186,7 @@ pub async fn set_password(store: &Store, account_id: &str, hash: &str, must_chan
             .execute(&mut *tx)
             .await?;
         sqlx::query("DELETE FROM session WHERE account_id = $1").bind(account_id).execute(&mut *tx).await?;
+        crate::audit_write!(&mut *tx, entry)?;
         tx.commit().await?;
     });
     Ok(())

@@ -29,6 +29,17 @@ pub const ACTIONS: &[(&str, &str)] = &[
     ("audit.search", "Tra cứu nhật ký"),
     ("certificate.revoke", "Thu hồi chứng nhận"),
     ("certificate.retry", "Gửi lại xác nhận VNeID"),
+    ("account.search", "Quản trị tìm tài khoản"),
+    ("news.create", "Viết tin tức, thông báo"),
+    ("news.publish", "Đăng tin tức, thông báo"),
+    ("news.withdraw", "Gỡ tin tức, thông báo"),
+    ("lesson.publish", "Đăng bài học"),
+    ("lesson.unpublish", "Ẩn bài học"),
+    ("item.save", "Lưu câu hỏi"),
+    ("item.deactivate", "Đưa câu hỏi ra khỏi đề"),
+    ("item.activate", "Đưa câu hỏi trở lại đề"),
+    ("exam.update", "Sửa cài đặt bài kiểm tra"),
+    ("framework.import", "Nhập khung năng lực"),
 ];
 
 pub fn action_label(code: &str) -> &str {
@@ -52,6 +63,30 @@ pub struct Entry<'a> {
 impl Entry<'_> {
     pub fn detail_text(&self) -> Option<String> {
         self.detail.as_ref().map(|d| d.to_string())
+    }
+}
+
+/// Who makes a change and from where: the entry the change writes in its own transaction.
+/// `account_id` is an account id, or `cli` for a command run on the server.
+#[derive(Clone, Copy, Debug)]
+pub struct Actor<'a> {
+    pub account_id: &'a str,
+    pub address: Option<&'a str>,
+}
+
+impl<'a> Actor<'a> {
+    /// A command run on the server by whoever can run it there (the OS account is not recorded: it
+    /// is not an identity the platform knows).
+    pub const CLI: Actor<'static> = Actor { account_id: "cli", address: None };
+
+    pub fn entry(&self, action: &'static str, detail: serde_json::Value) -> Entry<'a> {
+        Entry {
+            account_id: Some(self.account_id),
+            action,
+            detail: Some(detail),
+            address: self.address,
+            ..Default::default()
+        }
     }
 }
 

@@ -299,12 +299,9 @@ pub async fn change_password(
         Err(e) => return Ok((StatusCode::UNPROCESSABLE_ENTITY, Html(render(&page(Some(e), false)))).into_response()),
     };
     let hash = new.hash().await?;
-    accounts::set_password(&state.store, user.id(), &hash, false).await?;
-    audit::record(
-        &state.store,
-        Entry { account_id: Some(user.id()), action: "password.change", address: ctx.address(), ..Default::default() },
-    )
-    .await?;
+    let entry =
+        Entry { account_id: Some(user.id()), action: "password.change", address: ctx.address(), ..Default::default() };
+    accounts::set_password(&state.store, user.id(), &hash, false, entry).await?;
     // Every session ended with the change; this one continues in a new session.
     start_session(&state, &ctx, user.id(), "password_change", None, "/tai-khoan").await.map_err(PageError)
 }

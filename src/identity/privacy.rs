@@ -125,6 +125,11 @@ pub async fn set_home(
         .clone();
     on_pool!(&state.store, pool => {
         let mut tx = pool.begin().await.map_err(AppError::from)?;
+        // An officer of the commune named before vouched for someone living there: another
+        // commune's officers must confirm the learner afresh.
+        sqlx::query("UPDATE account SET confirmed_at = NULL, confirmed_by = NULL \
+                     WHERE id = $2 AND (home_commune IS NULL OR home_commune <> $1)")
+            .bind(&code).bind(user.id()).execute(&mut *tx).await.map_err(AppError::from)?;
         sqlx::query("UPDATE account SET home_commune = $1 WHERE id = $2").bind(&code).bind(user.id()).execute(&mut *tx).await.map_err(AppError::from)?;
         sqlx::query("DELETE FROM role_grant WHERE account_id = $1 AND role = 'hoc_vien'").bind(user.id()).execute(&mut *tx).await.map_err(AppError::from)?;
         sqlx::query(accounts::INSERT_GRANT).bind(user.id()).bind(Role::HocVien.code()).bind(&code).bind(None::<String>).bind(now())

@@ -93,20 +93,22 @@ pub async fn approve_erasure(
     Path(request): Path<i64>,
 ) -> Result<Response, PageError> {
     let user = ctx.user()?;
-    let found: Option<(String, Option<i64>)> = on_pool!(&state.store, pool => sqlx::query_as(
-        "SELECT r.account_id, a.person_id FROM erasure_request r JOIN account a ON a.id = r.account_id \
-         WHERE r.id = $1 AND r.status = 'cho_duyet'",
-    ).bind(request).fetch_optional(pool).await)?;
-    let Some((account_id, person_id)) = found else {
-        return Err(AppError::not_found(
-            "no_pending_request",
-            "Không có yêu cầu đang chờ này. / No such pending request.",
-        )
-        .into());
-    };
     let at = now();
     on_pool!(&state.store, pool => {
         let mut tx = pool.begin().await.map_err(AppError::from)?;
+        // The decision is taken while the request is pending, before anything is erased: of two
+        // decisions at once exactly one changes the row, and the other is told it came too late.
+        let decided = sqlx::query(
+            "UPDATE erasure_request SET status = 'da_duyet', decided_by = $1, decided_at = $2 \
+             WHERE id = $3 AND status = 'cho_duyet'",
+        ).bind(user.id()).bind(at).bind(request).execute(&mut *tx).await.map_err(AppError::from)?.rows_affected();
+        if decided == 0 {
+            tx.rollback().await.map_err(AppError::from)?;
+            return Err(not_pending(&state, request).await.into());
+        }
+        let (account_id, person_id): (String, Option<i64>) = sqlx::query_as(
+            "SELECT r.account_id, a.person_id FROM erasure_request r JOIN account a ON a.id = r.account_id WHERE r.id = $1",
+        ).bind(request).fetch_one(&mut *tx).await.map_err(AppError::from)?;
         if let Some(person_id) = person_id {
             sqlx::query(
                 "UPDATE person SET cccd_hash = NULL, cccd_enc = NULL, full_name = NULL, birth_date = NULL, phone = NULL, \
@@ -125,8 +127,6 @@ pub async fn approve_erasure(
         sqlx::query("UPDATE certificate SET withdrawn_at = $1, holder_name = '', credential = '{}' \
                      WHERE account_id = $2 AND withdrawn_at IS NULL")
             .bind(at).bind(&account_id).execute(&mut *tx).await.map_err(AppError::from)?;
-        sqlx::query("UPDATE erasure_request SET status = 'da_duyet', decided_by = $1, decided_at = $2 WHERE id = $3")
-            .bind(user.id()).bind(at).bind(request).execute(&mut *tx).await.map_err(AppError::from)?;
         audit_write!(&mut *tx, Entry {
             account_id: Some(user.id()),
             action: "erasure.approve",
@@ -152,7 +152,8 @@ pub async fn reject_erasure(
             "UPDATE erasure_request SET status = 'tu_choi', decided_by = $1, decided_at = $2 WHERE id = $3 AND status = 'cho_duyet'",
         ).bind(user.id()).bind(now()).bind(request).execute(&mut *tx).await.map_err(AppError::from)?;
         if done.rows_affected() == 0 {
-            return Err(AppError::not_found("no_pending_request", "Không có yêu cầu đang chờ này. / No such pending request.").into());
+            tx.rollback().await.map_err(AppError::from)?;
+            return Err(not_pending(&state, request).await.into());
         }
         audit_write!(&mut *tx, Entry {
             account_id: Some(user.id()),
@@ -164,6 +165,27 @@ pub async fn reject_erasure(
         tx.commit().await.map_err(AppError::from)?;
     });
     Ok(Redirect::to("/quan-ly/xoa-du-lieu").into_response())
+}
+
+/// Why a decision on an erasure request changed nothing: no such request, or another decision
+/// came first (that one stands).
+async fn not_pending(state: &AppState, request: i64) -> AppError {
+    let status: Result<Option<String>, _> = on_pool!(&state.store, pool => sqlx::query_scalar(
+        "SELECT status FROM erasure_request WHERE id = $1").bind(request).fetch_optional(pool).await);
+    match status {
+        Ok(Some(status)) => AppError::Conflict {
+            code: "already_decided",
+            message: format!(
+                "Yêu cầu này đã được quyết định ({}) trước quyết định của bạn; không có gì thay đổi thêm. \
+                 / This request was already decided ({status}); nothing more changed.",
+                if status == "da_duyet" { "đã duyệt xóa" } else { "đã từ chối" }
+            ),
+        },
+        Ok(None) => {
+            AppError::not_found("no_pending_request", "Không có yêu cầu đang chờ này. / No such pending request.")
+        }
+        Err(e) => e.into(),
+    }
 }
 
 #[derive(Template)]
@@ -211,8 +233,20 @@ pub async fn confirm_account(
     let user = ctx.user()?;
     on_pool!(&state.store, pool => {
         let mut tx = pool.begin().await.map_err(AppError::from)?;
-        sqlx::query("UPDATE account SET confirmed_by = $1, confirmed_at = $2 WHERE id = $3 AND self_registered")
-            .bind(user.id()).bind(now()).bind(&account).execute(&mut *tx).await.map_err(AppError::from)?;
+        // The first confirmation stands: confirming again names no second confirmer.
+        let confirmed = sqlx::query("UPDATE account SET confirmed_by = $1, confirmed_at = $2 \
+                                     WHERE id = $3 AND self_registered AND confirmed_at IS NULL AND erased_at IS NULL")
+            .bind(user.id()).bind(now()).bind(&account).execute(&mut *tx).await.map_err(AppError::from)?.rows_affected();
+        if confirmed == 0 {
+            tx.rollback().await.map_err(AppError::from)?;
+            return Err(AppError::Conflict {
+                code: "already_confirmed",
+                message: "Tài khoản này đã được xác nhận (hoặc không chờ xác nhận); không có gì thay đổi. \
+                          / This account is already confirmed, or is not awaiting confirmation."
+                    .into(),
+            }
+            .into());
+        }
         audit_write!(&mut *tx, Entry {
             account_id: Some(user.id()),
             action: "account.confirm",
@@ -246,15 +280,35 @@ pub async fn find_account(
     ctx: Ctx,
     Query(q): Query<FindQuery>,
 ) -> Result<Html<String>, PageError> {
+    let user = ctx.user()?;
     let login = q.login.unwrap_or_default().trim().to_lowercase();
     let found = match accounts::by_login(&state.store, &login).await?.filter(|a| a.erased_at.is_none()) {
         Some(account) => {
             let grants = accounts::grants(&state.store, &account.id).await?;
             let roles = grants.iter().map(|g| format!("{} — {}", g.role.label(), g.unit_code)).collect();
-            Some((account.id, account.display_name.unwrap_or_default(), roles, account.must_change_password))
+            Some((account, roles))
         }
         None => None,
     };
+    // A search shows another person's account: who looked, and what they found (by id, never the
+    // login typed).
+    if !login.is_empty() {
+        audit::record(
+            &state.store,
+            Entry {
+                account_id: Some(user.id()),
+                action: "account.search",
+                person_id: found.as_ref().and_then(|(a, _)| a.person_id),
+                detail: Some(serde_json::json!({"found": found.as_ref().map(|(a, _)| a.id.as_str())})),
+                address: ctx.address(),
+                ..Default::default()
+            },
+        )
+        .await?;
+    }
+    let found = found.map(|(account, roles)| {
+        (account.id, account.display_name.unwrap_or_default(), roles, account.must_change_password)
+    });
     Ok(Html(render(&FindAccount { nav: ctx.nav(), login, found, done: q.da_dat.is_some() })))
 }
 
@@ -274,19 +328,15 @@ pub async fn reset_password(
     let target = accounts::get(&state.store, &account).await?.ok_or_else(AppError::hidden)?;
     let password = NewPassword::parse(&form.password, target.login.as_deref())
         .map_err(|e| AppError::bad_request("weak_password", e))?;
-    accounts::set_password(&state.store, &account, &password.hash().await?, true).await?;
-    audit::record(
-        &state.store,
-        Entry {
-            account_id: Some(user.id()),
-            action: "password.reset",
-            person_id: target.person_id,
-            detail: Some(serde_json::json!({"account": account})),
-            address: ctx.address(),
-            ..Default::default()
-        },
-    )
-    .await?;
+    let entry = Entry {
+        account_id: Some(user.id()),
+        action: "password.reset",
+        person_id: target.person_id,
+        detail: Some(serde_json::json!({"account": account})),
+        address: ctx.address(),
+        ..Default::default()
+    };
+    accounts::set_password(&state.store, &account, &password.hash().await?, true, entry).await?;
     let login = target.login.unwrap_or_default();
     Ok(Redirect::to(&format!("/quan-ly/tai-khoan?login={}&da_dat=1", crate::identity::access::encode(&login)))
         .into_response())

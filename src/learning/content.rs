@@ -4,6 +4,7 @@
 use serde::Deserialize;
 
 use crate::identity::accounts::now;
+use crate::identity::audit::Actor;
 use crate::learning::lesson::LessonSource;
 use crate::on_pool;
 use crate::store::Store;
@@ -205,21 +206,27 @@ macro_rules! publish_in_tx {
 }
 
 /// Publishes one lesson in its own transaction (the editor's publish button).
-pub async fn publish(store: &Store, publish: &Publish<'_>) -> sqlx::Result<i64> {
+pub async fn publish(store: &Store, publish: &Publish<'_>, actor: Actor<'_>) -> sqlx::Result<i64> {
     let version = on_pool!(store, pool => {
         let mut tx = pool.begin().await?;
         let version = crate::publish_in_tx!(tx, publish);
+        let detail = serde_json::json!({"lesson": publish.source.slug, "version": version, "recorded": publish.audio_recorded});
+        crate::audit_write!(&mut *tx, actor.entry("lesson.publish", detail))?;
         tx.commit().await?;
         version
     });
     Ok(version)
 }
 
-pub async fn unpublish(store: &Store, slug: &str) -> sqlx::Result<bool> {
+/// Takes a lesson off the catalogue; the entry naming who did it is written only when it was shown.
+pub async fn unpublish(store: &Store, slug: &str, actor: Actor<'_>) -> sqlx::Result<bool> {
     let changed = on_pool!(store, pool => {
         let mut tx = pool.begin().await?;
         let n = sqlx::query("UPDATE lesson SET published_version = NULL, updated_at = $1 WHERE slug = $2 AND published_version IS NOT NULL")
             .bind(now()).bind(slug).execute(&mut *tx).await?.rows_affected();
+        if n > 0 {
+            crate::audit_write!(&mut *tx, actor.entry("lesson.unpublish", serde_json::json!({"lesson": slug})))?;
+        }
         sqlx::query("UPDATE content_change SET counter = counter + 1 WHERE id = 1").execute(&mut *tx).await?;
         tx.commit().await?;
         n

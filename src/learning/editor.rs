@@ -11,6 +11,7 @@ use axum::response::{Html, IntoResponse, Redirect, Response};
 
 use crate::domain::text::clean;
 use crate::identity::access::Ctx;
+use crate::identity::audit::Actor;
 use crate::learning::catalog::render as render_lesson;
 use crate::learning::content::{self, Publish};
 use crate::learning::framework::{self, Framework};
@@ -250,7 +251,7 @@ pub async fn save(State(state): State<AppState>, ctx: Ctx, body: Bytes) -> Resul
                 audio_recorded: false,
                 by: Some(user.id()),
             };
-            content::publish(&state.store, &publish).await?;
+            content::publish(&state.store, &publish, Actor { account_id: user.id(), address: ctx.address() }).await?;
             state.catalog.invalidate();
             Ok(Redirect::to(&format!("/bien-tap/bai-hoc/{}?da_dang=1", source.slug)).into_response())
         }
@@ -259,8 +260,13 @@ pub async fn save(State(state): State<AppState>, ctx: Ctx, body: Bytes) -> Resul
 }
 
 /// `POST /bien-tap/bai-hoc/{slug}/an`: learners no longer see it (their records stay).
-pub async fn unpublish(State(state): State<AppState>, Path(slug): Path<String>) -> Result<Redirect, PageError> {
-    content::unpublish(&state.store, &slug).await?;
+pub async fn unpublish(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Path(slug): Path<String>,
+) -> Result<Redirect, PageError> {
+    let user = ctx.user()?;
+    content::unpublish(&state.store, &slug, Actor { account_id: user.id(), address: ctx.address() }).await?;
     state.catalog.invalidate();
     Ok(Redirect::to("/bien-tap"))
 }
@@ -343,7 +349,7 @@ pub async fn recording(
         audio_recorded: true,
         by: Some(user.id()),
     };
-    content::publish(&state.store, &publish).await?;
+    content::publish(&state.store, &publish, Actor { account_id: user.id(), address: ctx.address() }).await?;
     state.catalog.invalidate();
     Ok(Redirect::to(&format!("/bien-tap/bai-hoc/{slug}?da_dang=1")).into_response())
 }
@@ -367,7 +373,9 @@ pub async fn import_framework(
     ctx: Ctx,
     axum::Form(form): axum::Form<FrameworkForm>,
 ) -> Result<Response, PageError> {
-    let (status, message, ok) = match framework::import(&state.store, &form.toml).await {
+    let user = ctx.user()?;
+    let actor = Actor { account_id: user.id(), address: ctx.address() };
+    let (status, message, ok) = match framework::import(&state.store, &form.toml, Some(actor)).await {
         Ok(f) => (StatusCode::OK, format!("Đã nhập khung năng lực phiên bản {}.", f.version), true),
         Err(e) => (StatusCode::UNPROCESSABLE_ENTITY, format!("Không nhập được: {e}"), false),
     };

@@ -8,6 +8,7 @@ use anyhow::bail;
 use serde::{Deserialize, Serialize};
 
 use crate::identity::accounts::now;
+use crate::identity::audit::Actor;
 use crate::on_pool;
 use crate::store::Store;
 
@@ -170,10 +171,13 @@ pub fn describe_toml_error(text: &str, error: &toml::de::Error) -> String {
 }
 
 /// Stores a new version; an existing version string is refused so results keep meaning what they meant.
-pub async fn import(store: &Store, text: &str) -> anyhow::Result<Framework> {
+/// The version, the change counter and the entry naming `actor` are written in one transaction;
+/// `None` only for the built-in framework a new database starts with.
+pub async fn import(store: &Store, text: &str, actor: Option<Actor<'_>>) -> anyhow::Result<Framework> {
     let framework = Framework::parse(text)?;
     let inserted = on_pool!(store, pool => {
-        sqlx::query(
+        let mut tx = pool.begin().await?;
+        let inserted = sqlx::query(
             "INSERT INTO framework_version (version, source, imported_at, seq) \
              SELECT $1, $2, $3, COALESCE(MAX(seq), 0) + 1 FROM framework_version WHERE TRUE \
              ON CONFLICT (version) DO NOTHING",
@@ -181,9 +185,17 @@ pub async fn import(store: &Store, text: &str) -> anyhow::Result<Framework> {
         .bind(&framework.version)
         .bind(text)
         .bind(now())
-        .execute(pool)
+        .execute(&mut *tx)
         .await?
-        .rows_affected()
+        .rows_affected();
+        if inserted > 0 {
+            sqlx::query(BUMP_CHANGE).execute(&mut *tx).await?;
+            if let Some(actor) = actor {
+                crate::audit_write!(&mut *tx, actor.entry("framework.import", serde_json::json!({"version": framework.version})))?;
+            }
+            tx.commit().await?;
+        }
+        inserted
     });
     if inserted == 0 {
         bail!(
@@ -192,7 +204,6 @@ pub async fn import(store: &Store, text: &str) -> anyhow::Result<Framework> {
             framework.version
         );
     }
-    bump_change(store).await?;
     Ok(framework)
 }
 
@@ -236,8 +247,10 @@ impl Framework {
 }
 
 /// Moves the change counter, so every server rebuilds its catalog and search index.
+const BUMP_CHANGE: &str = "UPDATE content_change SET counter = counter + 1 WHERE id = 1";
+
 pub async fn bump_change(store: &Store) -> sqlx::Result<()> {
-    on_pool!(store, pool => sqlx::query("UPDATE content_change SET counter = counter + 1 WHERE id = 1").execute(pool).await.map(|_| ()))?;
+    on_pool!(store, pool => sqlx::query(BUMP_CHANGE).execute(pool).await.map(|_| ()))?;
     Ok(())
 }
 

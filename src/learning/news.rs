@@ -6,10 +6,11 @@ use axum::extract::{Path, State};
 use axum::response::{Html, Redirect};
 use serde::Deserialize;
 
+use crate::audit_write;
 use crate::domain::text::clean;
 use crate::identity::access::Ctx;
 use crate::identity::accounts::now;
-use crate::identity::audit::format_time;
+use crate::identity::audit::{Entry, format_time};
 use crate::learning::lesson::markdown_html;
 use crate::on_pool;
 use crate::store::Store;
@@ -132,24 +133,56 @@ pub async fn create(
     }
     let at = now();
     let published = form.publish.is_some().then_some(at);
-    on_pool!(&state.store, pool => sqlx::query(
-        "INSERT INTO news (title, summary, body, kind, published_at, created_at, created_by) VALUES ($1, $2, $3, $4, $5, $6, $7)"
-    ).bind(&title).bind(&summary).bind(&body).bind(kind).bind(published).bind(at).bind(user.id()).execute(pool).await.map(|_| ()))?;
+    on_pool!(&state.store, pool => {
+        let mut tx = pool.begin().await.map_err(AppError::from)?;
+        let id: i64 = sqlx::query_scalar(
+            "INSERT INTO news (title, summary, body, kind, published_at, created_at, created_by) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id"
+        ).bind(&title).bind(&summary).bind(&body).bind(kind).bind(published).bind(at).bind(user.id())
+            .fetch_one(&mut *tx).await.map_err(AppError::from)?;
+        audit_write!(&mut *tx, Entry {
+            account_id: Some(user.id()),
+            action: "news.create",
+            detail: Some(serde_json::json!({"news": id, "published": published.is_some()})),
+            address: ctx.address(),
+            ..Default::default()
+        }).map_err(AppError::from)?;
+        tx.commit().await.map_err(AppError::from)?;
+    });
     Ok(Redirect::to("/bien-tap").into_response())
 }
 
 /// `POST /bien-tap/tin-tuc/{id}/dang` and `/an`: publish or withdraw.
-pub async fn publish(State(state): State<AppState>, Path(id): Path<String>) -> Result<Redirect, PageError> {
-    set_published(&state, &id, Some(now())).await
+pub async fn publish(State(state): State<AppState>, ctx: Ctx, Path(id): Path<String>) -> Result<Redirect, PageError> {
+    set_published(&state, &ctx, &id, Some(now())).await
 }
 
-pub async fn withdraw(State(state): State<AppState>, Path(id): Path<String>) -> Result<Redirect, PageError> {
-    set_published(&state, &id, None).await
+pub async fn withdraw(State(state): State<AppState>, ctx: Ctx, Path(id): Path<String>) -> Result<Redirect, PageError> {
+    set_published(&state, &ctx, &id, None).await
 }
 
-async fn set_published(state: &AppState, id: &str, at: Option<i64>) -> Result<Redirect, PageError> {
-    let id: i64 =
-        id.parse().map_err(|_| AppError::not_found("news_not_found", "Không có tin này. / No such news item."))?;
-    on_pool!(&state.store, pool => sqlx::query("UPDATE news SET published_at = $1 WHERE id = $2").bind(at).bind(id).execute(pool).await.map(|_| ()))?;
+/// Publishes or withdraws an item, and records who did it in the same transaction.
+async fn set_published(state: &AppState, ctx: &Ctx, id: &str, at: Option<i64>) -> Result<Redirect, PageError> {
+    let user = ctx.user()?;
+    let missing = || AppError::not_found("news_not_found", "Không có tin này. / No such news item.");
+    let id: i64 = id.parse().map_err(|_| missing())?;
+    on_pool!(&state.store, pool => {
+        let mut tx = pool.begin().await.map_err(AppError::from)?;
+        let changed = sqlx::query("UPDATE news SET published_at = $1 WHERE id = $2").bind(at).bind(id)
+            .execute(&mut *tx).await.map_err(AppError::from)?.rows_affected();
+        // No such item: nothing changed, so nothing is recorded.
+        if changed == 0 {
+            tx.rollback().await.map_err(AppError::from)?;
+            return Ok(Redirect::to("/bien-tap"));
+        }
+        audit_write!(&mut *tx, Entry {
+            account_id: Some(user.id()),
+            action: if at.is_some() { "news.publish" } else { "news.withdraw" },
+            detail: Some(serde_json::json!({"news": id})),
+            address: ctx.address(),
+            ..Default::default()
+        }).map_err(AppError::from)?;
+        tx.commit().await.map_err(AppError::from)?;
+    });
     Ok(Redirect::to("/bien-tap"))
 }
