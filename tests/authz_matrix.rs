@@ -29,7 +29,7 @@ fn expected(access: Access, role: Option<Role>, in_scope: bool) -> bool {
         Access::Public => true,
         Access::SignedIn | Access::SignedInSetup => role.is_some(),
         // Outside content with basic credentials: never a browser session.
-        Access::Client => false,
+        Access::Client(_) => false,
         Access::Roles { roles, scope } => {
             let Some(role) = role.filter(|r| roles.contains(r)) else { return false };
             // Only the province administrator's grant covers the whole province in this fixture.

@@ -1,7 +1,6 @@
 //! Identity and access: VNeID login (OpenID Connect), local accounts, sessions, roles scoped to the
 //! administrative tree, the audit log, and a person's rights over their data.
 
-pub mod access;
 pub mod accounts;
 pub mod audit;
 mod local;
@@ -13,16 +12,15 @@ pub mod throttle;
 
 // Kept for code written against the old paths; new code uses `domain::role` and `web::cookies`.
 pub use crate::domain::role;
-pub use crate::web::cookies;
+pub use crate::web::{access, cookies};
 
 use crate::domain::role::Role::{self, *};
-use access::Access::{Public, SignedIn, SignedInSetup};
-use access::{Access, Scope};
+use crate::web::access::Access::{Public, SignedIn, SignedInSetup};
+use crate::web::access::{Access, Scope};
 
 use crate::web::routes::Route;
 
-/// The version of the privacy notice a person accepts; a new version asks everyone again.
-pub const PRIVACY_NOTICE_VERSION: &str = "2026-11-01";
+pub use crate::web::access::PRIVACY_NOTICE_VERSION;
 
 /// Staff who handle a commune's people and requests.
 pub const COMMUNE_STAFF: &[Role] = &[CanBoXa, HoTroMotCua, QuanTriTinh];

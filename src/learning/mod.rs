@@ -18,7 +18,7 @@ pub mod search;
 pub mod xapi;
 
 use crate::domain::role::Role;
-use crate::identity::access::Access::{Client, Public, SignedIn};
+use crate::identity::access::Access::{Public, SignedIn};
 use crate::identity::access::{Access, Scope};
 use crate::web::routes::Route;
 
@@ -40,9 +40,9 @@ pub fn routes() -> Vec<Route> {
         Route::get("/tin-tuc", Public, news::list),
         Route::get("/tin-tuc/{id}", Public, news::item),
         Route::get("/media/{key}", Public, media::serve),
-        Route::get("/xapi/statements", Client, xapi::get),
-        Route::post("/xapi/statements", Client, xapi::post),
-        Route::put("/xapi/statements", Client, xapi::put),
+        Route::get("/xapi/statements", xapi::CLIENT, xapi::get),
+        Route::post("/xapi/statements", xapi::CLIENT, xapi::post),
+        Route::put("/xapi/statements", xapi::CLIENT, xapi::put),
         Route::get("/bien-tap", EDIT, editor::home),
         Route::get("/bien-tap/bai-hoc/moi", EDIT, editor::new_lesson),
         Route::post("/bien-tap/bai-hoc", EDIT, editor::save),

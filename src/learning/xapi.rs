@@ -589,6 +589,30 @@ pub fn own_statement(
     }
 }
 
+/// How the route guard admits outside content to the store: HTTP basic credentials of an xAPI client.
+pub const CLIENT: crate::web::access::Access = crate::web::access::Access::Client(check_client);
+
+fn check_client(
+    state: AppState,
+    mut req: axum::extract::Request,
+) -> futures::future::BoxFuture<'static, Result<axum::extract::Request, axum::response::Response>> {
+    use axum::response::IntoResponse;
+    Box::pin(async move {
+        let refuse = || {
+            let mut response = AppError::Unauthorized.into_response();
+            response.headers_mut().insert(
+                axum::http::header::WWW_AUTHENTICATE,
+                axum::http::HeaderValue::from_static("Basic realm=\"xapi\""),
+            );
+            response
+        };
+        let (key, secret) = crate::web::access::basic_credentials(req.headers()).ok_or_else(refuse)?;
+        let client = authenticate(&state, &key, &secret).await.map_err(|e| e.into_response())?;
+        req.extensions_mut().insert(client.ok_or_else(refuse)?);
+        Ok(req)
+    })
+}
+
 /// Checks an xAPI client's basic credentials against the stored hash of its secret.
 pub async fn authenticate(state: &AppState, key: &str, secret: &str) -> Result<Option<LrsClient>, AppError> {
     let row: Option<(Vec<u8>, String, bool)> = on_pool!(&state.store, pool => sqlx::query_as(

@@ -1,6 +1,7 @@
 //! Shared HTTP pieces: errors, layout, the route declaration and guard, the unit scope, limits,
 //! cookies, static files. The application's state and route table are in `crate::app`.
 
+pub mod access;
 pub mod client_ip;
 pub mod cookies;
 pub mod error;
@@ -9,6 +10,7 @@ pub mod pages;
 pub mod redirect;
 pub mod routes;
 pub mod scope;
+pub mod session;
 
 use std::time::Duration;
 
@@ -18,7 +20,7 @@ use axum::response::{IntoResponse, Response};
 
 // Kept for code written against the old path; new code names `crate::app::AppState`.
 pub use crate::app::AppState;
-use crate::identity::access::Access::Public;
+use access::Access::Public;
 use error::{AppError, PageError};
 use routes::Route;
 
@@ -38,11 +40,7 @@ pub fn routes() -> Vec<Route> {
 
 /// `POST /co-chu`: switches between normal and larger text, then goes back to the page (the path of
 /// the `Referer`, checked as any return address is).
-async fn text_size(
-    State(state): State<AppState>,
-    ctx: crate::identity::access::Ctx,
-    headers: axum::http::HeaderMap,
-) -> Response {
+async fn text_size(State(state): State<AppState>, ctx: access::Ctx, headers: axum::http::HeaderMap) -> Response {
     use crate::web::cookies;
     let back = headers
         .get(header::REFERER)

@@ -3,7 +3,7 @@
 
 use askama::Template;
 
-pub use crate::identity::access::Nav;
+pub use crate::web::access::Nav;
 
 /// Renders a template; a template that fails to render is a bug, shown as a short plain page.
 pub fn render(template: &impl Template) -> String {

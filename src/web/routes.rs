@@ -7,8 +7,8 @@ use axum::handler::Handler;
 use axum::http::Method;
 use axum::routing::{MethodRouter, get, post, put};
 
-use crate::identity::access::{Access, guard};
 use crate::web::AppState;
+use crate::web::access::{Access, guard};
 
 pub struct Route {
     pub method: Method,

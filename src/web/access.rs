@@ -12,13 +12,20 @@ use axum::response::{IntoResponse, Redirect, Response};
 
 use crate::crypto::{random_token, same_secret};
 use crate::domain::role::{Grant, Place, Role};
-use crate::identity::PRIVACY_NOTICE_VERSION;
-use crate::identity::accounts::{self, AccountRow};
 use crate::on_pool;
 use crate::web::AppState;
 use crate::web::cookies;
 use crate::web::error::{AppError, PageError};
 use crate::web::scope::UnitScope;
+use crate::web::session::{self, AccountRow};
+
+/// The version of the privacy notice a person accepts; a new version asks everyone again.
+pub const PRIVACY_NOTICE_VERSION: &str = "2026-11-01";
+
+/// Checks the credentials of outside software calling a route declared [`Access::Client`], and on
+/// success gives the request back carrying who it is (as an extension its handlers read). The
+/// capability that owns such routes provides it, so the guard enforces it without naming it.
+pub type ClientCheck = fn(AppState, Request) -> futures::future::BoxFuture<'static, Result<Request, Response>>;
 
 #[derive(Clone, Copy, Debug)]
 pub enum Access {
@@ -30,9 +37,10 @@ pub enum Access {
     SignedInSetup,
     /// One of the roles, held over the resource the route names.
     Roles { roles: &'static [Role], scope: Scope },
-    /// Outside content reporting to the learning record store with HTTP basic credentials of an
-    /// xAPI client; no cookies are read, so no CSRF token is needed.
-    Client,
+    /// Outside software with credentials of its own (the learning record store's xAPI clients,
+    /// with HTTP basic credentials), checked by the given function; no cookies are read, so no CSRF
+    /// token is needed.
+    Client(ClientCheck),
 }
 
 /// Which resource a role must be held over.
@@ -179,8 +187,9 @@ pub async fn guard(State((state, access)): State<(AppState, Access)>, req: Reque
 }
 
 async fn guarded(state: &AppState, access: Access, req: Request, next: Next) -> Result<Response, Response> {
-    if let Access::Client = access {
-        return client_guard(state, req, next).await;
+    if let Access::Client(check) = access {
+        let req = check(state.clone(), req).await?;
+        return Ok(next.run(req).await);
     }
     let (mut parts, body) = req.into_parts();
     let is_page = !parts.uri.path().starts_with("/api/");
@@ -239,21 +248,8 @@ async fn guarded(state: &AppState, access: Access, req: Request, next: Next) -> 
     Ok(response)
 }
 
-async fn client_guard(state: &AppState, mut req: Request, next: Next) -> Result<Response, Response> {
-    let refuse = || {
-        let mut response = AppError::Unauthorized.into_response();
-        response
-            .headers_mut()
-            .insert(header::WWW_AUTHENTICATE, axum::http::HeaderValue::from_static("Basic realm=\"xapi\""));
-        response
-    };
-    let (key, secret) = basic_credentials(req.headers()).ok_or_else(refuse)?;
-    let client = crate::learning::xapi::authenticate(state, &key, &secret).await.map_err(|e| e.into_response())?;
-    req.extensions_mut().insert(client.ok_or_else(refuse)?);
-    Ok(next.run(req).await)
-}
-
-fn basic_credentials(headers: &HeaderMap) -> Option<(String, String)> {
+/// The key and secret of an `Authorization: Basic` header.
+pub fn basic_credentials(headers: &HeaderMap) -> Option<(String, String)> {
     use base64::Engine;
     let value = headers.get(header::AUTHORIZATION)?.to_str().ok()?;
     let encoded = value.strip_prefix("Basic ").or_else(|| value.strip_prefix("basic "))?;
@@ -263,7 +259,7 @@ fn basic_credentials(headers: &HeaderMap) -> Option<(String, String)> {
 }
 
 async fn load_principal(state: &AppState, token: &str) -> Result<Option<Principal>, AppError> {
-    let found = accounts::session_principal(&state.store, token, PRIVACY_NOTICE_VERSION).await?;
+    let found = session::session_principal(&state.store, token, PRIVACY_NOTICE_VERSION).await?;
     Ok(found.map(|(account, grants, consented)| Principal {
         account,
         grants,
@@ -283,7 +279,7 @@ async fn authorize(
         Access::Public => return Ok(None),
         Access::SignedIn | Access::SignedInSetup => return user.map(|_| None).ok_or(AppError::Unauthorized),
         Access::Roles { roles, scope } => (roles, scope),
-        Access::Client => return Err(AppError::Unauthorized),
+        Access::Client(_) => return Err(AppError::Unauthorized),
     };
     let user = user.ok_or(AppError::Unauthorized)?;
     let held = user.scope(roles);
