@@ -224,8 +224,6 @@ pub async fn open_session(
     Ok(token)
 }
 
-/// The account behind a live session token.
-
 pub async fn close_session(store: &Store, token: &str) -> sqlx::Result<()> {
     on_pool!(store, pool => sqlx::query("DELETE FROM session WHERE token_hash = $1").bind(token_hash(token)).execute(pool).await.map(|r| r.rows_affected()))?;
     Ok(())
