@@ -2,8 +2,7 @@
 //! PDF and share link, and the issuer's DID document.
 
 use askama::Template;
-use axum::Json;
-use axum::extract::{Path, Query, State};
+use axum::extract::State;
 use axum::http::header;
 use axum::response::{Html, IntoResponse, Response};
 use serde::{Deserialize, Serialize};
@@ -16,6 +15,7 @@ use crate::identity::access::Ctx;
 use crate::learning::framework::target_group_label;
 use crate::on_pool;
 use crate::store::Store;
+use crate::web::extract::{Json, Path, Query};
 use crate::web::AppState;
 use crate::web::error::{AppError, PageError};
 use crate::web::limit::Throttled;
@@ -200,7 +200,7 @@ pub async fn verify_page(
         new_link: None,
         s,
     };
-    Ok(Html(render(&page)))
+    Ok(Html(render(&page)?))
 }
 
 /// `GET /api/v1/certificates/{id}`: the public summary; with the holder's session or share link,
@@ -310,7 +310,7 @@ pub async fn share(State(state): State<AppState>, ctx: Ctx, Path(id): Path<Strin
         new_link: Some(format!("{}?chia_se={token}", verify_url(&state, &row.id))),
         s,
     };
-    Ok(Html(render(&page)))
+    Ok(Html(render(&page)?))
 }
 
 /// `GET /.well-known/did.json`: the issuer's keys, every one ever used, by key id.

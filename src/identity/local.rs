@@ -1,8 +1,7 @@
 //! Local accounts: the login form, logout (here or everywhere), the account page and password change.
 
 use askama::Template;
-use axum::Form;
-use axum::extract::{Query, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use serde::Deserialize;
@@ -12,6 +11,7 @@ use crate::identity::accounts::{self, now};
 use crate::identity::audit::{self, Entry};
 use crate::identity::cookies;
 use crate::identity::password::{self, NewPassword};
+use crate::web::extract::{Form, Query};
 use crate::web::AppState;
 use crate::web::error::{AppError, PageError};
 use crate::web::pages::{Nav, render};
@@ -49,7 +49,7 @@ pub async fn login_form(State(state): State<AppState>, ctx: Ctx, Query(q): Query
         error: None,
         vneid: state.vneid.is_some(),
     };
-    Html(render(&page)).into_response()
+    crate::web::pages::page(&page)
 }
 
 #[derive(Deserialize)]
@@ -83,7 +83,7 @@ pub async fn login(
             error: Some(error),
             vneid: state.vneid.is_some(),
         };
-        (status, Html(render(&page))).into_response()
+        crate::web::pages::page_with_status(status, &page)
     };
     if accounts::failures_since(&state.store, &account_key, since).await? >= MAX_FAILURES_PER_ACCOUNT
         || accounts::failures_since(&state.store, &address_key, since).await? >= MAX_FAILURES_PER_ADDRESS
@@ -218,7 +218,7 @@ pub async fn account_page(State(state): State<AppState>, ctx: Ctx) -> Result<Htm
         level: account.identity_level,
         needs_home: account.person_id.is_none() && account.home_commune.is_none() && !user.is_staff(),
         pending_confirmation: account.self_registered && account.confirmed_at.is_none(),
-    })))
+    })?))
 }
 
 #[derive(Template)]
@@ -239,7 +239,7 @@ pub async fn password_form(ctx: Ctx) -> Result<Html<String>, PageError> {
         has_password: user.account.password_hash.is_some(),
         error: None,
         done: false,
-    })))
+    })?))
 }
 
 #[derive(Deserialize)]
@@ -269,7 +269,7 @@ pub async fn change_password(
     {
         return Ok((
             StatusCode::UNPROCESSABLE_ENTITY,
-            Html(render(&page(Some("Mật khẩu hiện tại không đúng. / The current password is wrong."), false))),
+            Html(render(&page(Some("Mật khẩu hiện tại không đúng. / The current password is wrong."), false))?),
         )
             .into_response());
     }
@@ -279,13 +279,13 @@ pub async fn change_password(
             Html(render(&page(
                 Some("Hai lần nhập mật khẩu mới không giống nhau. / The two new passwords differ."),
                 false,
-            ))),
+            ))?),
         )
             .into_response());
     }
     let new = match NewPassword::parse(&form.new, account.login.as_deref()) {
         Ok(p) => p,
-        Err(e) => return Ok((StatusCode::UNPROCESSABLE_ENTITY, Html(render(&page(Some(e), false)))).into_response()),
+        Err(e) => return Ok((StatusCode::UNPROCESSABLE_ENTITY, Html(render(&page(Some(e), false))?)).into_response()),
     };
     let hash = new.hash().await?;
     accounts::set_password(&state.store, user.id(), &hash, false).await?;

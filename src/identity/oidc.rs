@@ -6,7 +6,7 @@
 use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
-use axum::extract::{Query, State};
+use axum::extract::State;
 use axum::response::{IntoResponse, Redirect, Response};
 use openidconnect::core::{
     CoreAuthDisplay, CoreAuthPrompt, CoreAuthenticationFlow, CoreErrorResponseType, CoreGenderClaim, CoreJsonWebKey,
@@ -30,6 +30,7 @@ use crate::identity::accounts::{self, NewAccount, now};
 use crate::identity::cookies;
 use crate::identity::role::{Grant, Role};
 use crate::on_pool;
+use crate::web::extract::Query;
 use crate::web::AppState;
 use crate::web::error::{AppError, PageError};
 

@@ -1,12 +1,12 @@
 //! The JSON API of the registry.
 
-use axum::Json;
-use axum::extract::{Path, Query, State};
+use axum::extract::State;
 use serde::{Deserialize, Serialize};
 use utoipa::{OpenApi, ToSchema};
 
 use crate::domain::unit::{PROVINCE_CODE, parse_commune_code, parse_village_code};
 use crate::store::units::{self, UnitRow};
+use crate::web::extract::{Json, Path, Query};
 use crate::web::AppState;
 use crate::web::error::{AppError, ErrorBody};
 

@@ -2,8 +2,7 @@
 //! Every one of them is written to the audit log; scope is enforced by the route table.
 
 use askama::Template;
-use axum::Form;
-use axum::extract::{Path, Query, State};
+use axum::extract::State;
 use axum::http::{StatusCode, header};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use serde::Deserialize;
@@ -15,6 +14,7 @@ use crate::identity::audit::{self, Entry};
 use crate::identity::role::Role::{self, *};
 use crate::on_pool;
 use crate::registry::import::report::neutralise_formula;
+use crate::web::extract::{Form, Path, Query};
 use crate::web::AppState;
 use crate::web::error::{AppError, PageError};
 use crate::web::pages::{Nav, render};
@@ -60,10 +60,13 @@ async fn people_of(state: &AppState, unit: &str, q: &str, after: i64, limit: i64
         _ => "WHERE village_code = $1",
     };
     let sql = format!(
-        "{LIST_COLUMNS}{filter} AND ($2 = '' OR full_name LIKE '%' || $2 || '%') AND id > $3 ORDER BY id LIMIT $4"
+        "{LIST_COLUMNS}{filter} AND ($2 = '' OR name_folded LIKE '%' || $2 || '%' ESCAPE '\\') \
+         AND id > $3 ORDER BY id LIMIT $4"
     );
+    // Without regard to case or diacritics, the same on both backends ("nguyen van" finds "Nguyễn Văn").
+    let pattern = crate::domain::text::like_contains(q);
     let rows = on_pool!(&state.store, pool => sqlx::query_as::<_, ListRow>(sqlx::AssertSqlSafe(sql))
-        .bind(unit).bind(q).bind(after).bind(limit).fetch_all(pool).await)?;
+        .bind(unit).bind(pattern).bind(after).bind(limit).fetch_all(pool).await)?;
     Ok(rows)
 }
 
@@ -99,7 +102,8 @@ struct PeoplePage {
     unit_name: String,
     q: String,
     lines: Vec<Line>,
-    next_after: Option<i64>,
+    /// The next page's address, its query encoded (a name may hold `&`, `#` or spaces).
+    next: Option<String>,
     can_export: bool,
 }
 
@@ -141,7 +145,14 @@ pub async fn list(
         .collect();
     let can_export = user
         .covers(EXPORTERS, &crate::identity::role::Place { unit_code: Some(unit.clone()), organisation_code: None });
-    Ok(Html(render(&PeoplePage { nav: ctx.nav(), unit, unit_name, q, lines, next_after, can_export })))
+    let next = next_after.map(|after| {
+        let query = url::form_urlencoded::Serializer::new(String::new())
+            .append_pair("q", &q)
+            .append_pair("sau", &after.to_string())
+            .finish();
+        format!("/quan-ly/don-vi/{unit}/nguoi?{query}")
+    });
+    Ok(Html(render(&PeoplePage { nav: ctx.nav(), unit, unit_name, q, lines, next, can_export })?))
 }
 
 /// The unit's people as CSV for a spreadsheet, without citizen numbers.
@@ -302,7 +313,7 @@ pub async fn show(State(state): State<AppState>, ctx: Ctx, Path(person): Path<i6
         },
     )
     .await?;
-    Ok(Html(render(&person_page(&state, &ctx, record, None))))
+    Ok(Html(render(&person_page(&state, &ctx, record, None))?))
 }
 
 #[derive(Deserialize)]
@@ -326,7 +337,7 @@ pub async fn update(
             Err(e) => {
                 let record = load_record(&state, person).await?;
                 let page = person_page(&state, &ctx, record, Some(format!("{} / {}", e.vi, e.en)));
-                return Ok((StatusCode::UNPROCESSABLE_ENTITY, Html(render(&page))).into_response());
+                return Ok((StatusCode::UNPROCESSABLE_ENTITY, Html(render(&page)?)).into_response());
             }
         },
     };

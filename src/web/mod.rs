@@ -1,6 +1,7 @@
 //! Shared HTTP pieces: state, middleware, errors, static files, layout.
 
 pub mod error;
+pub mod extract;
 pub mod limit;
 pub mod pages;
 pub mod routes;
@@ -10,7 +11,7 @@ use std::time::Duration;
 
 use axum::Router;
 use axum::extract::State;
-use axum::http::{HeaderValue, StatusCode, Uri, header};
+use axum::http::{HeaderValue, Method, StatusCode, Uri, header};
 use axum::response::{IntoResponse, Response};
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::compression::CompressionLayer;
@@ -125,6 +126,7 @@ pub fn router(state: AppState) -> Router {
     routes::build(&state)
         .fallback(not_found)
         .with_state(state)
+        .layer(axum::middleware::from_fn(method_not_allowed))
         .layer(CatchPanicLayer::custom(|_| AppError::Internal(anyhow::anyhow!("a handler panicked")).into_response()))
         .layer(axum::extract::DefaultBodyLimit::max(BODY_LIMIT))
         .layer(TimeoutLayer::with_status_code(StatusCode::REQUEST_TIMEOUT, REQUEST_TIMEOUT))
@@ -162,7 +164,47 @@ async fn css() -> Response {
         .into_response()
 }
 
-async fn not_found(uri: Uri) -> Response {
-    let error = AppError::not_found("not_found", format!("Không có trang {} / No such page", uri.path()));
-    if uri.path().starts_with("/api/") { error.into_response() } else { PageError(error).into_response() }
+/// Methods the site answers somewhere; any other (TRACE, CONNECT, extensions) is refused on every path.
+fn known_method(method: &Method) -> bool {
+    matches!(
+        *method,
+        Method::GET | Method::HEAD | Method::POST | Method::PUT | Method::DELETE | Method::PATCH | Method::OPTIONS
+    )
+}
+
+fn site_error(path: &str, error: AppError) -> Response {
+    if extract::is_json_path(path) { error.into_response() } else { PageError(error).into_response() }
+}
+
+fn refused_method() -> AppError {
+    AppError::Status {
+        status: StatusCode::METHOD_NOT_ALLOWED,
+        code: "method_not_allowed",
+        message: "Địa chỉ này không nhận phương thức đó. / This address does not accept that method.".into(),
+    }
+}
+
+async fn not_found(method: Method, uri: Uri) -> Response {
+    if !known_method(&method) {
+        let mut response = site_error(uri.path(), refused_method());
+        // No method is allowed here (RFC 9110 §10.2.1 allows an empty list).
+        response.headers_mut().insert(header::ALLOW, HeaderValue::from_static(""));
+        return response;
+    }
+    site_error(uri.path(), AppError::not_found("not_found", format!("Không có trang {} / No such page", uri.path())))
+}
+
+/// axum's own 405 (a known path, another method) has an empty body: give it the site's error
+/// shape and keep its `Allow`.
+async fn method_not_allowed(req: axum::extract::Request, next: axum::middleware::Next) -> Response {
+    let path = req.uri().path().to_owned();
+    let response = next.run(req).await;
+    if response.status() != StatusCode::METHOD_NOT_ALLOWED || response.headers().contains_key(header::CONTENT_TYPE) {
+        return response;
+    }
+    let mut shaped = site_error(&path, refused_method());
+    if let Some(allow) = response.headers().get(header::ALLOW) {
+        shaped.headers_mut().insert(header::ALLOW, allow.clone());
+    }
+    shaped
 }
