@@ -78,6 +78,8 @@ async fn errors_have_a_stable_shape() {
         ("/api/v1/units/%27%20OR%201=1--", StatusCode::BAD_REQUEST, "invalid_unit_code"),
         ("/api/v1/units/99999", StatusCode::NOT_FOUND, "unit_not_found"),
         ("/api/v1/units/04792-999", StatusCode::NOT_FOUND, "unit_not_found"),
+        // Well formed (the document's pattern) but of a commune outside the province: absent too.
+        ("/api/v1/units/99999-001", StatusCode::NOT_FOUND, "unit_not_found"),
         ("/api/v1/units?parent=x", StatusCode::BAD_REQUEST, "invalid_unit_code"),
         ("/api/v1/nothing-here", StatusCode::NOT_FOUND, "not_found"),
     ] {
@@ -283,4 +285,31 @@ async fn malformed_paths_queries_and_forms_get_the_site_error_shapes() {
     assert!(response.headers()[header::CONTENT_TYPE].to_str().unwrap().starts_with("text/html"));
     let body = response.text().await.unwrap();
     assert!(body.contains("Lỗi 415") && body.contains("Biểu mẫu không hợp lệ"), "{body}");
+}
+
+/// The OpenAPI document says what the server enforces (checked against the running server by
+/// `scripts/schemathesis`): the unit code's pattern, `parent` as an optional query parameter, and
+/// the error statuses with the error body.
+#[tokio::test]
+async fn the_openapi_document_declares_what_the_server_enforces() {
+    let db = TestDb::sqlite();
+    let (_, doc) = get_json(&db.app().await, "/api/v1/openapi.json").await;
+    let pattern = hocvuso::registry::api::UNIT_CODE_PATTERN;
+    let unit = &doc["paths"]["/api/v1/units/{code}"]["get"];
+    assert_eq!(unit["parameters"][0]["schema"]["pattern"], pattern, "{unit}");
+    let list = &doc["paths"]["/api/v1/units"]["get"];
+    assert_eq!(list["parameters"][0]["in"], "query", "{list}");
+    assert_eq!(list["parameters"][0]["required"], false, "{list}");
+    assert_eq!(list["parameters"][0]["schema"]["pattern"], pattern);
+    let error = json!({"$ref": "#/components/schemas/ErrorBody"});
+    for (path, statuses) in [
+        ("/api/v1/units/{code}", &["400", "404"][..]),
+        ("/api/v1/units", &["400", "404"][..]),
+        ("/api/v1/certificates/{id}", &["404", "429"][..]),
+    ] {
+        let responses = &doc["paths"][path]["get"]["responses"];
+        for status in statuses {
+            assert_eq!(responses[status]["content"]["application/json"]["schema"], error, "{path} {status}");
+        }
+    }
 }

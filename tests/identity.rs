@@ -353,7 +353,10 @@ async fn names_written_before_the_folded_column_are_backfilled() {
         db.query("UPDATE person SET name_folded = NULL");
         db.query("INSERT INTO backfill (name) VALUES ('person.name_folded')");
         assert_exit(&db.cli(&["migrate"]), 0);
-        assert_eq!(db.query("SELECT name_folded FROM person WHERE full_name = 'Nguyễn Văn An'").trim(), "nguyen van an");
+        assert_eq!(
+            db.query("SELECT name_folded FROM person WHERE full_name = 'Nguyễn Văn An'").trim(),
+            "nguyen van an"
+        );
         assert_eq!(db.scalar("SELECT COUNT(*) FROM person WHERE name_folded IS NULL"), 0);
         assert_eq!(db.scalar("SELECT COUNT(*) FROM backfill"), 0, "{}", db.backend());
     }

@@ -13,9 +13,9 @@ use crate::assessment::item::Item;
 use crate::identity::access::Ctx;
 use crate::learning::framework::{self, target_group_label};
 use crate::on_pool;
-use crate::web::extract::{Form, Path};
 use crate::web::AppState;
 use crate::web::error::{AppError, PageError};
+use crate::web::extract::{Form, Path};
 use crate::web::pages::{Nav, render};
 
 #[derive(Template)]

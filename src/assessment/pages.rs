@@ -16,9 +16,9 @@ use crate::identity::access::{Ctx, Principal};
 use crate::identity::accounts::now;
 use crate::learning::framework::target_group_label;
 use crate::on_pool;
-use crate::web::extract::{Form, Path, Query};
 use crate::web::AppState;
 use crate::web::error::{AppError, PageError};
+use crate::web::extract::{Form, Path, Query};
 use crate::web::pages::{Nav, render};
 
 /// The profiles a learner may sit: their registry target groups; citizens' when none is known.

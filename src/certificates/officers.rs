@@ -18,9 +18,9 @@ use crate::identity::audit::{self, Entry};
 use crate::identity::role::Role;
 use crate::on_pool;
 use crate::store::Store;
-use crate::web::extract::Path;
 use crate::web::AppState;
 use crate::web::error::{AppError, PageError};
+use crate::web::extract::Path;
 use crate::web::pages::{Nav, render};
 
 /// Certificates whose holder lives in unit `$1` (a commune or a village, `'25'` the whole province):

@@ -15,9 +15,9 @@ use crate::identity::access::Ctx;
 use crate::learning::framework::target_group_label;
 use crate::on_pool;
 use crate::store::Store;
-use crate::web::extract::{Json, Path, Query};
 use crate::web::AppState;
 use crate::web::error::{AppError, PageError};
+use crate::web::extract::{Json, Path, Query};
 use crate::web::limit::Throttled;
 use crate::web::pages::{Nav, render};
 
@@ -207,13 +207,15 @@ pub async fn verify_page(
 /// also the signed credential.
 #[utoipa::path(get, path = "/api/v1/certificates/{id}", tag = "certificates",
     params(
-        ("id" = String, Path, description = "The certificate id (a UUID), as in its QR code"),
+        ("id" = String, Path, pattern = r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$", description = "The certificate id (a UUID), as in its QR code; anything else is not found"),
         ("chia_se" = Option<String>, Query, description = "The holder's share token: adds `credential`, the signed Open Badges 3.0 credential"),
     ),
     responses(
         (status = 200, body = Summary, description = "The public summary; `credential` too for the holder or with the share token"),
         (status = 404, body = crate::web::error::ErrorBody, description = "certificate_not_found"),
+        (status = 400, body = crate::web::error::ErrorBody, description = "invalid_path, invalid_query"),
         (status = 429, body = crate::web::error::ErrorBody, description = "rate_limited: too many lookups from this address; see `Retry-After`"),
+        (status = 503, body = crate::web::error::ErrorBody, description = "database_unavailable"),
     ))]
 pub async fn api(
     State(state): State<AppState>,

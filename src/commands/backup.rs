@@ -89,10 +89,7 @@ pub async fn restore(config: &Config, from: &Path, force: bool) -> anyhow::Resul
             if force {
                 command.args(["--clean", "--if-exists"]);
             }
-            let status = command
-                .arg(from)
-                .status()
-                .context("running pg_restore (Debian package postgresql-client)")?;
+            let status = command.arg(from).status().context("running pg_restore (Debian package postgresql-client)")?;
             if !status.success() {
                 bail!("pg_restore failed ({status})");
             }

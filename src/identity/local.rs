@@ -11,9 +11,9 @@ use crate::identity::accounts::{self, now};
 use crate::identity::audit::{self, Entry};
 use crate::identity::cookies;
 use crate::identity::password::{self, NewPassword};
-use crate::web::extract::{Form, Query};
 use crate::web::AppState;
 use crate::web::error::{AppError, PageError};
+use crate::web::extract::{Form, Query};
 use crate::web::pages::{Nav, render};
 
 /// Failed logins allowed in the window, per account and per address, before logins are refused.

@@ -30,9 +30,9 @@ use crate::identity::accounts::{self, NewAccount, now};
 use crate::identity::cookies;
 use crate::identity::role::{Grant, Role};
 use crate::on_pool;
-use crate::web::extract::Query;
 use crate::web::AppState;
 use crate::web::error::{AppError, PageError};
+use crate::web::extract::Query;
 
 /// A login started at VNeID must come back within this time.
 const LOGIN_SECONDS: i64 = 600;

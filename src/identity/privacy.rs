@@ -14,9 +14,9 @@ use crate::identity::accounts::{self, now};
 use crate::identity::audit::{self, Entry, format_time};
 use crate::identity::role::{Grant, Role};
 use crate::on_pool;
-use crate::web::extract::{Form, Query};
 use crate::web::AppState;
 use crate::web::error::{AppError, PageError};
+use crate::web::extract::{Form, Query};
 use crate::web::pages::{Nav, render};
 
 #[derive(Template)]
@@ -44,7 +44,11 @@ pub struct NextQuery {
 }
 
 pub async fn consent_form(ctx: Ctx, Query(q): Query<NextQuery>) -> Result<Html<String>, PageError> {
-    Ok(Html(render(&ConsentPage { nav: ctx.nav(), version: PRIVACY_NOTICE_VERSION, next: safe_next(q.tiep.as_deref()) })?))
+    Ok(Html(render(&ConsentPage {
+        nav: ctx.nav(),
+        version: PRIVACY_NOTICE_VERSION,
+        next: safe_next(q.tiep.as_deref()),
+    })?))
 }
 
 #[derive(Deserialize)]

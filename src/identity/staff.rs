@@ -14,9 +14,9 @@ use crate::identity::password::NewPassword;
 use crate::identity::role::Role::{self, *};
 use crate::identity::{COMMUNE_STAFF, ERASURE_DECIDERS};
 use crate::on_pool;
-use crate::web::extract::{Form, Path, Query};
 use crate::web::AppState;
 use crate::web::error::{AppError, PageError};
+use crate::web::extract::{Form, Path, Query};
 use crate::web::pages::{Nav, render};
 
 #[derive(Template)]

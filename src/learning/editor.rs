@@ -18,9 +18,9 @@ use crate::learning::lesson::{self, LessonSource, Problem};
 use crate::learning::media::{Kind, Media, sniff};
 use crate::learning::pages::LessonPage;
 use crate::learning::progress::new_event_id;
-use crate::web::extract::Path;
 use crate::web::AppState;
 use crate::web::error::{AppError, PageError};
+use crate::web::extract::Path;
 use crate::web::pages::{Nav, render};
 
 #[derive(Template)]

@@ -16,9 +16,9 @@ use object_store::{GetOptions, GetRange, ObjectStore, ObjectStoreExt, PutPayload
 use crate::identity::accounts::now;
 use crate::on_pool;
 use crate::store::Store;
-use crate::web::extract::Path as UrlPath;
 use crate::web::AppState;
 use crate::web::error::AppError;
+use crate::web::extract::Path as UrlPath;
 
 /// What may be stored, recognised from the first bytes, with the largest size per kind.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -12,9 +12,9 @@ use crate::identity::audit::format_time;
 use crate::learning::lesson::markdown_html;
 use crate::on_pool;
 use crate::store::Store;
-use crate::web::extract::{Form, Path};
 use crate::web::AppState;
 use crate::web::error::{AppError, PageError};
+use crate::web::extract::{Form, Path};
 use crate::web::pages::{Nav, render};
 
 #[derive(Clone, Debug, sqlx::FromRow)]

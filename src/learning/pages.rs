@@ -16,9 +16,9 @@ use crate::learning::content::{Course, Program};
 use crate::learning::framework::{Framework, target_group_label};
 use crate::learning::progress::{self, Row, new_event_id};
 use crate::on_pool;
-use crate::web::extract::{Path, Query};
 use crate::web::AppState;
 use crate::web::error::{AppError, PageError};
+use crate::web::extract::{Path, Query};
 use crate::web::pages::{Nav, render};
 
 /// One lesson in a list, with where this learner stands.

@@ -16,9 +16,9 @@ use crate::learning::catalog::LessonView;
 use crate::learning::records::{Outcome, ProgressChange, Record};
 use crate::learning::xapi::{self, VERB_COMPLETED, VERB_PROGRESSED};
 use crate::store::Store;
-use crate::web::extract::{Form, Path};
 use crate::web::AppState;
 use crate::web::error::{AppError, PageError};
+use crate::web::extract::{Form, Path};
 use crate::web::pages::{Nav, render};
 
 /// Longest stretch between two events counted as learning (a phone left on the table is not).

@@ -131,7 +131,9 @@ const ATTRIBUTES: &[&str] = &[
 ];
 
 fn refused(what: impl std::fmt::Display) -> String {
-    format!("SVG chỉ được có hình, chữ và màu; không nhận {what} / SVG may hold only shapes, text and colours: {what} refused")
+    format!(
+        "SVG chỉ được có hình, chữ và màu; không nhận {what} / SVG may hold only shapes, text and colours: {what} refused"
+    )
 }
 
 /// Parses `bytes` as SVG, checks it against the allow-list, and returns it written anew.
@@ -173,9 +175,7 @@ pub fn clean(bytes: &[u8]) -> Result<Vec<u8>, String> {
                 }
                 Event::Text(BytesText::new(&content).into_owned())
             }
-            Event::CData(t) if depth > 0 => {
-                Event::Text(BytesText::new(&t.into_inner()).into_owned())
-            }
+            Event::CData(t) if depth > 0 => Event::Text(BytesText::new(&t.into_inner()).into_owned()),
             Event::GeneralRef(r) if depth > 0 => {
                 let c = match r.resolve_char_ref().map_err(|e| bad_xml(&e))? {
                     Some(c) => c,
@@ -193,7 +193,9 @@ pub fn clean(bytes: &[u8]) -> Result<Vec<u8>, String> {
             Event::Comment(_) | Event::Decl(_) => continue,
             Event::DocType(_) => return Err(refused("<!DOCTYPE>")),
             Event::PI(_) => return Err(refused("<?…?>")),
-            Event::CData(_) | Event::GeneralRef(_) => return Err(refused("nội dung ngoài <svg> / content outside <svg>")),
+            Event::CData(_) | Event::GeneralRef(_) => {
+                return Err(refused("nội dung ngoài <svg> / content outside <svg>"));
+            }
             Event::Eof => break,
         };
         writer.write_event(out).map_err(|e| bad_xml(&e))?;
@@ -215,12 +217,15 @@ fn element(e: &BytesStart<'_>, root: bool) -> Result<BytesStart<'static>, String
     }
     let mut out = BytesStart::new(name.clone());
     for attribute in e.attributes().with_checks(true) {
-        let attribute = attribute.map_err(|err| format!("SVG không phải XML hợp lệ / SVG is not well-formed XML: {err}"))?;
+        let attribute =
+            attribute.map_err(|err| format!("SVG không phải XML hợp lệ / SVG is not well-formed XML: {err}"))?;
         let key = attribute.key.as_ref();
         if !ATTRIBUTES.contains(&key) {
             return Err(refused(format!("thuộc tính {key} / attribute {key}")));
         }
-        let value = attribute.normalized_value(quick_xml::XmlVersion::Implicit1_0).map_err(|err| refused(format!("{key}: {err}")))?;
+        let value = attribute
+            .normalized_value(quick_xml::XmlVersion::Implicit1_0)
+            .map_err(|err| refused(format!("{key}: {err}")))?;
         check_value(&name, key, &value)?;
         out.push_attribute((key, value.as_ref()));
     }
@@ -241,8 +246,7 @@ fn check_value(element: &str, key: &str, value: &str) -> Result<(), String> {
         }
         _ => {}
     }
-    if lower.contains("javascript:") || lower.contains("data:") || lower.contains("@import") || lower.contains('\\')
-    {
+    if lower.contains("javascript:") || lower.contains("data:") || lower.contains("@import") || lower.contains('\\') {
         return bad("mã hoặc tham chiếu / code or reference");
     }
     // Every url(…) names something in this file.
@@ -257,7 +261,11 @@ fn check_value(element: &str, key: &str, value: &str) -> Result<(), String> {
 }
 
 fn excerpt(value: &str) -> Cow<'_, str> {
-    if value.chars().count() > 40 { Cow::Owned(value.chars().take(40).collect::<String>() + "…") } else { value.into() }
+    if value.chars().count() > 40 {
+        Cow::Owned(value.chars().take(40).collect::<String>() + "…")
+    } else {
+        value.into()
+    }
 }
 
 #[cfg(test)]

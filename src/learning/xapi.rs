@@ -13,9 +13,9 @@ use serde_json::{Map, Value, json};
 
 use crate::learning::records::{Outcome, Record, Statement};
 use crate::on_pool;
-use crate::web::extract::{Json, Query};
 use crate::web::AppState;
 use crate::web::error::AppError;
+use crate::web::extract::{Json, Query};
 
 pub const VERSION: &str = "1.0.3";
 pub const VERB_PROGRESSED: &str = "http://adlnet.gov/expapi/verbs/progressed";

@@ -7,9 +7,9 @@ use axum::response::{Html, Redirect};
 use crate::domain::unit::PROVINCE_CODE;
 use crate::identity::access::Ctx;
 use crate::store::units::{self, UnitRow};
-use crate::web::extract::Path;
 use crate::web::AppState;
 use crate::web::error::PageError;
+use crate::web::extract::Path;
 use crate::web::pages::{Nav, number_vi, render};
 
 #[derive(Template)]

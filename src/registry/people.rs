@@ -14,9 +14,9 @@ use crate::identity::audit::{self, Entry};
 use crate::identity::role::Role::{self, *};
 use crate::on_pool;
 use crate::registry::import::report::neutralise_formula;
-use crate::web::extract::{Form, Path, Query};
 use crate::web::AppState;
 use crate::web::error::{AppError, PageError};
+use crate::web::extract::{Form, Path, Query};
 use crate::web::pages::{Nav, render};
 use crate::web::routes::Route;
 

@@ -112,8 +112,7 @@ impl Store {
     async fn fill_name_folded(&self) -> anyhow::Result<()> {
         const MARK: &str = "person.name_folded";
         const CHUNK: i64 = 10_000;
-        let pending: Option<String> =
-            on_pool!(self, pool => sqlx::query_scalar("SELECT name FROM backfill WHERE name = $1")
+        let pending: Option<String> = on_pool!(self, pool => sqlx::query_scalar("SELECT name FROM backfill WHERE name = $1")
                 .bind(MARK).fetch_optional(pool).await)?;
         if pending.is_none() {
             return Ok(());

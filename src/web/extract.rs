@@ -89,7 +89,13 @@ where
 }
 
 fn query_rejection(path: &str, e: &QueryRejection) -> Rejection {
-    Rejection::new(path, e.status(), "invalid_query", "Tham số trên địa chỉ không hợp lệ. / The query string is not valid", e.body_text())
+    Rejection::new(
+        path,
+        e.status(),
+        "invalid_query",
+        "Tham số trên địa chỉ không hợp lệ. / The query string is not valid",
+        e.body_text(),
+    )
 }
 
 /// `axum::Form`, answering a bad form as the site's 4xx.
@@ -137,7 +143,13 @@ where
 }
 
 fn json_rejection(path: &str, e: &JsonRejection) -> Rejection {
-    Rejection::new(path, e.status(), "invalid_json", "Nội dung JSON không hợp lệ. / The JSON body is not valid", e.body_text())
+    Rejection::new(
+        path,
+        e.status(),
+        "invalid_json",
+        "Nội dung JSON không hợp lệ. / The JSON body is not valid",
+        e.body_text(),
+    )
 }
 
 impl<T: Serialize> IntoResponse for Json<T> {
