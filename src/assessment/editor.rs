@@ -171,7 +171,7 @@ async fn exams_page(state: &AppState, ctx: &Ctx, message: String) -> Result<Stri
             exam: e,
         })
         .collect();
-    Ok(render(&ExamsPage { nav: ctx.nav(), rows, message })?)
+    render(&ExamsPage { nav: ctx.nav(), rows, message })
 }
 
 /// `GET /quan-tri/bai-kiem-tra`

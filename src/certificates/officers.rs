@@ -105,7 +105,7 @@ async fn page(state: &AppState, ctx: &Ctx, message: String) -> Result<String, Ap
     )
     .await?;
     let may_revoke = user.holds(&[Role::QuanTriTinh]).any(|g| g.is_province());
-    Ok(render(&OfficersPage { nav: ctx.nav(), rows, counts, units, may_revoke, message })?)
+    render(&OfficersPage { nav: ctx.nav(), rows, counts, units, may_revoke, message })
 }
 
 /// `GET /quan-tri/chung-nhan`
