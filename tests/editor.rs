@@ -202,6 +202,11 @@ async fn svg_uploads_are_parsed_and_written_back() {
         assert_eq!(refused.status(), StatusCode::BAD_REQUEST, "{}", String::from_utf8_lossy(payload));
         assert!(refused.text().await.unwrap().contains("SVG"));
     }
+    // Not a multipart body at all: the site's error page, not axum's plain text.
+    let not_multipart = editor.client.post(format!("{base}/bien-tap/tep?csrf={csrf}")).body("x").send().await.unwrap();
+    assert_eq!(not_multipart.status(), StatusCode::BAD_REQUEST);
+    let body = not_multipart.text().await.unwrap();
+    assert!(body.contains("Lỗi 400") && body.contains("Tệp gửi lên không hợp lệ"), "{body}");
     let ok = upload(
         "<?xml version=\"1.0\"?><!-- ve tay --><svg xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 4 4\">\
           <title>Ô</title><rect width=\"4\" height=\"4\" fill=\"#0a0\"/></svg>"

@@ -5,7 +5,7 @@ use std::collections::HashSet;
 
 use askama::Template;
 use axum::body::Bytes;
-use axum::extract::{Multipart, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Redirect, Response};
 
@@ -20,7 +20,7 @@ use crate::learning::pages::LessonPage;
 use crate::learning::progress::new_event_id;
 use crate::web::AppState;
 use crate::web::error::{AppError, PageError};
-use crate::web::extract::Path;
+use crate::web::extract::{Multipart, Path};
 use crate::web::pages::{Nav, render};
 
 #[derive(Template)]

@@ -124,9 +124,14 @@ impl Store {
                 let rows: Vec<(i64, String)> = sqlx::query_as(
                     "SELECT id, full_name FROM person WHERE id > $1 AND full_name IS NOT NULL ORDER BY id LIMIT $2",
                 ).bind(after).bind(CHUNK).fetch_all(&mut *tx).await?;
-                for (id, name) in &rows {
-                    sqlx::query("UPDATE person SET name_folded = $1 WHERE id = $2")
-                        .bind(crate::domain::text::search_key(name)).bind(id).execute(&mut *tx).await?;
+                // A few hundred rows per statement: one round trip each, not one per person.
+                for part in rows.chunks(500) {
+                    let mut update = sqlx::QueryBuilder::new("UPDATE person SET name_folded = v.column2 FROM (");
+                    update.push_values(part, |mut row, (id, name)| {
+                        row.push_bind(*id).push_bind(crate::domain::text::search_key(name));
+                    });
+                    update.push(") AS v WHERE person.id = v.column1");
+                    update.build().execute(&mut *tx).await?;
                 }
                 tx.commit().await?;
                 Ok::<_, sqlx::Error>(rows.last().map(|(id, _)| *id))

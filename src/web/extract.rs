@@ -2,6 +2,7 @@
 //! fails it is answered like any other error of the site (`{"error","message"}` under `/api/` and
 //! `/xapi/`, the error page elsewhere), not with axum's plain-text rejection.
 
+use axum::extract::multipart::MultipartRejection;
 use axum::extract::rejection::{FormRejection, JsonRejection, PathRejection, QueryRejection};
 use axum::extract::{FromRequest, FromRequestParts, Request};
 use axum::http::StatusCode;
@@ -156,6 +157,45 @@ impl<T: Serialize> IntoResponse for Json<T> {
     fn into_response(self) -> Response {
         axum::Json(self.0).into_response()
     }
+}
+
+/// `axum::extract::Multipart` (uploads), answering a request that is not multipart in the site's shapes.
+pub struct Multipart(pub axum::extract::Multipart);
+
+impl std::ops::Deref for Multipart {
+    type Target = axum::extract::Multipart;
+
+    fn deref(&self) -> &Self::Target {
+        &self.0
+    }
+}
+
+impl std::ops::DerefMut for Multipart {
+    fn deref_mut(&mut self) -> &mut Self::Target {
+        &mut self.0
+    }
+}
+
+impl<S: Send + Sync> FromRequest<S> for Multipart {
+    type Rejection = Rejection;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
+        let path = req.uri().path().to_owned();
+        match axum::extract::Multipart::from_request(req, state).await {
+            Ok(multipart) => Ok(Self(multipart)),
+            Err(e) => Err(multipart_rejection(&path, &e)),
+        }
+    }
+}
+
+fn multipart_rejection(path: &str, e: &MultipartRejection) -> Rejection {
+    Rejection::new(
+        path,
+        e.status(),
+        "invalid_upload",
+        "Tệp gửi lên không hợp lệ. / The upload is not valid",
+        e.body_text(),
+    )
 }
 
 #[cfg(test)]
