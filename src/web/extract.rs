@@ -2,6 +2,9 @@
 //! fails it is answered like any other error of the site (`{"error","message"}` under `/api/` and
 //! `/xapi/`, the error page elsewhere), not with axum's plain-text rejection.
 
+// The one place that wraps axum's extractors (clippy.toml forbids them elsewhere).
+#![allow(clippy::disallowed_types)]
+
 use axum::extract::multipart::MultipartRejection;
 use axum::extract::rejection::{FormRejection, JsonRejection, PathRejection, QueryRejection};
 use axum::extract::{FromRequest, FromRequestParts, Request};
