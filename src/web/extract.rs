@@ -214,4 +214,48 @@ mod tests {
         assert!(r.json);
         assert!(!Rejection::new("/hoc", StatusCode::BAD_REQUEST, "invalid_form", "x", "y".into()).json);
     }
+
+    /// No JSON body is read by a route yet; the wrapper is checked on a router of its own.
+    #[tokio::test]
+    async fn a_bad_json_body_is_refused_in_the_site_shapes() {
+        use axum::body::Body;
+        use axum::routing::post;
+        use tower::ServiceExt;
+
+        #[derive(serde::Deserialize)]
+        struct Wanted {
+            #[allow(dead_code)]
+            n: u8,
+        }
+        async fn take(Json(_): Json<Wanted>) -> &'static str {
+            "ok"
+        }
+        let app = axum::Router::new().route("/api/v1/x", post(take)).route("/trang", post(take));
+        let send = |uri: &'static str, content_type: &'static str, body: &'static str| {
+            let request = axum::http::Request::post(uri)
+                .header(axum::http::header::CONTENT_TYPE, content_type)
+                .body(Body::from(body))
+                .unwrap();
+            app.clone().oneshot(request)
+        };
+        for (content_type, body, status) in [
+            ("application/json", "{\"n\": 300}", StatusCode::UNPROCESSABLE_ENTITY),
+            ("application/json", "{\"n\": ", StatusCode::BAD_REQUEST),
+            ("text/plain", "{\"n\": 1}", StatusCode::UNSUPPORTED_MEDIA_TYPE),
+        ] {
+            let response = send("/api/v1/x", content_type, body).await.unwrap();
+            assert_eq!(response.status(), status, "{body}");
+            let bytes = axum::body::to_bytes(response.into_body(), 1 << 16).await.unwrap();
+            let json: serde_json::Value = serde_json::from_slice(&bytes).unwrap();
+            assert_eq!(json["error"], "invalid_json", "{json}");
+            assert_eq!(json.as_object().unwrap().len(), 2, "{json}");
+
+            let response = send("/trang", content_type, body).await.unwrap();
+            assert_eq!(response.status(), status);
+            let bytes = axum::body::to_bytes(response.into_body(), 1 << 16).await.unwrap();
+            let html = String::from_utf8_lossy(&bytes);
+            assert!(html.contains(&format!("Lỗi {}", status.as_u16())) && html.contains("JSON"), "{html}");
+        }
+        assert_eq!(send("/api/v1/x", "application/json", "{\"n\": 1}").await.unwrap().status(), StatusCode::OK);
+    }
 }
