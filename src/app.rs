@@ -109,6 +109,7 @@ pub fn router(state: AppState) -> Router {
     crate::web::routes::build(&state, table())
         .fallback(not_found)
         .with_state(state)
+        .layer(axum::middleware::from_fn(crate::web::method_not_allowed))
         .layer(CatchPanicLayer::custom(|_| AppError::Internal(anyhow::anyhow!("a handler panicked")).into_response()))
         .layer(axum::extract::DefaultBodyLimit::max(BODY_LIMIT))
         .layer(TimeoutLayer::with_status_code(StatusCode::REQUEST_TIMEOUT, REQUEST_TIMEOUT))

@@ -78,6 +78,8 @@ async fn errors_have_a_stable_shape() {
         ("/api/v1/units/%27%20OR%201=1--", StatusCode::BAD_REQUEST, "invalid_unit_code"),
         ("/api/v1/units/99999", StatusCode::NOT_FOUND, "unit_not_found"),
         ("/api/v1/units/04792-999", StatusCode::NOT_FOUND, "unit_not_found"),
+        // Well formed (the document's pattern) but of a commune outside the province: absent too.
+        ("/api/v1/units/99999-001", StatusCode::NOT_FOUND, "unit_not_found"),
         ("/api/v1/units?parent=x", StatusCode::BAD_REQUEST, "invalid_unit_code"),
         ("/api/v1/nothing-here", StatusCode::NOT_FOUND, "not_found"),
     ] {
@@ -198,4 +200,116 @@ fn serve_on_a_real_listener_and_stop_gracefully() {
     assert!(std::process::Command::new("kill").args(["-TERM", &pid]).status().unwrap().success());
     let status = child.wait().unwrap();
     assert!(status.success(), "serve exits cleanly on SIGTERM: {status}");
+}
+
+async fn send(app: &axum::Router, method: &str, uri: &str) -> (StatusCode, axum::http::HeaderMap, String) {
+    let request = Request::builder().method(method).uri(uri).body(Body::empty()).unwrap();
+    let response = app.clone().oneshot(request).await.unwrap();
+    let (status, headers) = (response.status(), response.headers().clone());
+    let body = response.into_body().collect().await.unwrap().to_bytes();
+    (status, headers, String::from_utf8_lossy(&body).into_owned())
+}
+
+/// TRACE, DELETE on a GET route, or a made-up method: 405 with `Allow` (the guard used to answer
+/// 403 for a missing CSRF token first), in the site's error shapes.
+#[tokio::test]
+async fn other_methods_answer_405_with_allow() {
+    let db = TestDb::sqlite();
+    let app = db.app().await;
+    for (method, uri) in [
+        ("TRACE", "/api/v1/units"),
+        ("DELETE", "/api/v1/units/04792"),
+        ("POST", "/api/v1/units"),
+        ("TRACE", "/healthz"),
+        ("PUT", "/dang-nhap"),
+        ("FOO", "/khung-nang-luc"),
+    ] {
+        let (status, headers, body) = send(&app, method, uri).await;
+        assert_eq!(status, StatusCode::METHOD_NOT_ALLOWED, "{method} {uri}: {body}");
+        let allow = headers.get(header::ALLOW).map(|v| v.to_str().unwrap().to_owned()).unwrap_or_default();
+        assert!(allow.contains("GET"), "{method} {uri}: Allow {allow:?}");
+        if uri.starts_with("/api/") {
+            let json: Value = serde_json::from_str(&body).unwrap();
+            assert_eq!(json, json!({"error": "method_not_allowed", "message": json["message"]}), "{body}");
+        } else {
+            assert!(body.contains("Lỗi 405"), "{method} {uri}: {body}");
+        }
+    }
+    // A method no route takes, on a path that does not exist: 405 too, not 404 or 403.
+    let (status, headers, _) = send(&app, "TRACE", "/khong-co").await;
+    assert_eq!(status, StatusCode::METHOD_NOT_ALLOWED);
+    assert!(headers.contains_key(header::ALLOW));
+    // The methods a route does take still work.
+    assert_eq!(send(&app, "HEAD", "/healthz").await.0, StatusCode::OK);
+}
+
+/// axum's own extractor refusals (path, query, form) answer in the site's shapes: JSON under
+/// `/api/`, the error page elsewhere (they were plain text).
+#[tokio::test]
+async fn malformed_paths_queries_and_forms_get_the_site_error_shapes() {
+    let db = TestDb::sqlite();
+    let app = db.app().await;
+    for (uri, code) in [
+        // Not UTF-8 once decoded.
+        ("/api/v1/units/%FF%FE", "invalid_path"),
+        // The same field twice.
+        ("/api/v1/units?parent=04792&parent=04795", "invalid_query"),
+    ] {
+        let (status, body) = get_json(&app, uri).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{uri}: {body}");
+        assert_eq!(body.as_object().unwrap().len(), 2, "{body}");
+        assert_eq!(body["error"], code, "{uri}: {body}");
+        assert!(body["message"].as_str().unwrap().contains("không hợp lệ"), "{body}");
+    }
+    for uri in ["/bai-hoc/%FF%FE", "/bai-hoc/bai-mot?phan=mot"] {
+        let (status, body, content_type) = get(&app, uri).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{uri}: {body}");
+        assert!(content_type.unwrap().starts_with("text/html"), "{uri}");
+        assert!(body.contains("Lỗi 400") && body.contains("<main id=\"noi-dung\">"), "{uri}: {body}");
+    }
+
+    // A form that is not a form, with a valid CSRF token: the error page, not plain text.
+    let base = common::web::serve(&db, db.config()).await;
+    let browser = common::web::Browser::new(&base);
+    let csrf = browser.csrf().await;
+    let response = browser
+        .client
+        .post(format!("{base}/dang-nhap"))
+        .header("x-csrf-token", &csrf)
+        .header(header::CONTENT_TYPE, "application/json")
+        .body("{\"login\": 1}")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::UNSUPPORTED_MEDIA_TYPE);
+    assert!(response.headers()[header::CONTENT_TYPE].to_str().unwrap().starts_with("text/html"));
+    let body = response.text().await.unwrap();
+    assert!(body.contains("Lỗi 415") && body.contains("Biểu mẫu không hợp lệ"), "{body}");
+}
+
+/// The OpenAPI document says what the server enforces (checked against the running server by
+/// `scripts/schemathesis`): the unit code's pattern, `parent` as an optional query parameter, and
+/// the error statuses with the error body.
+#[tokio::test]
+async fn the_openapi_document_declares_what_the_server_enforces() {
+    let db = TestDb::sqlite();
+    let (_, doc) = get_json(&db.app().await, "/api/v1/openapi.json").await;
+    let pattern = hocvuso::registry::api::UNIT_CODE_PATTERN;
+    let unit = &doc["paths"]["/api/v1/units/{code}"]["get"];
+    assert_eq!(unit["parameters"][0]["schema"]["pattern"], pattern, "{unit}");
+    let list = &doc["paths"]["/api/v1/units"]["get"];
+    assert_eq!(list["parameters"][0]["in"], "query", "{list}");
+    assert_eq!(list["parameters"][0]["required"], false, "{list}");
+    assert_eq!(list["parameters"][0]["schema"]["pattern"], pattern);
+    let error = json!({"$ref": "#/components/schemas/ErrorBody"});
+    for (path, statuses) in [
+        ("/api/v1/units/{code}", &["400", "404"][..]),
+        ("/api/v1/units", &["400", "404"][..]),
+        ("/api/v1/certificates/{id}", &["404", "429"][..]),
+    ] {
+        let responses = &doc["paths"][path]["get"]["responses"];
+        for status in statuses {
+            assert_eq!(responses[status]["content"]["application/json"]["schema"], error, "{path} {status}");
+        }
+    }
 }

@@ -186,3 +186,73 @@ async fn the_framework_is_browsable_and_a_new_version_keeps_old_lessons_on_their
     assert!(page.body.contains("2026.1") && page.body.contains("2025.1"), "{}", page.body);
     assert!(page.body.contains("Quản lý danh tính số"));
 }
+
+/// The sequence lock holds on every write, not only on the page: a post cannot complete (or start)
+/// a lesson the learner may not open yet.
+#[tokio::test]
+async fn a_locked_lesson_cannot_be_completed_by_a_post() {
+    for db in TestDb::all() {
+        let (browser, _) = learner(&db).await;
+        let open = browser.get("/bai-hoc/bai-mot").await;
+        let csrf = field(&open, "csrf");
+        let event = field(&open, "su_kien");
+        let answered = browser
+            .post(
+                "/bai-hoc/bai-hai/tra-loi",
+                &[("csrf", &csrf), ("su_kien", &event), ("phien_ban", "1"), ("c0", "0"), ("c1", "0")],
+            )
+            .await;
+        assert_eq!(answered.status, StatusCode::FORBIDDEN, "{}: {}", db.backend(), answered.body);
+        assert!(answered.body.contains("học xong bài trước"), "{}", answered.body);
+        let moved = browser
+            .post("/bai-hoc/bai-hai/tien-do", &[("csrf", &csrf), ("su_kien", &event), ("phien_ban", "1"), ("den", "1")])
+            .await;
+        assert_eq!(moved.status, StatusCode::FORBIDDEN, "{}", moved.body);
+        assert_eq!(db.query("SELECT COUNT(*) FROM progress").trim(), "0", "{}", db.backend());
+        assert_eq!(db.query("SELECT COUNT(*) FROM xapi_statement").trim(), "0");
+    }
+}
+
+/// `luc` (when the page was shown) comes from the client: an absurd value neither overflows (it
+/// was a 500) nor counts, and no event counts more time than the server saw pass.
+#[tokio::test]
+async fn the_claimed_time_is_clamped_and_bounded_by_the_server_clock() {
+    for db in TestDb::all() {
+        let (browser, _) = learner(&db).await;
+        let lesson = browser.get("/bai-hoc/bai-mot").await;
+        let step = |event: String, luc: &str| {
+            [
+                ("csrf", field(&lesson, "csrf")),
+                ("su_kien", event),
+                ("phien_ban", field(&lesson, "phien_ban")),
+                ("den", "1".to_owned()),
+                ("luc", luc.to_owned()),
+            ]
+        };
+        let first = step(field(&lesson, "su_kien"), "-9223372036854775808");
+        let form: Vec<(&str, &str)> = first.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        let moved = browser.post("/bai-hoc/bai-mot/tien-do", &form).await;
+        assert_eq!(moved.status, StatusCode::SEE_OTHER, "{}: {}", db.backend(), moved.body);
+        let seconds = db.scalar("SELECT seconds FROM progress");
+        assert!((0..=600).contains(&seconds), "{seconds}");
+
+        // A second event at once, claiming the page was shown ten minutes ago: the server saw
+        // (nearly) no time pass since the first, so (nearly) nothing is added.
+        let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs();
+        let second = step(uuid::Uuid::now_v7().to_string(), &(now - 600).to_string());
+        let form: Vec<(&str, &str)> = second.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        assert_eq!(browser.post("/bai-hoc/bai-mot/tien-do", &form).await.status, StatusCode::SEE_OTHER);
+        assert_eq!(db.query("SELECT COUNT(*) FROM xapi_statement").trim(), "2");
+        let total = db.scalar("SELECT seconds FROM progress");
+        assert!(total < seconds + 300, "{seconds} then {total}: the second claim of 600 s was counted");
+
+        // Far in the future, or not a number: no 500 either.
+        let third = step(uuid::Uuid::now_v7().to_string(), "9223372036854775807");
+        let form: Vec<(&str, &str)> = third.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        assert_eq!(browser.post("/bai-hoc/bai-mot/tien-do", &form).await.status, StatusCode::SEE_OTHER);
+        let fourth = step(uuid::Uuid::now_v7().to_string(), "hôm qua");
+        let form: Vec<(&str, &str)> = fourth.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        let refused = browser.post("/bai-hoc/bai-mot/tien-do", &form).await;
+        assert!(refused.status.is_client_error() && refused.body.contains("Biểu mẫu không hợp lệ"), "{}", refused.body);
+    }
+}

@@ -4,8 +4,7 @@
 use std::collections::HashMap;
 
 use askama::Template;
-use axum::Form;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::response::{Html, IntoResponse, Redirect, Response};
 
 use crate::assessment::bank::{self, Entry};
@@ -17,6 +16,7 @@ use crate::learning::framework::{self, target_group_label};
 use crate::on_pool;
 use crate::web::AppState;
 use crate::web::error::{AppError, PageError};
+use crate::web::extract::{Form, Path};
 use crate::web::pages::{Nav, render};
 
 #[derive(Template)]
@@ -34,7 +34,7 @@ pub async fn list(State(state): State<AppState>, ctx: Ctx) -> Result<Html<String
     for e in entries.iter().filter(|e| e.active) {
         *counts.entry(e.competence.clone()).or_default() += 1;
     }
-    Ok(Html(render(&ItemsPage { nav: ctx.nav(), entries, per_competence: counts.into_iter().collect() })))
+    Ok(Html(render(&ItemsPage { nav: ctx.nav(), entries, per_competence: counts.into_iter().collect() })?))
 }
 
 #[derive(Template)]
@@ -52,15 +52,15 @@ const NEW_ITEM: &str = "[[item]]\nid = \"\"\nkind = \"single\"\ncompetence = \"1
                         level = 1\ndifficulty = 1\nquestion = \"\"\nchoices = [\"\", \"\"]\nanswer = 0\nexplain = \"\"\n";
 
 /// `GET /bien-tap/cau-hoi/moi`
-pub async fn new_item(ctx: Ctx) -> Html<String> {
-    Html(render(&ItemPage {
+pub async fn new_item(ctx: Ctx) -> Result<Html<String>, PageError> {
+    Ok(Html(render(&ItemPage {
         nav: ctx.nav(),
         id: None,
         text: NEW_ITEM.into(),
         problems: vec![],
         saved: None,
         active: true,
-    }))
+    })?))
 }
 
 /// The item back as TOML, the way a bank file writes it.
@@ -98,7 +98,7 @@ pub async fn edit(State(state): State<AppState>, ctx: Ctx, Path(id): Path<String
         problems: vec![],
         saved: None,
         active,
-    })))
+    })?))
 }
 
 /// `POST /bien-tap/cau-hoi`: checks the text; saves a new version when it changed.
@@ -118,7 +118,7 @@ pub async fn save(
         Ok(items) => items,
         Err(problems) => {
             let page = ItemPage { nav: ctx.nav(), id: None, text, problems, saved: None, active: true };
-            return Ok((axum::http::StatusCode::UNPROCESSABLE_ENTITY, Html(render(&page))).into_response());
+            return Ok((axum::http::StatusCode::UNPROCESSABLE_ENTITY, Html(render(&page)?)).into_response());
         }
     };
     let user = ctx.user()?;
@@ -132,7 +132,7 @@ pub async fn save(
         saved: Some(version),
         active: true,
     };
-    Ok(Html(render(&page)).into_response())
+    Ok(Html(render(&page)?).into_response())
 }
 
 /// `POST /bien-tap/cau-hoi/{id}/an`: out of (or back into) future draws.
@@ -175,7 +175,7 @@ async fn exams_page(state: &AppState, ctx: &Ctx, message: String) -> Result<Stri
             exam: e,
         })
         .collect();
-    Ok(render(&ExamsPage { nav: ctx.nav(), rows, message }))
+    render(&ExamsPage { nav: ctx.nav(), rows, message })
 }
 
 /// `GET /quan-tri/bai-kiem-tra`

@@ -4,8 +4,7 @@
 use std::collections::HashMap;
 
 use askama::Template;
-use axum::Form;
-use axum::extract::{Path, Query, State};
+use axum::extract::State;
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use serde::Deserialize;
 
@@ -19,6 +18,7 @@ use crate::learning::framework::target_group_label;
 use crate::on_pool;
 use crate::web::AppState;
 use crate::web::error::{AppError, PageError};
+use crate::web::extract::{Form, Path, Query};
 use crate::web::pages::{Nav, render};
 
 /// The profiles a learner may sit: their registry target groups; citizens' when none is known.
@@ -128,7 +128,7 @@ pub async fn home(State(state): State<AppState>, ctx: Ctx) -> Result<Html<String
             })
         })
         .collect();
-    Ok(Html(render(&HomePage { nav: ctx.nav(), exams: cards, blocked: unconfirmed(user), open, past })))
+    Ok(Html(render(&HomePage { nav: ctx.nav(), exams: cards, blocked: unconfirmed(user), open, past })?))
 }
 
 /// `POST /kiem-tra/{group}/bat-dau`
@@ -233,7 +233,7 @@ pub async fn question(
         marks,
         notice: q.thieu.map(|_| "Bạn chưa trả lời câu này. Hãy chọn hoặc điền câu trả lời rồi bấm “Lưu câu trả lời”."),
     };
-    Ok(Html(render(&page)).into_response())
+    Ok(Html(render(&page)?).into_response())
 }
 
 /// `POST /kiem-tra/bai/{id}/cau/{n}`: saves one answer (durably, before answering), then the next question.
@@ -323,7 +323,7 @@ pub async fn review(State(state): State<AppState>, ctx: Ctx, Path(id): Path<Stri
         deadline: time_vi(sitting.paper.deadline),
         marks,
     };
-    Ok(Html(render(&page)).into_response())
+    Ok(Html(render(&page)?).into_response())
 }
 
 /// `POST /kiem-tra/bai/{id}/nop`: grades at once.
@@ -429,5 +429,5 @@ pub async fn result(State(state): State<AppState>, ctx: Ctx, Path(id): Path<Stri
         already_held: already_held && certificate.is_some(),
         certificate,
     };
-    Ok(Html(render(&page)).into_response())
+    Ok(Html(render(&page)?).into_response())
 }

@@ -5,7 +5,7 @@
 use std::collections::HashMap;
 
 use askama::Template;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Redirect, Response};
 
@@ -18,6 +18,7 @@ use crate::on_pool;
 use crate::store::Store;
 use crate::web::AppState;
 use crate::web::error::{AppError, PageError};
+use crate::web::extract::Path;
 use crate::web::pages::{Nav, render};
 use crate::web::scope::{Columns, Predicate, UnitScope};
 use crate::{audit_write, bind_scope};
@@ -96,7 +97,7 @@ async fn page(state: &AppState, ctx: &Ctx, staff: &Staff, message: String) -> Re
     )
     .await?;
     let may_revoke = user.holds(&[Role::QuanTriTinh]).any(|g| g.is_province());
-    Ok(render(&OfficersPage { nav: ctx.nav(), rows, counts, units, may_revoke, message }))
+    render(&OfficersPage { nav: ctx.nav(), rows, counts, units, may_revoke, message })
 }
 
 /// `GET /quan-tri/chung-nhan`
@@ -110,7 +111,7 @@ pub async fn revoke(
     ctx: Ctx,
     staff: Staff,
     Path(id): Path<String>,
-    axum::Form(form): axum::Form<HashMap<String, String>>,
+    crate::web::extract::Form(form): crate::web::extract::Form<HashMap<String, String>>,
 ) -> Result<Response, PageError> {
     let reason = crate::domain::text::clean(form.get("ly_do").map_or("", String::as_str));
     if reason.is_empty() || reason.chars().count() > 500 {

@@ -2,8 +2,7 @@
 //! PDF and share link, and the issuer's DID document.
 
 use askama::Template;
-use axum::Json;
-use axum::extract::{Path, Query, State};
+use axum::extract::State;
 use axum::http::header;
 use axum::response::{Html, IntoResponse, Response};
 use serde::{Deserialize, Serialize};
@@ -18,6 +17,7 @@ use crate::on_pool;
 use crate::store::Store;
 use crate::web::AppState;
 use crate::web::error::{AppError, PageError};
+use crate::web::extract::{Json, Path, Query};
 use crate::web::limit::Throttled;
 use crate::web::pages::{Nav, render};
 
@@ -200,20 +200,22 @@ pub async fn verify_page(
         new_link: None,
         s,
     };
-    Ok(Html(render(&page)))
+    Ok(Html(render(&page)?))
 }
 
 /// `GET /api/v1/certificates/{id}`: the public summary; with the holder's session or share link,
 /// also the signed credential.
 #[utoipa::path(get, path = "/api/v1/certificates/{id}", tag = "certificates",
     params(
-        ("id" = String, Path, description = "The certificate id (a UUID), as in its QR code"),
+        ("id" = String, Path, pattern = r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$", description = "The certificate id (a UUID), as in its QR code; anything else is not found"),
         ("chia_se" = Option<String>, Query, description = "The holder's share token: adds `credential`, the signed Open Badges 3.0 credential"),
     ),
     responses(
         (status = 200, body = Summary, description = "The public summary; `credential` too for the holder or with the share token"),
         (status = 404, body = crate::web::error::ErrorBody, description = "certificate_not_found"),
+        (status = 400, body = crate::web::error::ErrorBody, description = "invalid_path, invalid_query"),
         (status = 429, body = crate::web::error::ErrorBody, description = "rate_limited: too many lookups from this address; see `Retry-After`"),
+        (status = 503, body = crate::web::error::ErrorBody, description = "database_unavailable"),
     ))]
 pub async fn api(
     State(state): State<AppState>,
@@ -311,7 +313,7 @@ pub async fn share(State(state): State<AppState>, ctx: Ctx, Path(id): Path<Strin
         new_link: Some(format!("{}?chia_se={token}", verify_url(&state, &row.id))),
         s,
     };
-    Ok(Html(render(&page)))
+    Ok(Html(render(&page)?))
 }
 
 /// `GET /.well-known/did.json`: the issuer's keys, every one ever used, by key id.
@@ -416,7 +418,7 @@ pub async fn achievement(
         min_percent: format!("{:.0}", profile.min_share_per_competence * 100.0),
         competences,
     };
-    Ok(Html(render(&page)))
+    Ok(Html(render(&page)?))
 }
 
 /// The badge: a plain SVG of shapes and text, the same for every certificate.

@@ -13,7 +13,9 @@ use std::collections::HashMap;
 use std::io::Write;
 use std::sync::{Arc, Mutex};
 
-use axum::extract::{Path, State};
+use axum::extract::State;
+
+use crate::web::extract::Path;
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use base64::Engine;

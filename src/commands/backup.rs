@@ -26,10 +26,9 @@ pub async fn backup(config: &Config, to: &Path) -> anyhow::Result<()> {
             store.close().await;
         }
         DatabaseUrl::Postgres(url) => {
-            let status = Command::new("pg_dump")
+            let status = pg_command("pg_dump", url)?
                 .args(["--format=custom", "--no-owner", "--file"])
                 .arg(to)
-                .arg(format!("--dbname={url}"))
                 .status()
                 .context("running pg_dump (Debian package postgresql-client)")?;
             if !status.success() {
@@ -85,16 +84,12 @@ pub async fn restore(config: &Config, from: &Path, force: bool) -> anyhow::Resul
             if tables > 0 && !force {
                 bail!("cơ sở dữ liệu đích không trống; dùng --force / the target database is not empty; use --force");
             }
-            let mut command = Command::new("pg_restore");
+            let mut command = pg_command("pg_restore", url)?;
             command.args(["--no-owner", "--exit-on-error", "--single-transaction"]);
             if force {
                 command.args(["--clean", "--if-exists"]);
             }
-            let status = command
-                .arg(format!("--dbname={url}"))
-                .arg(from)
-                .status()
-                .context("running pg_restore (Debian package postgresql-client)")?;
+            let status = command.arg(from).status().context("running pg_restore (Debian package postgresql-client)")?;
             if !status.success() {
                 bail!("pg_restore failed ({status})");
             }
@@ -102,4 +97,55 @@ pub async fn restore(config: &Config, from: &Path, force: bool) -> anyhow::Resul
     }
     eprintln!("đã khôi phục từ / restored from {}", from.display());
     Ok(())
+}
+
+/// `program` pointed at the database of `url`. The password goes to the child through its
+/// environment (`PGPASSWORD`), never on its command line, where every user of the machine can read
+/// it (`ps`, `/proc/PID/cmdline`); the URL passed carries no password, in its user part or its query.
+fn pg_command(program: &str, url: &str) -> anyhow::Result<Command> {
+    let mut parsed = url::Url::parse(url).context("DATABASE_URL is not a URL")?;
+    let mut password =
+        parsed.password().map(|p| percent_encoding::percent_decode_str(p).decode_utf8_lossy().into_owned());
+    let _ = parsed.set_password(None);
+    let mut query = Vec::new();
+    for (key, value) in parsed.query_pairs() {
+        if key == "password" {
+            password = Some(value.into_owned());
+        } else {
+            query.push((key.into_owned(), value.into_owned()));
+        }
+    }
+    if query.is_empty() {
+        parsed.set_query(None);
+    } else {
+        parsed.query_pairs_mut().clear().extend_pairs(&query);
+    }
+    let mut command = Command::new(program);
+    command.arg(format!("--dbname={parsed}"));
+    if let Some(password) = password {
+        command.env("PGPASSWORD", password);
+    }
+    Ok(command)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::pg_command;
+
+    #[test]
+    fn the_password_goes_through_the_environment_not_the_arguments() {
+        for url in [
+            "postgres://hocvuso:s%C3%AAcret%40x@db.example:5432/hocvuso?sslmode=require",
+            "postgres://hocvuso@db.example/hocvuso?password=s%C3%AAcret%40x&sslmode=require",
+        ] {
+            let command = pg_command("pg_dump", url).unwrap();
+            let args: Vec<String> = command.get_args().map(|a| a.to_string_lossy().into_owned()).collect();
+            assert!(args.iter().all(|a| !a.contains("cret")), "{args:?}");
+            assert!(args.iter().any(|a| a.contains("db.example") && a.contains("sslmode=require")), "{args:?}");
+            let env: Vec<_> = command.get_envs().collect();
+            assert_eq!(env, [(std::ffi::OsStr::new("PGPASSWORD"), Some(std::ffi::OsStr::new("sêcret@x")))]);
+        }
+        let command = pg_command("pg_restore", "postgres://postgres@127.0.0.1/db").unwrap();
+        assert_eq!(command.get_envs().count(), 0);
+    }
 }

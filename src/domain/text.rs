@@ -49,6 +49,34 @@ pub fn fold(text: &str) -> String {
         .collect()
 }
 
+/// The key a name is searched by: `fold`ed, inner runs of spaces collapsed. "NGUYỄN  Văn" and
+/// "nguyen van" have the same key; "ĐỖ" and "đỗ" and "do" too.
+pub fn search_key(text: &str) -> String {
+    let folded = fold(text);
+    let mut key = String::with_capacity(folded.len());
+    for word in folded.split_whitespace() {
+        if !key.is_empty() {
+            key.push(' ');
+        }
+        key.push_str(word);
+    }
+    key
+}
+
+/// `search_key` of a query, with LIKE's wildcards (`%`, `_`) and its escape character (`\`)
+/// escaped: for `LIKE '%' || $n || '%' ESCAPE '\'`.
+pub fn like_contains(query: &str) -> String {
+    let key = search_key(query);
+    let mut escaped = String::with_capacity(key.len());
+    for c in key.chars() {
+        if matches!(c, '%' | '_' | '\\') {
+            escaped.push('\\');
+        }
+        escaped.push(c);
+    }
+    escaped
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -63,6 +91,13 @@ mod tests {
     fn match_key_ignores_case_and_spacing_but_not_accents() {
         assert_eq!(match_key("THÔN  Đông"), match_key("thôn đông"));
         assert_ne!(match_key("Thôn Đông"), match_key("Thon Dong"));
+    }
+
+    #[test]
+    fn search_keys_ignore_case_marks_and_spacing_and_escape_wildcards() {
+        assert_eq!(search_key("  NGUYỄN   Văn Đỗ "), "nguyen van do");
+        assert_eq!(search_key("Nguye\u{302}\u{303}n"), "nguyen");
+        assert_eq!(like_contains("50%_a\\b"), "50\\%\\_a\\\\b");
     }
 
     #[test]

@@ -1,8 +1,7 @@
 //! Local accounts: the login form, logout (here or everywhere), the account page and password change.
 
 use askama::Template;
-use axum::Form;
-use axum::extract::{Query, State};
+use axum::extract::State;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use serde::Deserialize;
@@ -15,6 +14,7 @@ use crate::identity::throttle;
 use crate::web::AppState;
 use crate::web::cookies;
 use crate::web::error::{AppError, PageError};
+use crate::web::extract::{Form, Query};
 use crate::web::limit::retry_after_seconds;
 use crate::web::pages::{Nav, render};
 use crate::web::redirect::{safe_next, see_other};
@@ -48,7 +48,7 @@ pub async fn login_form(State(state): State<AppState>, ctx: Ctx, Query(q): Query
         error: None,
         vneid: state.vneid.is_some(),
     };
-    Html(render(&page)).into_response()
+    crate::web::pages::page(&page)
 }
 
 #[derive(Deserialize)]
@@ -94,7 +94,7 @@ pub async fn login(
             error,
             vneid: state.vneid.is_some(),
         };
-        (status, Html(render(&page))).into_response()
+        crate::web::pages::page_with_status(status, &page)
     };
     let failed = |account_id: Option<String>, reason: &'static str| {
         let (store, address) = (state.store.clone(), ctx.address.clone());
@@ -229,7 +229,7 @@ pub async fn account_page(State(state): State<AppState>, ctx: Ctx) -> Result<Htm
         level: account.identity_level,
         needs_home: account.person_id.is_none() && account.home_commune.is_none() && !user.is_staff(),
         pending_confirmation: account.self_registered && account.confirmed_at.is_none(),
-    })))
+    })?))
 }
 
 #[derive(Template)]
@@ -250,7 +250,7 @@ pub async fn password_form(ctx: Ctx) -> Result<Html<String>, PageError> {
         has_password: user.account.password_hash.is_some(),
         error: None,
         done: false,
-    })))
+    })?))
 }
 
 #[derive(Deserialize)]
@@ -280,7 +280,7 @@ pub async fn change_password(
     {
         return Ok((
             StatusCode::UNPROCESSABLE_ENTITY,
-            Html(render(&page(Some("Mật khẩu hiện tại không đúng. / The current password is wrong."), false))),
+            Html(render(&page(Some("Mật khẩu hiện tại không đúng. / The current password is wrong."), false))?),
         )
             .into_response());
     }
@@ -290,13 +290,13 @@ pub async fn change_password(
             Html(render(&page(
                 Some("Hai lần nhập mật khẩu mới không giống nhau. / The two new passwords differ."),
                 false,
-            ))),
+            ))?),
         )
             .into_response());
     }
     let new = match NewPassword::parse(&form.new, account.login.as_deref()) {
         Ok(p) => p,
-        Err(e) => return Ok((StatusCode::UNPROCESSABLE_ENTITY, Html(render(&page(Some(e), false)))).into_response()),
+        Err(e) => return Ok((StatusCode::UNPROCESSABLE_ENTITY, Html(render(&page(Some(e), false))?)).into_response()),
     };
     let hash = new.hash().await?;
     let entry =

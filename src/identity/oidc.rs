@@ -6,7 +6,7 @@
 use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
-use axum::extract::{Query, State};
+use axum::extract::State;
 use axum::response::{IntoResponse, Redirect, Response};
 use openidconnect::core::{
     CoreAuthDisplay, CoreAuthPrompt, CoreAuthenticationFlow, CoreErrorResponseType, CoreGenderClaim, CoreJsonWebKey,
@@ -32,6 +32,7 @@ use crate::on_pool;
 use crate::web::AppState;
 use crate::web::cookies;
 use crate::web::error::{AppError, PageError};
+use crate::web::extract::Query;
 
 /// A login started at VNeID must come back within this time.
 const LOGIN_SECONDS: i64 = 600;

@@ -2,8 +2,7 @@
 //! consent to it, seeing and downloading what is held, and asking for erasure.
 
 use askama::Template;
-use axum::Form;
-use axum::extract::{Query, State};
+use axum::extract::State;
 use axum::http::{StatusCode, header};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use serde::{Deserialize, Serialize};
@@ -17,6 +16,7 @@ use crate::identity::audit::{self, Entry, format_time};
 use crate::on_pool;
 use crate::web::AppState;
 use crate::web::error::{AppError, PageError};
+use crate::web::extract::{Form, Query};
 use crate::web::pages::{Nav, render};
 use crate::web::redirect::{safe_next, see_other};
 
@@ -27,8 +27,8 @@ struct NoticePage {
     version: &'static str,
 }
 
-pub async fn notice(ctx: Ctx) -> Html<String> {
-    Html(render(&NoticePage { nav: ctx.nav(), version: PRIVACY_NOTICE_VERSION }))
+pub async fn notice(ctx: Ctx) -> Result<Html<String>, PageError> {
+    Ok(Html(render(&NoticePage { nav: ctx.nav(), version: PRIVACY_NOTICE_VERSION })?))
 }
 
 #[derive(Template)]
@@ -44,9 +44,13 @@ pub struct NextQuery {
     tiep: Option<String>,
 }
 
-pub async fn consent_form(State(state): State<AppState>, ctx: Ctx, Query(q): Query<NextQuery>) -> Html<String> {
+pub async fn consent_form(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Query(q): Query<NextQuery>,
+) -> Result<Html<String>, PageError> {
     let next = safe_next(q.tiep.as_deref(), &state.config.public_url);
-    Html(render(&ConsentPage { nav: ctx.nav(), version: PRIVACY_NOTICE_VERSION, next }))
+    Ok(Html(render(&ConsentPage { nav: ctx.nav(), version: PRIVACY_NOTICE_VERSION, next })?))
 }
 
 #[derive(Deserialize)]
@@ -97,7 +101,7 @@ pub async fn home_form(ctx: Ctx) -> Result<Html<String>, PageError> {
         nav: ctx.nav(),
         communes: COMMUNES.iter().map(|c| (c.code.as_str(), c.name.as_str())).collect(),
         current: user.account.home_commune.clone().unwrap_or_default(),
-    })))
+    })?))
 }
 
 #[derive(Deserialize)]
@@ -297,7 +301,7 @@ pub async fn my_data(
     let pending_erasure = data.erasure_requests.iter().any(|e| e.status == "cho_duyet");
     let message =
         q.da_gui.map(|_| "Đã gửi yêu cầu xóa dữ liệu. Cán bộ xã sẽ xem xét. / Your erasure request was sent.");
-    Ok(Html(render(&MyDataPage { nav: ctx.nav(), data, pending_erasure, message })))
+    Ok(Html(render(&MyDataPage { nav: ctx.nav(), data, pending_erasure, message })?))
 }
 
 pub async fn download(State(state): State<AppState>, ctx: Ctx) -> Result<Response, PageError> {

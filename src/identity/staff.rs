@@ -2,8 +2,7 @@
 //! password resets, and the auditor's search of the audit log.
 
 use askama::Template;
-use axum::Form;
-use axum::extract::{Path, Query, State};
+use axum::extract::State;
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use serde::Deserialize;
 
@@ -16,6 +15,7 @@ use crate::identity::password::NewPassword;
 use crate::identity::{COMMUNE_STAFF, ERASURE_DECIDERS};
 use crate::web::AppState;
 use crate::web::error::{AppError, PageError};
+use crate::web::extract::{Form, Path, Query};
 use crate::web::pages::{Nav, render};
 use crate::web::scope::Columns;
 use crate::{bind_scope, on_pool};
@@ -51,7 +51,7 @@ pub async fn home(State(state): State<AppState>, ctx: Ctx) -> Result<Html<String
         let name = crate::store::units::get(&state.store, &unit).await?.map_or(unit.clone(), |u| u.name);
         units.push((unit, name));
     }
-    Ok(Html(render(&StaffHome { nav: ctx.nav(), links, units })))
+    Ok(Html(render(&StaffHome { nav: ctx.nav(), links, units })?))
 }
 
 #[derive(sqlx::FromRow)]
@@ -82,7 +82,7 @@ pub async fn erasure_queue(State(state): State<AppState>, ctx: Ctx, staff: Staff
         .into_iter()
         .map(|r| (r.id, r.account_id, r.commune_code.unwrap_or_default(), format_time(r.requested_at)))
         .collect();
-    Ok(Html(render(&ErasureQueue { nav: ctx.nav(), rows })))
+    Ok(Html(render(&ErasureQueue { nav: ctx.nav(), rows })?))
 }
 
 /// Erases the identifying fields of the person and the account, ends the sessions and records the
@@ -111,7 +111,8 @@ pub async fn approve_erasure(
         ).bind(request).fetch_one(&mut *tx).await.map_err(AppError::from)?;
         if let Some(person_id) = person_id {
             sqlx::query(
-                "UPDATE person SET cccd_hash = NULL, cccd_enc = NULL, full_name = NULL, birth_date = NULL, phone = NULL, \
+                "UPDATE person SET cccd_hash = NULL, cccd_enc = NULL, full_name = NULL, name_folded = NULL, \
+                 birth_date = NULL, phone = NULL, \
                  erased_at = CURRENT_TIMESTAMP, updated_at = CURRENT_TIMESTAMP WHERE id = $1",
             ).bind(person_id).execute(&mut *tx).await.map_err(AppError::from)?;
         }
@@ -222,7 +223,7 @@ pub async fn self_registered(State(state): State<AppState>, ctx: Ctx, staff: Sta
         },
     )
     .await?;
-    Ok(Html(render(&SelfRegistered { nav: ctx.nav(), rows })))
+    Ok(Html(render(&SelfRegistered { nav: ctx.nav(), rows })?))
 }
 
 pub async fn confirm_account(
@@ -309,7 +310,7 @@ pub async fn find_account(
     let found = found.map(|(account, roles)| {
         (account.id, account.display_name.unwrap_or_default(), roles, account.must_change_password)
     });
-    Ok(Html(render(&FindAccount { nav: ctx.nav(), login, found, done: q.da_dat.is_some() })))
+    Ok(Html(render(&FindAccount { nav: ctx.nav(), login, found, done: q.da_dat.is_some() })?))
 }
 
 #[derive(Deserialize)]
@@ -422,5 +423,5 @@ pub async fn audit_search(
         person_text,
         lines,
         limit: audit::PAGE_ROWS,
-    })))
+    })?))
 }

@@ -5,7 +5,7 @@ use std::collections::HashSet;
 
 use askama::Template;
 use axum::body::Bytes;
-use axum::extract::{Multipart, Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Redirect, Response};
 
@@ -21,6 +21,7 @@ use crate::learning::pages::LessonPage;
 use crate::learning::progress::new_event_id;
 use crate::web::AppState;
 use crate::web::error::{AppError, PageError};
+use crate::web::extract::{Multipart, Path};
 use crate::web::pages::{Nav, render};
 
 #[derive(Template)]
@@ -46,7 +47,7 @@ pub async fn home(State(state): State<AppState>, ctx: Ctx) -> Result<Html<String
         })
         .collect();
     let news = crate::learning::news::all(&state.store).await?;
-    Ok(Html(render(&EditorHome { nav: ctx.nav(), lessons, news })))
+    Ok(Html(render(&EditorHome { nav: ctx.nav(), lessons, news })?))
 }
 
 #[derive(Template)]
@@ -173,7 +174,7 @@ async fn form_page(
     let published = content::draft(&state.store, &form.slug).await?.and_then(|(_, p)| p);
     let status = if problems.is_empty() { StatusCode::OK } else { StatusCode::UNPROCESSABLE_ENTITY };
     let page = EditorLesson { nav: ctx.nav(), is_new, form, problems, published, framework, saved };
-    Ok((status, Html(render(&page))).into_response())
+    Ok((status, Html(render(&page)?)).into_response())
 }
 
 /// `GET /bien-tap/bai-hoc/moi`
@@ -238,7 +239,7 @@ pub async fn save(State(state): State<AppState>, ctx: Ctx, body: Bytes) -> Resul
                 preview: true,
                 next_lesson: None,
             };
-            Ok(Html(render(&page)).into_response())
+            Ok(Html(render(&page)?).into_response())
         }
         "dang" if problems.is_empty() => {
             // The synthesised voice follows the text; a recording made for an older text does not.
@@ -316,7 +317,7 @@ pub async fn upload(State(state): State<AppState>, ctx: Ctx, multipart: Multipar
     let (kind, content_type, _) = sniff(&bytes).map_err(|m| AppError::bad_request("bad_file_type", m))?;
     let key = state.media.put(&state.store, bytes).await.map_err(|m| AppError::bad_request("bad_file", m))?;
     let page = Uploaded { nav: ctx.nav(), key, content_type: content_type.into(), is_image: kind == Kind::Image };
-    Ok((StatusCode::CREATED, Html(render(&page))).into_response())
+    Ok((StatusCode::CREATED, Html(render(&page)?)).into_response())
 }
 
 /// `POST /bien-tap/bai-hoc/{slug}/ghi-am`: a recording replaces the synthesised voice (a new version).
@@ -371,7 +372,7 @@ struct FrameworkImport {
 pub async fn import_framework(
     State(state): State<AppState>,
     ctx: Ctx,
-    axum::Form(form): axum::Form<FrameworkForm>,
+    crate::web::extract::Form(form): crate::web::extract::Form<FrameworkForm>,
 ) -> Result<Response, PageError> {
     let user = ctx.user()?;
     let actor = Actor { account_id: user.id(), address: ctx.address() };
@@ -380,10 +381,10 @@ pub async fn import_framework(
         Err(e) => (StatusCode::UNPROCESSABLE_ENTITY, format!("Không nhập được: {e}"), false),
     };
     state.catalog.invalidate();
-    Ok((status, Html(render(&FrameworkImport { nav: ctx.nav(), message, ok }))).into_response())
+    Ok((status, Html(render(&FrameworkImport { nav: ctx.nav(), message, ok })?)).into_response())
 }
 
 /// `GET /quan-tri/khung-nang-luc`
-pub async fn framework_form(ctx: Ctx) -> Html<String> {
-    Html(render(&FrameworkImport { nav: ctx.nav(), message: String::new(), ok: false }))
+pub async fn framework_form(ctx: Ctx) -> Result<Html<String>, PageError> {
+    Ok(Html(render(&FrameworkImport { nav: ctx.nav(), message: String::new(), ok: false })?))
 }

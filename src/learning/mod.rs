@@ -15,6 +15,7 @@ pub mod pages;
 pub mod progress;
 pub mod records;
 pub mod search;
+pub mod svg;
 pub mod xapi;
 
 use crate::domain::role::Role;

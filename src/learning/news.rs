@@ -1,8 +1,7 @@
 //! News and announcements of the movement (plan IV.1.3): editors write and publish, anyone reads.
 
 use askama::Template;
-use axum::Form;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::response::{Html, Redirect};
 use serde::Deserialize;
 
@@ -16,6 +15,7 @@ use crate::on_pool;
 use crate::store::Store;
 use crate::web::AppState;
 use crate::web::error::{AppError, PageError};
+use crate::web::extract::{Form, Path};
 use crate::web::pages::{Nav, render};
 
 #[derive(Clone, Debug, sqlx::FromRow)]
@@ -61,7 +61,7 @@ pub async fn list(State(state): State<AppState>, ctx: Ctx) -> Result<Html<String
     let sql = format!("{SELECT} WHERE published_at IS NOT NULL ORDER BY published_at DESC, id DESC LIMIT 50");
     let items =
         on_pool!(&state.store, pool => sqlx::query_as(sqlx::AssertSqlSafe(sql.as_str())).fetch_all(pool).await)?;
-    Ok(Html(render(&ListPage { nav: ctx.nav(), items })))
+    Ok(Html(render(&ListPage { nav: ctx.nav(), items })?))
 }
 
 #[derive(Template)]
@@ -77,7 +77,7 @@ pub async fn item(State(state): State<AppState>, ctx: Ctx, Path(id): Path<String
     let id: i64 = id.parse().map_err(|_| missing())?;
     let sql = format!("{SELECT} WHERE id = $1 AND published_at IS NOT NULL");
     let item = on_pool!(&state.store, pool => sqlx::query_as(sqlx::AssertSqlSafe(sql.as_str())).bind(id).fetch_optional(pool).await)?.ok_or_else(missing)?;
-    Ok(Html(render(&ItemPage { nav: ctx.nav(), item })))
+    Ok(Html(render(&ItemPage { nav: ctx.nav(), item })?))
 }
 
 #[derive(Template)]
@@ -91,14 +91,14 @@ struct FormPage {
 }
 
 /// `GET /bien-tap/tin-tuc/moi`
-pub async fn form(ctx: Ctx) -> Html<String> {
-    Html(render(&FormPage {
+pub async fn form(ctx: Ctx) -> Result<Html<String>, PageError> {
+    Ok(Html(render(&FormPage {
         nav: ctx.nav(),
         problem: String::new(),
         title: String::new(),
         summary: String::new(),
         body: String::new(),
-    }))
+    })?))
 }
 
 #[derive(Deserialize)]
@@ -129,7 +129,7 @@ pub async fn create(
             summary,
             body,
         };
-        return Ok((axum::http::StatusCode::UNPROCESSABLE_ENTITY, Html(render(&page))).into_response());
+        return Ok((axum::http::StatusCode::UNPROCESSABLE_ENTITY, Html(render(&page)?)).into_response());
     }
     let at = now();
     let published = form.publish.is_some().then_some(at);

@@ -5,7 +5,7 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use askama::Template;
-use axum::extract::{Path, Query, State};
+use axum::extract::State;
 use axum::response::Html;
 use serde::Deserialize;
 
@@ -18,6 +18,7 @@ use crate::learning::progress::{self, Row, new_event_id};
 use crate::on_pool;
 use crate::web::AppState;
 use crate::web::error::{AppError, PageError};
+use crate::web::extract::{Path, Query};
 use crate::web::pages::{Nav, render};
 
 /// One lesson in a list, with where this learner stands.
@@ -105,6 +106,25 @@ pub fn next_in_course(snapshot: &Snapshot, slug: &str) -> Option<String> {
     lessons.get(at + 1).map(|s| (*s).clone())
 }
 
+/// In a sequential course a lesson a learner has not started opens only once every lesson before
+/// it is done. Checked on the page and on every write (a post would otherwise complete a lesson
+/// the page refuses).
+pub async fn ensure_open(state: &AppState, account_id: &str, slug: &str) -> Result<(), AppError> {
+    let snapshot = state.catalog.snapshot(&state.store).await?;
+    let earlier = earlier_in_sequence(&snapshot, slug);
+    if earlier.is_empty() {
+        return Ok(());
+    }
+    let progress = progress::of(state, account_id).await?;
+    if progress.contains_key(slug) || earlier.iter().all(|s| done(&progress, s)) {
+        return Ok(());
+    }
+    Err(AppError::Forbidden {
+        code: "lesson_locked",
+        message: "Bài này mở khi bạn học xong bài trước trong khóa. / Finish the previous lesson first.".into(),
+    })
+}
+
 /// The published lessons before `slug` in its course, when that course is sequential.
 fn earlier_in_sequence<'a>(snapshot: &'a Snapshot, slug: &str) -> Vec<&'a String> {
     let Some((_, course)) = snapshot.course_of(slug) else { return Vec::new() };
@@ -188,7 +208,7 @@ pub async fn home(State(state): State<AppState>, ctx: Ctx) -> Result<Html<String
         resume,
         next,
     };
-    Ok(Html(render(&page)))
+    Ok(Html(render(&page)?))
 }
 
 /// The signed-in learner's progress; nothing for a visitor.
@@ -227,7 +247,7 @@ pub async fn program(
             (c.code.clone(), c.title.clone(), c.summary.clone(), c.sequential, done, slugs.len())
         })
         .collect();
-    Ok(Html(render(&ProgramPage { nav: ctx.nav(), program: card(&snapshot, program, &progress), courses })))
+    Ok(Html(render(&ProgramPage { nav: ctx.nav(), program: card(&snapshot, program, &progress), courses })?))
 }
 
 #[derive(Template)]
@@ -262,7 +282,7 @@ pub async fn course(
         sequential: course.sequential,
         modules: course_items(&snapshot, course, &progress),
     };
-    Ok(Html(render(&page)))
+    Ok(Html(render(&page)?))
 }
 
 #[derive(Template)]
@@ -321,22 +341,10 @@ pub async fn lesson(
         Some(r) if !r.done() => state.catalog.version(&state.store, &slug, r.version).await?.ok_or_else(missing)?,
         _ => snapshot.lessons.get(&slug).cloned().ok_or_else(missing)?,
     };
-    let earlier = earlier_in_sequence(&snapshot, &slug);
     if let Some(user) = &ctx.user
         && row.is_none()
-        && !earlier.is_empty()
-        && {
-            let progress = progress::of(&state, user.id()).await?;
-            earlier.iter().any(|s| !done(&progress, s))
-        }
     {
-        {
-            return Err(AppError::Forbidden {
-                code: "lesson_locked",
-                message: "Bài này mở khi bạn học xong bài trước trong khóa. / Finish the previous lesson first.".into(),
-            }
-            .into());
-        }
+        ensure_open(&state, user.id(), &slug).await?;
     }
     let resume = row.as_ref().filter(|r| !r.done()).map_or(0, |r| r.position as usize);
     let part = q.phan.unwrap_or(resume).min(lesson.parts.len());
@@ -354,7 +362,7 @@ pub async fn lesson(
         preview: false,
         next_lesson,
     };
-    Ok(Html(render(&page)))
+    Ok(Html(render(&page)?))
 }
 
 #[derive(Deserialize)]
@@ -385,7 +393,7 @@ pub async fn search(
         .filter_map(|slug| snapshot.lessons.get(&slug))
         .map(|l| (l.slug.clone(), l.title.clone(), l.summary.clone(), l.minutes))
         .collect();
-    Ok(Html(render(&SearchPage { nav: ctx.nav(), q, hits })))
+    Ok(Html(render(&SearchPage { nav: ctx.nav(), q, hits })?))
 }
 
 #[derive(Template)]
@@ -420,5 +428,5 @@ pub async fn framework(State(state): State<AppState>, ctx: Ctx) -> Result<Html<S
         }
     }
     let page = FrameworkPage { nav: ctx.nav(), framework: snapshot.framework.clone(), versions, lesson_counts };
-    Ok(Html(render(&page)))
+    Ok(Html(render(&page)?))
 }

@@ -5,8 +5,7 @@
 use std::collections::HashMap;
 
 use askama::Template;
-use axum::Form;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use serde::Deserialize;
 use serde_json::json;
@@ -19,6 +18,7 @@ use crate::learning::xapi::{self, VERB_COMPLETED, VERB_PROGRESSED};
 use crate::store::Store;
 use crate::web::AppState;
 use crate::web::error::{AppError, PageError};
+use crate::web::extract::{Form, Path};
 use crate::web::pages::{Nav, render};
 
 /// Longest stretch between two events counted as learning (a phone left on the table is not).
@@ -103,9 +103,13 @@ struct Event<'a> {
 
 async fn record(state: &AppState, account_id: &str, lesson: &LessonView, event: Event<'_>) -> Result<(), AppError> {
     let Event { id: event, verb, position, score, shown_at } = event;
+    // The event happens when the server says. Time on this part: since the page was shown, as the
+    // page's `luc` claims; the claim is the client's, so it is kept within the last MAX_GAP_SECONDS
+    // of the server's clock (any value, even i64::MIN, neither overflows nor counts more), and the
+    // writer counts no more than the server's own time since this learner's previous event on the
+    // lesson (`records::ON_PROGRESS_CONFLICT`).
     let at = now();
-    // Time on this part: since the page was shown (its own timestamp, so no read is needed here).
-    let seconds = shown_at.map_or(0, |shown| (at - shown).clamp(0, MAX_GAP_SECONDS));
+    let seconds = shown_at.map_or(0, |shown| at - shown.clamp(at - MAX_GAP_SECONDS, at));
     let mut result = json!({"duration": format!("PT{seconds}S"), "extensions": {
         format!("{}/xapi/position", xapi::home_page(state)): position,
     }});
@@ -153,6 +157,7 @@ pub async fn step(
     let user = ctx.user()?;
     let event = parse_event_id(&form.su_kien)?;
     let lesson = lesson_version(&state, &slug, form.phien_ban).await?;
+    crate::learning::pages::ensure_open(&state, user.id(), &slug).await?;
     let last = lesson.parts.len() as i64;
     if !(0..=last).contains(&form.den) {
         return Err(AppError::bad_request("bad_position", "Phần không có trong bài. / No such part.").into());
@@ -191,6 +196,7 @@ pub async fn answer(
     let event = parse_event_id(form.get("su_kien").map_or("", String::as_str))?;
     let version = form.get("phien_ban").and_then(|v| v.parse().ok()).unwrap_or(0);
     let lesson = lesson_version(&state, &slug, version).await?;
+    crate::learning::pages::ensure_open(&state, user.id(), &slug).await?;
     let answers: Vec<Answered> = lesson
         .checks
         .iter()
@@ -215,5 +221,5 @@ pub async fn answer(
     let snapshot = state.catalog.snapshot(&state.store).await?;
     let next = crate::learning::pages::next_in_course(&snapshot, &slug)
         .and_then(|s| snapshot.lessons.get(&s).map(|l| (s.clone(), l.title.clone())));
-    Ok(Html(render(&ResultPage { nav: ctx.nav(), lesson, answers, right, next })))
+    Ok(Html(render(&ResultPage { nav: ctx.nav(), lesson, answers, right, next })?))
 }

@@ -72,10 +72,15 @@ const INSERT_STATEMENTS: &str = "INSERT INTO xapi_statement \
 const INSERT_PROGRESS: &str = "INSERT INTO progress \
     (account_id, lesson_slug, version, position, seconds, score, started_at, completed_at, updated_at) ";
 
-// The version stays the one the learner started until they complete it; time adds up.
+// The version stays the one the learner started until they complete it; time adds up, but never
+// more than the server's clock says passed since this learner's previous event on the lesson (the
+// seconds an event claims come from the page, which the client can rewrite).
 const ON_PROGRESS_CONFLICT: &str = " ON CONFLICT (account_id, lesson_slug) DO UPDATE SET \
     version = CASE WHEN progress.completed_at IS NULL THEN progress.version ELSE excluded.version END, \
-    position = excluded.position, seconds = progress.seconds + excluded.seconds, \
+    position = excluded.position, seconds = progress.seconds + CASE \
+        WHEN excluded.seconds <= excluded.updated_at - progress.updated_at THEN excluded.seconds \
+        WHEN excluded.updated_at > progress.updated_at THEN excluded.updated_at - progress.updated_at \
+        ELSE 0 END, \
     score = COALESCE(excluded.score, progress.score), \
     completed_at = COALESCE(progress.completed_at, excluded.completed_at), updated_at = excluded.updated_at";
 

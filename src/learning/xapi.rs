@@ -3,9 +3,8 @@
 //! credentials. Learners appear only as accounts on this platform (`{homePage, name}` with the
 //! pseudonymous account id): statements carrying an e-mail, a name or another identifier are refused.
 
-use axum::Json;
 use axum::body::Bytes;
-use axum::extract::{Query, State};
+use axum::extract::State;
 use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use chrono::{DateTime, SecondsFormat, Utc};
@@ -16,6 +15,7 @@ use crate::learning::records::{Outcome, Record, Statement};
 use crate::on_pool;
 use crate::web::AppState;
 use crate::web::error::AppError;
+use crate::web::extract::{Json, Query};
 
 pub const VERSION: &str = "1.0.3";
 pub const VERB_PROGRESSED: &str = "http://adlnet.gov/expapi/verbs/progressed";

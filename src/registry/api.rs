@@ -1,7 +1,6 @@
 //! The JSON API of the registry.
 
-use axum::Json;
-use axum::extract::{Path, Query, State};
+use axum::extract::State;
 use serde::{Deserialize, Serialize};
 use utoipa::{OpenApi, ToSchema};
 
@@ -9,6 +8,7 @@ use crate::domain::unit::{PROVINCE_CODE, parse_commune_code, parse_village_code}
 use crate::store::units::{self, UnitRow};
 use crate::web::AppState;
 use crate::web::error::{AppError, ErrorBody};
+use crate::web::extract::{Json, Path, Query};
 
 /// A unit of the administrative tree with its counts and its children.
 #[derive(Debug, Serialize, ToSchema)]
@@ -44,9 +44,15 @@ impl From<UnitRow> for ChildJson {
     }
 }
 
+/// What `parse_unit_code` accepts in form: the province `25`, a commune's 5 digits, a village's
+/// `NNNNN-NNN`. A code of that form that names no unit of the province is a 404.
+pub const UNIT_CODE_PATTERN: &str = r"^(25|[0-9]{5}(-[0-9]{3})?)$";
+
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct ListQuery {
     /// List the children of this unit (default: the province's communes).
+    #[param(value_type = String, required = false, pattern = r"^(25|[0-9]{5}(-[0-9]{3})?)$", example = "04792")]
     pub parent: Option<String>,
 }
 
@@ -58,7 +64,14 @@ pub fn parse_unit_code(raw: &str) -> Result<String, AppError> {
     let parsed =
         if raw.contains('-') { parse_village_code(raw).map(|_| ()) } else { parse_commune_code(raw).map(|_| ()) };
     parsed.map(|()| raw.to_owned()).map_err(|e| {
-        if raw.len() == 5 && raw.bytes().all(|b| b.is_ascii_digit()) {
+        // A code of the right form that names no unit of the province is absent, not malformed
+        // (what `UNIT_CODE_PATTERN` tells clients).
+        let digits = |s: &str, n: usize| s.len() == n && s.bytes().all(|b| b.is_ascii_digit());
+        let well_formed = match raw.split_once('-') {
+            Some((commune, village)) => digits(commune, 5) && digits(village, 3),
+            None => digits(raw, 5),
+        };
+        if well_formed {
             AppError::not_found("unit_not_found", format!("{} / {}", e.vi, e.en))
         } else {
             AppError::bad_request("invalid_unit_code", format!("{} / {}", e.vi, e.en))
@@ -76,11 +89,13 @@ pub async fn load_unit(state: &AppState, raw: &str) -> Result<(UnitRow, Vec<Unit
 }
 
 #[utoipa::path(get, path = "/api/v1/units/{code}", tag = "registry",
-    params(("code" = String, Path, description = "Unit code: 25, a commune code or a village code")),
+    params(("code" = String, Path, pattern = r"^(25|[0-9]{5}(-[0-9]{3})?)$", example = "04792",
+        description = "Unit code: `25` (the province), a commune's 5 digits, or a village's `NNNNN-NNN`")),
     responses(
         (status = 200, body = UnitJson),
-        (status = 400, body = ErrorBody, description = "invalid_unit_code"),
-        (status = 404, body = ErrorBody, description = "unit_not_found"),
+        (status = 400, body = ErrorBody, description = "invalid_unit_code, invalid_path: not a unit code"),
+        (status = 404, body = ErrorBody, description = "unit_not_found: no such unit in the province"),
+        (status = 503, body = ErrorBody, description = "database_unavailable"),
     ))]
 pub async fn get_unit(State(state): State<AppState>, Path(code): Path<String>) -> Result<Json<UnitJson>, AppError> {
     let (unit, children) = load_unit(&state, &code).await?;
@@ -98,8 +113,9 @@ pub async fn get_unit(State(state): State<AppState>, Path(code): Path<String>) -
 #[utoipa::path(get, path = "/api/v1/units", tag = "registry", params(ListQuery),
     responses(
         (status = 200, body = UnitListJson),
-        (status = 400, body = ErrorBody, description = "invalid_unit_code"),
-        (status = 404, body = ErrorBody, description = "unit_not_found"),
+        (status = 400, body = ErrorBody, description = "invalid_unit_code, invalid_query: `parent` is not a unit code"),
+        (status = 404, body = ErrorBody, description = "unit_not_found: no such unit in the province"),
+        (status = 503, body = ErrorBody, description = "database_unavailable"),
     ))]
 pub async fn list_units(
     State(state): State<AppState>,
@@ -110,6 +126,9 @@ pub async fn list_units(
     Ok(Json(UnitListJson { units: children.into_iter().map(ChildJson::from).collect() }))
 }
 
+/// The document of every JSON endpoint under `/api/v1`: each declares what the server enforces
+/// (patterns, formats) and every status it answers with. `scripts/schemathesis` checks the running
+/// server against it. New JSON endpoints are added here.
 #[derive(OpenApi)]
 #[openapi(
     info(title = "hocvuso API", description = "Bình dân học vụ số — API của nền tảng / the platform's API"),

@@ -1,7 +1,7 @@
 //! The HTML pages of the registry: home and the tree, province → commune → village.
 
 use askama::Template;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::response::{Html, Redirect};
 
 use crate::domain::unit::PROVINCE_CODE;
@@ -9,6 +9,7 @@ use crate::identity::access::Ctx;
 use crate::store::units::{self, UnitRow};
 use crate::web::AppState;
 use crate::web::error::PageError;
+use crate::web::extract::Path;
 use crate::web::pages::{Nav, number_vi, render};
 
 #[derive(Template)]
@@ -29,7 +30,7 @@ pub async fn home(State(state): State<AppState>, ctx: Ctx) -> Result<Html<String
         communes: number_vi(communes as i64),
         people: number_vi(people),
         households: number_vi(households),
-    })))
+    })?))
 }
 
 pub async fn province() -> Redirect {
@@ -104,5 +105,5 @@ pub async fn unit(
                 name: c.name,
             })
             .collect(),
-    })))
+    })?))
 }

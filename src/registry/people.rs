@@ -2,8 +2,7 @@
 //! Every one of them is written to the audit log; scope is enforced by the route table.
 
 use askama::Template;
-use axum::Form;
-use axum::extract::{Path, Query, State};
+use axum::extract::State;
 use axum::http::{StatusCode, header};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use serde::Deserialize;
@@ -16,6 +15,7 @@ use crate::identity::audit::{self, Entry};
 use crate::registry::import::report::neutralise_formula;
 use crate::web::AppState;
 use crate::web::error::{AppError, PageError};
+use crate::web::extract::{Form, Path, Query};
 use crate::web::pages::{Nav, render};
 use crate::web::routes::Route;
 use crate::web::scope::{Columns, UnitScope};
@@ -52,7 +52,8 @@ struct ListRow {
 const LIST_COLUMNS: &str = "SELECT id, full_name, CAST(birth_year AS BIGINT) AS birth_year, sex, village_code, \
      household_code, CAST(target_groups AS BIGINT) AS target_groups, phone FROM person ";
 
-/// The people in `scope` whose name contains `q`, from id `after` on. People are found through their
+/// The people in `scope` whose name contains `q` (without regard to case or diacritics, the same on
+/// both backends: "nguyen van" finds "Nguyễn Văn"), from id `after` on. People are found through their
 /// village (`person_village` index), so a commune's list reads that commune's rows only.
 async fn people_of(
     state: &AppState,
@@ -66,11 +67,13 @@ async fn people_of(
         4,
     );
     let sql = format!(
-        "{LIST_COLUMNS}WHERE {} AND ($1 = '' OR full_name LIKE '%' || $1 || '%') AND id > $2 ORDER BY id LIMIT $3",
+        "{LIST_COLUMNS}WHERE {} AND ($1 = '' OR name_folded LIKE '%' || $1 || '%' ESCAPE '\\') \
+         AND id > $2 ORDER BY id LIMIT $3",
         within.sql
     );
+    let pattern = crate::domain::text::like_contains(q);
     let rows = on_pool!(&state.store, pool => bind_scope!(sqlx::query_as::<_, ListRow>(sqlx::AssertSqlSafe(sql))
-        .bind(q).bind(after).bind(limit), within).fetch_all(pool).await)?;
+        .bind(pattern).bind(after).bind(limit), within).fetch_all(pool).await)?;
     Ok(rows)
 }
 
@@ -106,7 +109,8 @@ struct PeoplePage {
     unit_name: String,
     q: String,
     lines: Vec<Line>,
-    next_after: Option<i64>,
+    /// The next page's address, its query encoded (a name may hold `&`, `#` or spaces).
+    next: Option<String>,
     can_export: bool,
 }
 
@@ -148,7 +152,14 @@ pub async fn list(
         })
         .collect();
     let can_export = user.scope(EXPORTERS).covers_unit(&unit);
-    Ok(Html(render(&PeoplePage { nav: ctx.nav(), unit, unit_name, q, lines, next_after, can_export })))
+    let next = next_after.map(|after| {
+        let query = url::form_urlencoded::Serializer::new(String::new())
+            .append_pair("q", &q)
+            .append_pair("sau", &after.to_string())
+            .finish();
+        format!("/quan-ly/don-vi/{unit}/nguoi?{query}")
+    });
+    Ok(Html(render(&PeoplePage { nav: ctx.nav(), unit, unit_name, q, lines, next, can_export })?))
 }
 
 /// The unit's people as CSV for a spreadsheet, without citizen numbers.
@@ -314,7 +325,7 @@ pub async fn show(State(state): State<AppState>, ctx: Ctx, Path(person): Path<i6
         },
     )
     .await?;
-    Ok(Html(render(&person_page(&state, &ctx, record, None))))
+    Ok(Html(render(&person_page(&state, &ctx, record, None))?))
 }
 
 #[derive(Deserialize)]
@@ -338,7 +349,7 @@ pub async fn update(
             Err(e) => {
                 let record = load_record(&state, person).await?;
                 let page = person_page(&state, &ctx, record, Some(format!("{} / {}", e.vi, e.en)));
-                return Ok((StatusCode::UNPROCESSABLE_ENTITY, Html(render(&page))).into_response());
+                return Ok((StatusCode::UNPROCESSABLE_ENTITY, Html(render(&page)?)).into_response());
             }
         },
     };

@@ -102,8 +102,48 @@ impl Store {
             Self::Sqlite(sqlite) => sqlx::migrate!("migrations/sqlite").run(&sqlite.pool).await?,
             Self::Postgres(pool) => sqlx::migrate!("migrations/postgres").run(pool).await?,
         }
+        self.fill_name_folded().await?;
         units::load_builtin_tree(self).await?;
         framework::ensure_builtin(self).await
+    }
+
+    /// Migration 0009's backfill: the folded name of every person written before it, in chunks of
+    /// one transaction each (a province's 4 million rows take a while, once). The marker row goes
+    /// last, so an interrupted backfill carries on at the next start.
+    async fn fill_name_folded(&self) -> anyhow::Result<()> {
+        const MARK: &str = "person.name_folded";
+        const CHUNK: i64 = 10_000;
+        let pending: Option<String> = on_pool!(self, pool => sqlx::query_scalar("SELECT name FROM backfill WHERE name = $1")
+                .bind(MARK).fetch_optional(pool).await)?;
+        if pending.is_none() {
+            return Ok(());
+        }
+        let mut after = 0i64;
+        loop {
+            let last = on_pool!(self, pool => {
+                let mut tx = pool.begin().await?;
+                let rows: Vec<(i64, String)> = sqlx::query_as(
+                    "SELECT id, full_name FROM person WHERE id > $1 AND full_name IS NOT NULL ORDER BY id LIMIT $2",
+                ).bind(after).bind(CHUNK).fetch_all(&mut *tx).await?;
+                // A few hundred rows per statement: one round trip each, not one per person.
+                for part in rows.chunks(500) {
+                    let mut update = sqlx::QueryBuilder::new("UPDATE person SET name_folded = v.column2 FROM (");
+                    update.push_values(part, |mut row, (id, name)| {
+                        row.push_bind(*id).push_bind(crate::domain::text::search_key(name));
+                    });
+                    update.push(") AS v WHERE person.id = v.column1");
+                    update.build().execute(&mut *tx).await?;
+                }
+                tx.commit().await?;
+                Ok::<_, sqlx::Error>(rows.last().map(|(id, _)| *id))
+            })?;
+            match last {
+                Some(id) => after = id,
+                None => break,
+            }
+        }
+        on_pool!(self, pool => sqlx::query("DELETE FROM backfill WHERE name = $1").bind(MARK).execute(pool).await.map(|_| ()))?;
+        Ok(())
     }
 
     /// Whether the database answers a trivial query.

@@ -20,6 +20,9 @@ pub enum AppError {
     Conflict { code: &'static str, message: String },
     #[error("quá nhiều yêu cầu / too many requests")]
     TooMany { code: &'static str, message: String },
+    /// A client error of another status (413, 415, 422, …), e.g. a request the extractors refuse.
+    #[error("yêu cầu không được chấp nhận / request refused")]
+    Status { status: StatusCode, code: &'static str, message: String },
     #[error("cơ sở dữ liệu không trả lời / the database does not answer")]
     Unavailable,
     #[error("lỗi máy chủ / internal error")]
@@ -80,6 +83,7 @@ impl AppError {
             Self::Conflict { .. } => StatusCode::CONFLICT,
             Self::NotFound { .. } => StatusCode::NOT_FOUND,
             Self::BadRequest { .. } => StatusCode::BAD_REQUEST,
+            Self::Status { status, .. } => *status,
             Self::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
             Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
@@ -91,7 +95,8 @@ impl AppError {
             | Self::BadRequest { code, message }
             | Self::Forbidden { code, message }
             | Self::TooMany { code, message }
-            | Self::Conflict { code, message } => ErrorBody {
+            | Self::Conflict { code, message }
+            | Self::Status { code, message, .. } => ErrorBody {
                 error: code,
                 message: message.clone(),
             },
@@ -145,6 +150,10 @@ impl IntoResponse for PageError {
             message: body.message,
             nav: Default::default(),
         };
-        (self.0.status(), Html(crate::web::pages::render(&page))).into_response()
+        let html = crate::web::pages::render(&page).unwrap_or_else(|e| {
+            e.log();
+            crate::web::pages::BARE_ERROR_PAGE.to_owned()
+        });
+        (self.0.status(), Html(html)).into_response()
     }
 }

@@ -5,6 +5,7 @@ pub mod access;
 pub mod client_ip;
 pub mod cookies;
 pub mod error;
+pub mod extract;
 pub mod limit;
 pub mod pages;
 pub mod redirect;
@@ -15,7 +16,7 @@ pub mod session;
 use std::time::Duration;
 
 use axum::extract::State;
-use axum::http::{StatusCode, Uri, header};
+use axum::http::{HeaderValue, Method, StatusCode, Uri, header};
 use axum::response::{IntoResponse, Response};
 
 // Kept for code written against the old path; new code names `crate::app::AppState`.
@@ -69,7 +70,47 @@ async fn css() -> Response {
         .into_response()
 }
 
-pub(crate) async fn not_found(uri: Uri) -> Response {
-    let error = AppError::not_found("not_found", format!("Không có trang {} / No such page", uri.path()));
-    if uri.path().starts_with("/api/") { error.into_response() } else { PageError(error).into_response() }
+/// Methods the site answers somewhere; any other (TRACE, CONNECT, extensions) is refused on every path.
+fn known_method(method: &Method) -> bool {
+    matches!(
+        *method,
+        Method::GET | Method::HEAD | Method::POST | Method::PUT | Method::DELETE | Method::PATCH | Method::OPTIONS
+    )
+}
+
+fn site_error(path: &str, error: AppError) -> Response {
+    if extract::is_json_path(path) { error.into_response() } else { PageError(error).into_response() }
+}
+
+fn refused_method() -> AppError {
+    AppError::Status {
+        status: StatusCode::METHOD_NOT_ALLOWED,
+        code: "method_not_allowed",
+        message: "Địa chỉ này không nhận phương thức đó. / This address does not accept that method.".into(),
+    }
+}
+
+pub(crate) async fn not_found(method: Method, uri: Uri) -> Response {
+    if !known_method(&method) {
+        let mut response = site_error(uri.path(), refused_method());
+        // No method is allowed here (RFC 9110 §10.2.1 allows an empty list).
+        response.headers_mut().insert(header::ALLOW, HeaderValue::from_static(""));
+        return response;
+    }
+    site_error(uri.path(), AppError::not_found("not_found", format!("Không có trang {} / No such page", uri.path())))
+}
+
+/// axum's own 405 (a known path, another method) has an empty body: give it the site's error
+/// shape and keep its `Allow`.
+pub(crate) async fn method_not_allowed(req: axum::extract::Request, next: axum::middleware::Next) -> Response {
+    let path = req.uri().path().to_owned();
+    let response = next.run(req).await;
+    if response.status() != StatusCode::METHOD_NOT_ALLOWED || response.headers().contains_key(header::CONTENT_TYPE) {
+        return response;
+    }
+    let mut shaped = site_error(&path, refused_method());
+    if let Some(allow) = response.headers().get(header::ALLOW) {
+        shaped.headers_mut().insert(header::ALLOW, allow.clone());
+    }
+    shaped
 }

@@ -212,7 +212,7 @@ pub(crate) mod sql {
 
     /// `{NOW}` is the backend's current-timestamp expression.
     pub const PERSON_ON_CONFLICT: &str = " ON CONFLICT (cccd_hash) DO UPDATE SET \
-         full_name = excluded.full_name, birth_date = excluded.birth_date, birth_year = excluded.birth_year, \
+         full_name = excluded.full_name, name_folded = excluded.name_folded, birth_date = excluded.birth_date, birth_year = excluded.birth_year, \
          sex = excluded.sex, ethnicity = excluded.ethnicity, phone = excluded.phone, \
          commune_code = excluded.commune_code, village_code = excluded.village_code, \
          household_code = excluded.household_code, target_groups = excluded.target_groups, \
@@ -229,7 +229,7 @@ pub(crate) mod sql {
             OR person.organisation_code IS DISTINCT FROM excluded.organisation_code";
 
     pub const PERSON_COLUMNS: &str = "cccd_hash, cccd_enc, full_name, birth_date, birth_year, sex, ethnicity, phone, \
-         commune_code, village_code, household_code, target_groups, school_level, organisation_code";
+         commune_code, village_code, household_code, target_groups, school_level, organisation_code, name_folded";
 
     /// Communes whose people moved away during this import (their counters change too).
     pub const MOVED_FROM_SINCE: &str = "SELECT DISTINCT substr(from_village, 1, 5) FROM person_history WHERE id > $1";

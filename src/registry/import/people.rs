@@ -31,6 +31,8 @@ pub struct ValidPerson {
     pub cccd_hash: Vec<u8>,
     pub cccd_enc: Vec<u8>,
     pub full_name: String,
+    /// `search_key(full_name)`, what the people search matches.
+    pub name_folded: String,
     pub birth_date: NaiveDate,
     pub sex: Sex,
     pub ethnicity: Option<String>,
@@ -209,6 +211,7 @@ impl RowRules {
             cccd_key: cccd.as_u64(),
             cccd_hash: sealed.hash,
             cccd_enc: sealed.blob,
+            name_folded: crate::domain::text::search_key(&full_name),
             full_name,
             birth_date: birth,
             sex,

@@ -28,7 +28,7 @@ pub async fn write_people(
     let person_sql = format!(
         "INSERT INTO person ({}) SELECT * FROM UNNEST($1::bytea[], $2::bytea[], $3::text[], $4::date[], \
          $5::int4[], $6::text[], $7::text[], $8::text[], $9::text[], $10::text[], $11::text[], $12::int8[], \
-         $13::text[], $14::text[]){}",
+         $13::text[], $14::text[], $15::text[]){}",
         sql::PERSON_COLUMNS,
         sql::PERSON_ON_CONFLICT.replace("{NOW}", "now()")
     );
@@ -126,6 +126,7 @@ pub async fn write_people(
             .bind(people.iter().map(|p| p.groups.bits()).collect::<Vec<_>>())
             .bind(people.iter().map(|p| p.school_level.map(|l| l.code())).collect::<Vec<_>>())
             .bind(people.iter().map(|p| p.organisation_code.as_deref()).collect::<Vec<_>>())
+            .bind(people.iter().map(|p| p.name_folded.as_str()).collect::<Vec<_>>())
             .execute(&mut *tx)
             .await
             .context("writing people")?;
@@ -274,6 +275,8 @@ fn copy_text(people: &[super::people::ValidPerson]) -> Vec<u8> {
         text(&mut out, p.school_level.map(|l| l.code()));
         out.push(b'\t');
         text(&mut out, p.organisation_code.as_deref());
+        out.push(b'\t');
+        text(&mut out, Some(&p.name_folded));
         out.push(b'\n');
     }
     out

@@ -18,7 +18,7 @@ use crate::store::units::{RECOUNT_PARENT, RECOUNT_VILLAGES};
 /// Rows per `INSERT` statement: fewer statements, same work for SQLite's engine.
 const ROWS_PER_INSERT: usize = 64;
 /// Values bound per person, after the shared timestamp `?1`.
-const PERSON_VALUES: usize = 14;
+const PERSON_VALUES: usize = 15;
 /// Values bound per household.
 const HOUSEHOLD_VALUES: usize = 3;
 
@@ -369,5 +369,6 @@ fn bind_person(
     statement.raw_bind_parameter(base + 11, p.groups.bits())?;
     statement.raw_bind_parameter(base + 12, p.school_level.map(|l| l.code()))?;
     statement.raw_bind_parameter(base + 13, &p.organisation_code)?;
+    statement.raw_bind_parameter(base + 14, &p.name_folded)?;
     Ok(base + PERSON_VALUES)
 }
