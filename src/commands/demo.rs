@@ -119,7 +119,7 @@ async fn wipe(store: &Store) -> anyhow::Result<()> {
             "DELETE FROM erasure_request",
             "DELETE FROM role_grant",
             "DELETE FROM oidc_login",
-            "DELETE FROM login_failure",
+            "DELETE FROM login_throttle",
             "DELETE FROM account",
             "DELETE FROM person_history",
             "DELETE FROM person",
