@@ -176,7 +176,7 @@ pub fn suppression_mask(tree: &Tree) -> Vec<bool> {
     let cells = &tree.cells;
     let mut hidden: Vec<bool> = cells.iter().map(is_small).collect();
     // Hide rows that lie lowest first: a hidden village forces its commune's relation, which may then already hold two.
-    let order: Vec<(usize, &[usize])> = tree.families().collect::<Vec<_>>().into_iter().rev().collect();
+    let families: Vec<(usize, &[usize])> = tree.families().collect();
     let key = |c: usize| {
         let values = &cells[c].values;
         (values.contains(&0), values.iter().map(|&v| u128::from(v)).sum::<u128>(), c)
@@ -184,7 +184,7 @@ pub fn suppression_mask(tree: &Tree) -> Vec<bool> {
     let mut complementary = Vec::new();
     loop {
         let mut changed = false;
-        for &(p, kids) in &order {
+        for &(p, kids) in families.iter().rev() {
             if tree.family(p).filter(|&c| hidden[c]).count() != 1 {
                 continue;
             }
@@ -203,12 +203,12 @@ pub fn suppression_mask(tree: &Tree) -> Vec<bool> {
     }
     // Publish again, latest first, what is no longer needed: both its relations keep two hidden rows without it.
     for &c in complementary.iter().rev() {
-        let relations = cells[c].parent.into_iter().chain(Some(c));
+        let mut relations = cells[c].parent.into_iter().chain(Some(c));
         let spare = |p: usize| {
             let count = tree.family(p).filter(|&m| hidden[m]).count();
             count == 0 || count >= 3
         };
-        if relations.into_iter().all(spare) {
+        if relations.all(spare) {
             hidden[c] = false;
         }
     }
@@ -218,13 +218,15 @@ pub fn suppression_mask(tree: &Tree) -> Vec<bool> {
 /// For each row, whether some hidden figure of it is determined by the published figures and the sums. Deliberately
 /// blind to how the figures were hidden: it reads only `published`, builds the linear system of each measure (one
 /// equation per sum relation, restricted to the unknowns) and reduces it over exact integers. A figure is determined
-/// iff its unit vector lies in the row space, i.e. iff its pivot row has no other non-zero entry.
+/// iff its unit vector lies in the row space, i.e. iff its pivot row has no other non-zero entry (the published values
+/// only move the right-hand side, which does not change what is determined). A figure missing from `published` counts
+/// as known, so a mismatched table errs towards finding more.
 pub fn recoverable(tree: &Tree, published: &Published) -> Vec<bool> {
     let n = tree.cells.len();
     let mut found = vec![false; n];
     for measure in 0..tree.cells.first().map_or(0, |c| c.values.len()) {
-        let unknown: Vec<usize> =
-            (0..n).filter(|&i| published.rows[i].figures[measure] == Figure::Suppressed).collect();
+        let hidden = |i: usize| published.rows.get(i).and_then(|r| r.figures.get(measure)) == Some(&Figure::Suppressed);
+        let unknown: Vec<usize> = (0..n).filter(|&i| hidden(i)).collect();
         let mut column = vec![None; n];
         for (j, &cell) in unknown.iter().enumerate() {
             column[cell] = Some(j);
