@@ -1,6 +1,7 @@
 //! Pure types and rules: no I/O. Raw input is parsed into these once, at the edge.
 
 pub mod cccd;
+pub mod disclosure;
 pub mod grading;
 pub mod person;
 pub mod role;
