@@ -141,7 +141,7 @@ async fn issue(dir: &std::path::Path, tasks: usize, seconds: f64) -> (f64, Vec<S
     .unwrap();
     let store = Store::connect(&config.database_url).await.unwrap();
     store.migrate().await.unwrap();
-    let state = hocvuso::web::AppState::new(store.clone(), config).await.unwrap();
+    let state = hocvuso::app::AppState::new(store.clone(), config).await.unwrap();
     let framework = hocvuso::learning::framework::current(&store).await.unwrap();
     let profile = framework.profile("nguoi_dan").unwrap().clone();
     // Open sittings of 30 questions over the profile's competences, each answered right, one

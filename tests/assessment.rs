@@ -476,9 +476,9 @@ async fn a_start_that_counted_before_another_landed_takes_no_fourth_attempt() {
         let account = account_id(&db, "dua");
         sit_blank(&browser).await;
         sit_blank(&browser).await;
-        let state = hocvuso::web::AppState::new(db.store().await, db.config()).await.unwrap();
+        let state = hocvuso::app::AppState::new(db.store().await, db.config()).await.unwrap();
         // A counts two attempts and draws its paper...
-        let a = sitting::draw(&state, &account, "nguoi_dan", hocvuso::identity::accounts::now())
+        let a = sitting::draw(&state, &account, "nguoi_dan", hocvuso::domain::time::now())
             .await
             .expect("two attempts of three so far");
         // ...B starts and is submitted: the third...

@@ -8,7 +8,7 @@ use common::web::{Browser, Page, account};
 use common::*;
 use hocvuso::app::table;
 use hocvuso::domain::role::Role;
-use hocvuso::identity::access::{Access, Scope};
+use hocvuso::web::access::{Access, Scope};
 use hocvuso::web::routes::Route;
 use reqwest::StatusCode;
 

@@ -108,7 +108,7 @@ macro_rules! save_item_in_tx {
         let item: &$crate::assessment::item::Item = $item;
         let body = $crate::assessment::bank::body(item);
         let hash = $crate::crypto::short_hash(body.as_bytes());
-        let at = $crate::identity::accounts::now();
+        let at = $crate::domain::time::now();
         let latest: Option<(i64, String)> = sqlx::query_as(
             "SELECT version, content_hash FROM item_version WHERE item_id = $1 ORDER BY version DESC LIMIT 1",
         )

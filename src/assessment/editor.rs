@@ -7,14 +7,14 @@ use askama::Template;
 use axum::extract::State;
 use axum::response::{Html, IntoResponse, Redirect, Response};
 
+use crate::app::AppState;
 use crate::assessment::bank::{self, Entry};
 use crate::assessment::exam::{self, Exam};
 use crate::assessment::item::Item;
-use crate::identity::access::Ctx;
 use crate::identity::audit::Actor;
 use crate::learning::framework::{self, target_group_label};
 use crate::on_pool;
-use crate::web::AppState;
+use crate::web::access::Ctx;
 use crate::web::error::{AppError, PageError};
 use crate::web::extract::{Form, Path};
 use crate::web::pages::{Nav, render};

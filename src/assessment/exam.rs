@@ -40,7 +40,7 @@ pub async fn update(store: &Store, exam: &Exam, actor: Actor<'_>) -> sqlx::Resul
             "UPDATE exam SET items = $1, minutes = $2, attempts_per_day = $3, updated_at = $4, updated_by = $5 \
              WHERE target_group = $6")
             .bind(exam.items).bind(exam.minutes).bind(exam.attempts_per_day)
-            .bind(crate::identity::accounts::now()).bind(actor.account_id).bind(&exam.target_group)
+            .bind(crate::domain::time::now()).bind(actor.account_id).bind(&exam.target_group)
             .execute(&mut *tx).await?.rows_affected();
         if n > 0 {
             let detail = serde_json::json!({"exam": exam.target_group, "items": exam.items, "minutes": exam.minutes,

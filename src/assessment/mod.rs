@@ -10,9 +10,9 @@ pub mod sitting;
 pub mod view;
 
 use crate::domain::role::Role;
-use crate::identity::access::Access::SignedIn;
-use crate::identity::access::{Access, Scope};
 use crate::learning::EDITORS;
+use crate::web::access::Access::SignedIn;
+use crate::web::access::{Access, Scope};
 use crate::web::routes::Route;
 
 const EDIT: Access = Access::roles(EDITORS, Scope::Anywhere);

@@ -8,15 +8,16 @@ use axum::extract::State;
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use serde::Deserialize;
 
+use crate::app::AppState;
 use crate::assessment::exam::{self, Exam};
-use crate::assessment::sitting::{self, AnswerJob, Sitting, day_start};
+use crate::assessment::sitting::{self, AnswerJob, Sitting};
 use crate::assessment::view::{self, Shown};
 use crate::domain::person::TargetGroups;
-use crate::identity::access::{Ctx, Principal};
-use crate::identity::accounts::now;
+use crate::domain::time::day_start;
+use crate::domain::time::now;
 use crate::learning::framework::target_group_label;
 use crate::on_pool;
-use crate::web::AppState;
+use crate::web::access::{Ctx, Principal};
 use crate::web::error::{AppError, PageError};
 use crate::web::extract::{Form, Path, Query};
 use crate::web::pages::{Nav, render};
@@ -78,7 +79,7 @@ struct HomePage {
     past: Vec<PastSitting>,
 }
 
-pub use crate::domain::time::{date_vi, time_vi};
+use crate::domain::time::{date_vi, time_vi};
 
 /// `GET /kiem-tra`
 pub async fn home(State(state): State<AppState>, ctx: Ctx) -> Result<Html<String>, PageError> {

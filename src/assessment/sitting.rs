@@ -8,21 +8,21 @@ use std::sync::{Arc, RwLock};
 use futures::future::BoxFuture;
 use rand::SeedableRng;
 
+use crate::app::AppState;
 use crate::assessment::bank;
 use crate::assessment::exam::{self, PaperItem};
 use crate::assessment::item::Response;
 use crate::certificates::issue as certify;
 use crate::domain::grading::{self, Grade, PassRule};
-use crate::identity::accounts::now;
+use crate::domain::time::now;
 use crate::learning::framework;
 use crate::on_pool;
 use crate::store::Store;
 use crate::store::batch::Batcher;
-use crate::web::AppState;
 use crate::web::error::AppError;
 
 /// Attempts per day count calendar days in Vietnam.
-pub use crate::domain::time::day_start;
+use crate::domain::time::day_start;
 
 /// What never changes once a sitting starts (and so is cached).
 #[derive(Clone, Debug)]

@@ -6,11 +6,11 @@ use std::sync::Arc;
 use chrono::Datelike;
 use ed25519_dalek::SigningKey;
 
+use crate::app::AppState;
 use crate::assessment::sitting::Paper;
 use crate::certificates::credential::{self, Claim};
 use crate::domain::grading::Grade;
 use crate::learning::framework::{Framework, target_group_label};
-use crate::web::AppState;
 
 pub struct Issue<'a> {
     pub paper: &'a Paper,

@@ -10,7 +10,7 @@ use ed25519_dalek::{SigningKey, VerifyingKey};
 use rand::RngCore;
 
 use crate::crypto::Sealer;
-use crate::identity::accounts::now;
+use crate::domain::time::now;
 use crate::on_pool;
 use crate::store::Store;
 

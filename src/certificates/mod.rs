@@ -11,8 +11,8 @@ pub mod status;
 pub mod vneid;
 
 use crate::domain::role::Role;
-use crate::identity::access::Access::{Public, SignedIn};
-use crate::identity::access::{Access, Scope};
+use crate::web::access::Access::{Public, SignedIn};
+use crate::web::access::{Access, Scope};
 use crate::web::routes::Route;
 
 const ADMIN: Access = Access::roles(&[Role::QuanTriTinh], Scope::Province);

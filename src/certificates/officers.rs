@@ -9,14 +9,14 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Redirect, Response};
 
+use crate::app::AppState;
 use crate::domain::role::Role;
+use crate::domain::time::now;
 use crate::domain::unit::PROVINCE_CODE;
-use crate::identity::access::{Ctx, Staff};
-use crate::identity::accounts::now;
 use crate::identity::audit::{self, Entry};
 use crate::on_pool;
 use crate::store::Store;
-use crate::web::AppState;
+use crate::web::access::{Ctx, Staff};
 use crate::web::error::{AppError, PageError};
 use crate::web::extract::Path;
 use crate::web::pages::{Nav, render};

@@ -8,14 +8,14 @@ use axum::response::{Html, IntoResponse, Response};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
+use crate::app::AppState;
 use crate::certificates::{credential, keys, pdf};
 use crate::crypto::{random_token, token_hash};
 use crate::domain::time::date_vi;
-use crate::identity::access::Ctx;
 use crate::learning::framework::target_group_label;
 use crate::on_pool;
 use crate::store::Store;
-use crate::web::AppState;
+use crate::web::access::Ctx;
 use crate::web::error::{AppError, PageError};
 use crate::web::extract::{Json, Path, Query};
 use crate::web::limit::Throttled;

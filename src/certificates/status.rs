@@ -21,10 +21,10 @@ use axum::response::{IntoResponse, Response};
 use base64::Engine;
 use serde_json::{Value, json};
 
+use crate::app::AppState;
 use crate::certificates::credential;
-use crate::identity::accounts::now;
+use crate::domain::time::now;
 use crate::on_pool;
-use crate::web::AppState;
 use crate::web::error::AppError;
 use crate::web::limit::Throttled;
 

@@ -12,12 +12,12 @@ use std::time::Duration;
 use rand::Rng;
 use serde_json::{Value, json};
 
+use crate::app::AppState;
 use crate::config::ConfirmConfig;
-use crate::identity::accounts::now;
+use crate::domain::time::now;
 use crate::learning::framework::target_group_label;
 use crate::on_pool;
 use crate::store::Store;
-use crate::web::AppState;
 
 /// Rows claimed at once by one worker.
 const CLAIM: i64 = 16;

@@ -1,9 +1,9 @@
 use anyhow::Context;
 use tokio::net::TcpListener;
 
+use crate::app::AppState;
 use crate::config::Config;
 use crate::store::Store;
-use crate::web::AppState;
 
 /// Serves the platform until SIGTERM or Ctrl-C, then finishes the requests in flight.
 pub async fn serve(config: Config) -> anyhow::Result<()> {

@@ -11,8 +11,7 @@ pub use crate::web::session::{AccountRow, session_principal};
 /// How long a session lasts before the person must log in again.
 pub const SESSION_SECONDS: i64 = 7 * 24 * 3600;
 
-// Kept for code written against the old path; new code takes the clock from `domain::time`.
-pub use crate::domain::time::now;
+use crate::domain::time::now;
 
 /// 128 random bits: the pseudonymous id learning records carry instead of a name.
 pub fn new_account_id() -> String {

@@ -103,7 +103,7 @@ const UPSERT_REPEATED: &str = "INSERT INTO audit_log (at, account_id, action, pe
 /// Records an entry that may come in floods (failed logins): the same action, detail, account and
 /// address within one minute is one row with a count, so the log grows with minutes, not attempts.
 pub async fn record_repeated(store: &Store, entry: Entry<'_>) -> sqlx::Result<()> {
-    let at = crate::identity::accounts::now();
+    let at = crate::domain::time::now();
     let detail = entry.detail_text();
     let repeat_key = format!(
         "{}|{}|{}|{}|{}",
@@ -135,7 +135,7 @@ macro_rules! audit_write {
     ($executor:expr, $entry:expr) => {{
         let entry = $entry;
         sqlx::query($crate::identity::audit::INSERT_AUDIT)
-            .bind($crate::identity::accounts::now())
+            .bind($crate::domain::time::now())
             .bind(entry.account_id)
             .bind(entry.action)
             .bind(entry.person_id)

@@ -6,12 +6,13 @@ use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use serde::Deserialize;
 
-use crate::identity::access::{Ctx, encode};
-use crate::identity::accounts::{self, now};
+use crate::app::AppState;
+use crate::domain::time::now;
+use crate::identity::accounts;
 use crate::identity::audit::{self, Entry};
 use crate::identity::password::{self, NewPassword};
 use crate::identity::throttle;
-use crate::web::AppState;
+use crate::web::access::{Ctx, encode};
 use crate::web::cookies;
 use crate::web::error::{AppError, PageError};
 use crate::web::extract::{Form, Query};

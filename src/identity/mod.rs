@@ -10,17 +10,11 @@ mod privacy;
 mod staff;
 pub mod throttle;
 
-// Kept for code written against the old paths; new code uses `domain::role` and `web::cookies`.
-pub use crate::domain::role;
-pub use crate::web::{access, cookies};
-
 use crate::domain::role::Role::{self, *};
 use crate::web::access::Access::{Public, SignedIn, SignedInSetup};
 use crate::web::access::{Access, Scope};
 
 use crate::web::routes::Route;
-
-pub use crate::web::access::PRIVACY_NOTICE_VERSION;
 
 /// Staff who handle a commune's people and requests.
 pub const COMMUNE_STAFF: &[Role] = &[CanBoXa, HoTroMotCua, QuanTriTinh];

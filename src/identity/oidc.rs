@@ -22,14 +22,15 @@ use openidconnect::{
 use serde::{Deserialize, Serialize};
 use tokio::sync::RwLock;
 
+use crate::app::AppState;
 use crate::config::OidcConfig;
 use crate::crypto::{Keys, same_secret, token_hash};
 use crate::domain::cccd::CitizenId;
 use crate::domain::role::{Grant, Role};
-use crate::identity::access::Ctx;
-use crate::identity::accounts::{self, NewAccount, now};
+use crate::domain::time::now;
+use crate::identity::accounts::{self, NewAccount};
 use crate::on_pool;
-use crate::web::AppState;
+use crate::web::access::Ctx;
 use crate::web::cookies;
 use crate::web::error::{AppError, PageError};
 use crate::web::extract::Query;

@@ -6,14 +6,15 @@ use axum::extract::State;
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use serde::Deserialize;
 
+use crate::app::AppState;
 use crate::audit_write;
 use crate::domain::role::Role::{self, *};
-use crate::identity::access::{Ctx, Staff};
-use crate::identity::accounts::{self, now};
+use crate::domain::time::now;
+use crate::identity::accounts;
 use crate::identity::audit::{self, ACTIONS, Entry, Filter, action_label, format_time};
 use crate::identity::password::NewPassword;
 use crate::identity::{COMMUNE_STAFF, ERASURE_DECIDERS};
-use crate::web::AppState;
+use crate::web::access::{Ctx, Staff};
 use crate::web::error::{AppError, PageError};
 use crate::web::extract::{Form, Path, Query};
 use crate::web::pages::{Nav, render};
@@ -339,7 +340,7 @@ pub async fn reset_password(
     };
     accounts::set_password(&state.store, &account, &password.hash().await?, true, entry).await?;
     let login = target.login.unwrap_or_default();
-    Ok(Redirect::to(&format!("/quan-ly/tai-khoan?login={}&da_dat=1", crate::identity::access::encode(&login)))
+    Ok(Redirect::to(&format!("/quan-ly/tai-khoan?login={}&da_dat=1", crate::web::access::encode(&login)))
         .into_response())
 }
 

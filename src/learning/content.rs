@@ -3,7 +3,7 @@
 
 use serde::Deserialize;
 
-use crate::identity::accounts::now;
+use crate::domain::time::now;
 use crate::identity::audit::Actor;
 use crate::learning::lesson::LessonSource;
 use crate::on_pool;
@@ -156,7 +156,7 @@ pub fn source_hash(source: &LessonSource) -> String {
 macro_rules! publish_in_tx {
     ($tx:expr, $p:expr) => {{
         let p: &$crate::learning::content::Publish = $p;
-        let at = $crate::identity::accounts::now();
+        let at = $crate::domain::time::now();
         let hash = $crate::learning::content::source_hash(p.source);
         sqlx::query(
             "INSERT INTO lesson (slug, published_version, draft, created_at, updated_at) VALUES ($1, NULL, NULL, $2, $2) \

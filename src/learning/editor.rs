@@ -9,8 +9,8 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Redirect, Response};
 
+use crate::app::AppState;
 use crate::domain::text::clean;
-use crate::identity::access::Ctx;
 use crate::identity::audit::Actor;
 use crate::learning::catalog::render as render_lesson;
 use crate::learning::content::{self, Publish};
@@ -19,7 +19,7 @@ use crate::learning::lesson::{self, LessonSource, Problem};
 use crate::learning::media::{Kind, Media, sniff};
 use crate::learning::pages::LessonPage;
 use crate::learning::progress::new_event_id;
-use crate::web::AppState;
+use crate::web::access::Ctx;
 use crate::web::error::{AppError, PageError};
 use crate::web::extract::{Multipart, Path};
 use crate::web::pages::{Nav, render};
@@ -235,7 +235,7 @@ pub async fn save(State(state): State<AppState>, ctx: Ctx, body: Bytes) -> Resul
                 course: None,
                 signed_in: true,
                 event: new_event_id(),
-                shown_at: crate::identity::accounts::now(),
+                shown_at: crate::domain::time::now(),
                 preview: true,
                 next_lesson: None,
             };

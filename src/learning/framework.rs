@@ -7,7 +7,7 @@ use std::collections::BTreeSet;
 use anyhow::bail;
 use serde::{Deserialize, Serialize};
 
-use crate::identity::accounts::now;
+use crate::domain::time::now;
 use crate::identity::audit::Actor;
 use crate::on_pool;
 use crate::store::Store;

@@ -13,10 +13,10 @@ use object_store::local::LocalFileSystem;
 use object_store::path::Path;
 use object_store::{GetOptions, GetRange, ObjectStore, ObjectStoreExt, PutPayload};
 
-use crate::identity::accounts::now;
+use crate::app::AppState;
+use crate::domain::time::now;
 use crate::on_pool;
 use crate::store::Store;
-use crate::web::AppState;
 use crate::web::error::AppError;
 use crate::web::extract::Path as UrlPath;
 

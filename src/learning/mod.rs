@@ -19,8 +19,8 @@ pub mod svg;
 pub mod xapi;
 
 use crate::domain::role::Role;
-use crate::identity::access::Access::{Public, SignedIn};
-use crate::identity::access::{Access, Scope};
+use crate::web::access::Access::{Public, SignedIn};
+use crate::web::access::{Access, Scope};
 use crate::web::routes::Route;
 
 /// Who writes and publishes content.

@@ -5,15 +5,15 @@ use axum::extract::State;
 use axum::response::{Html, Redirect};
 use serde::Deserialize;
 
+use crate::app::AppState;
 use crate::audit_write;
 use crate::domain::text::clean;
-use crate::identity::access::Ctx;
-use crate::identity::accounts::now;
+use crate::domain::time::now;
 use crate::identity::audit::{Entry, format_time};
 use crate::learning::lesson::markdown_html;
 use crate::on_pool;
 use crate::store::Store;
-use crate::web::AppState;
+use crate::web::access::Ctx;
 use crate::web::error::{AppError, PageError};
 use crate::web::extract::{Form, Path};
 use crate::web::pages::{Nav, render};

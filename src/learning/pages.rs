@@ -9,14 +9,14 @@ use axum::extract::State;
 use axum::response::Html;
 use serde::Deserialize;
 
+use crate::app::AppState;
 use crate::domain::person::TargetGroups;
-use crate::identity::access::Ctx;
 use crate::learning::catalog::{BlockView, LessonView, Snapshot};
 use crate::learning::content::{Course, Program};
 use crate::learning::framework::{Framework, target_group_label};
 use crate::learning::progress::{self, Row, new_event_id};
 use crate::on_pool;
-use crate::web::AppState;
+use crate::web::access::Ctx;
 use crate::web::error::{AppError, PageError};
 use crate::web::extract::{Path, Query};
 use crate::web::pages::{Nav, render};
@@ -358,7 +358,7 @@ pub async fn lesson(
         course,
         signed_in: ctx.user.is_some(),
         event: new_event_id(),
-        shown_at: crate::identity::accounts::now(),
+        shown_at: crate::domain::time::now(),
         preview: false,
         next_lesson,
     };

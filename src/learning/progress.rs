@@ -10,13 +10,13 @@ use axum::response::{Html, IntoResponse, Redirect, Response};
 use serde::Deserialize;
 use serde_json::json;
 
-use crate::identity::access::Ctx;
-use crate::identity::accounts::now;
+use crate::app::AppState;
+use crate::domain::time::now;
 use crate::learning::catalog::LessonView;
 use crate::learning::records::{Outcome, ProgressChange, Record};
 use crate::learning::xapi::{self, VERB_COMPLETED, VERB_PROGRESSED};
 use crate::store::Store;
-use crate::web::AppState;
+use crate::web::access::Ctx;
 use crate::web::error::{AppError, PageError};
 use crate::web::extract::{Form, Path};
 use crate::web::pages::{Nav, render};

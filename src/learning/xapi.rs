@@ -11,9 +11,9 @@ use chrono::{DateTime, SecondsFormat, Utc};
 use serde::Deserialize;
 use serde_json::{Map, Value, json};
 
+use crate::app::AppState;
 use crate::learning::records::{Outcome, Record, Statement};
 use crate::on_pool;
-use crate::web::AppState;
 use crate::web::error::AppError;
 use crate::web::extract::{Json, Query};
 
@@ -637,7 +637,7 @@ pub async fn create_client(
     let secret = crate::crypto::random_token();
     on_pool!(store, pool => sqlx::query(
         "INSERT INTO xapi_client (key, secret_hash, name, created_at, read_all) VALUES ($1, $2, $3, $4, $5)"
-    ).bind(&key).bind(crate::crypto::token_hash(&secret)).bind(name).bind(crate::identity::accounts::now())
+    ).bind(&key).bind(crate::crypto::token_hash(&secret)).bind(name).bind(crate::domain::time::now())
     .bind(read_all).execute(pool).await.map(|_| ()))?;
     Ok((key, secret))
 }

@@ -4,9 +4,9 @@ use axum::extract::State;
 use serde::{Deserialize, Serialize};
 use utoipa::{OpenApi, ToSchema};
 
+use crate::app::AppState;
 use crate::domain::unit::{PROVINCE_CODE, parse_commune_code, parse_village_code};
 use crate::store::units::{self, UnitRow};
-use crate::web::AppState;
 use crate::web::error::{AppError, ErrorBody};
 use crate::web::extract::{Json, Path, Query};
 

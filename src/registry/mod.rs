@@ -7,7 +7,7 @@ pub mod import;
 mod pages;
 pub mod people;
 
-use crate::identity::access::Access::Public;
+use crate::web::access::Access::Public;
 use crate::web::routes::Route;
 
 /// The tree and its counts are public: they hold no personal data.

@@ -4,10 +4,10 @@ use askama::Template;
 use axum::extract::State;
 use axum::response::{Html, Redirect};
 
+use crate::app::AppState;
 use crate::domain::unit::PROVINCE_CODE;
-use crate::identity::access::Ctx;
 use crate::store::units::{self, UnitRow};
-use crate::web::AppState;
+use crate::web::access::Ctx;
 use crate::web::error::PageError;
 use crate::web::extract::Path;
 use crate::web::pages::{Nav, number_vi, render};

@@ -7,13 +7,13 @@ use axum::http::{StatusCode, header};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use serde::Deserialize;
 
+use crate::app::AppState;
 use crate::audit_write;
 use crate::domain::person::{TargetGroups, parse_phone};
 use crate::domain::role::Role::{self, *};
-use crate::identity::access::{Access, Ctx, Scope, Staff};
 use crate::identity::audit::{self, Entry};
 use crate::registry::import::report::neutralise_formula;
-use crate::web::AppState;
+use crate::web::access::{Access, Ctx, Scope, Staff};
 use crate::web::error::{AppError, PageError};
 use crate::web::extract::{Form, Path, Query};
 use crate::web::pages::{Nav, render};

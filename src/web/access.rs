@@ -10,10 +10,10 @@ use axum::http::{HeaderMap, Method, header, request::Parts};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Redirect, Response};
 
+use crate::app::AppState;
 use crate::crypto::{random_token, same_secret};
 use crate::domain::role::{Grant, Place, Role};
 use crate::on_pool;
-use crate::web::AppState;
 use crate::web::cookies;
 use crate::web::error::{AppError, PageError};
 use crate::web::scope::UnitScope;

@@ -21,7 +21,7 @@ use axum::response::{IntoResponse, Response};
 use governor::clock::{Clock, DefaultClock};
 use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
 
-use crate::web::AppState;
+use crate::app::AppState;
 use crate::web::error::{AppError, PageError};
 
 pub struct PublicLimit {

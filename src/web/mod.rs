@@ -19,8 +19,7 @@ use axum::extract::State;
 use axum::http::{HeaderValue, Method, StatusCode, Uri, header};
 use axum::response::{IntoResponse, Response};
 
-// Kept for code written against the old path; new code names `crate::app::AppState`.
-pub use crate::app::AppState;
+use crate::app::AppState;
 use access::Access::Public;
 use error::{AppError, PageError};
 use routes::Route;

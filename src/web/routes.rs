@@ -7,7 +7,7 @@ use axum::handler::Handler;
 use axum::http::Method;
 use axum::routing::{MethodRouter, get, post, put};
 
-use crate::web::AppState;
+use crate::app::AppState;
 use crate::web::access::{Access, guard};
 
 pub struct Route {

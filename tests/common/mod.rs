@@ -7,9 +7,9 @@ pub mod web;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
+use hocvuso::app::AppState;
 use hocvuso::config::{Config, DatabaseUrl};
 use hocvuso::store::Store;
-use hocvuso::web::AppState;
 
 pub const TEST_KEY: &str = "6b1f0c2d3e4f5a6b7c8d9e0f1a2b3c4d5e6f708192a3b4c5d6e7f8091a2b3c4d";
 

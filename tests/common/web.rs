@@ -4,8 +4,8 @@
 
 use std::net::SocketAddr;
 
+use hocvuso::app::AppState;
 use hocvuso::config::Config;
-use hocvuso::web::AppState;
 use reqwest::StatusCode;
 use reqwest::redirect::Policy;
 
