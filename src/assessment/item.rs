@@ -509,7 +509,7 @@ impl FormField {
         match self {
             FormField::Text { answer, .. } => same_words(given, answer),
             FormField::Date { answer, .. } => {
-                let today = chrono::Utc::now().date_naive();
+                let today = crate::domain::time::today();
                 crate::domain::person::parse_birth_date(given, today)
                     .is_ok_and(|d| d.format("%Y-%m-%d").to_string() == *answer)
             }

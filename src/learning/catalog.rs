@@ -220,5 +220,5 @@ async fn build(store: &Store) -> anyhow::Result<Snapshot> {
 }
 
 fn now_ms() -> i64 {
-    chrono::Utc::now().timestamp_millis()
+    crate::domain::time::now_ms()
 }

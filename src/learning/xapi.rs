@@ -308,7 +308,7 @@ fn authority(state: &AppState, client: &LrsClient) -> Value {
 async fn store_all(state: &AppState, client: &LrsClient, values: Vec<Value>) -> Result<Vec<String>, AppError> {
     let home = home_page(state);
     let authority = authority(state, client);
-    let stored_ms = Utc::now().timestamp_millis();
+    let stored_ms = crate::domain::time::now_ms();
     let mut checked = Vec::with_capacity(values.len());
     for (i, value) in values.into_iter().enumerate() {
         let one = check(value, &home, (&authority, &client.key), stored_ms).map_err(|e| match e {
@@ -553,7 +553,7 @@ pub fn own_statement(
 ) -> Statement {
     let home = home_page(state);
     let (slug, title, version) = lesson;
-    let stored_ms = Utc::now().timestamp_millis();
+    let stored_ms = crate::domain::time::now_ms();
     let stored =
         DateTime::from_timestamp_millis(stored_ms).unwrap_or_default().to_rfc3339_opts(SecondsFormat::Millis, true);
     let verb_name = if verb == VERB_COMPLETED { "completed" } else { "progressed" };
