@@ -2,6 +2,7 @@
 
 pub mod cccd;
 pub mod grading;
+pub mod indicators;
 pub mod person;
 pub mod role;
 pub mod text;
