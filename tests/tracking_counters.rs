@@ -73,13 +73,14 @@ fn step() -> impl Strategy<Value = Step> {
 /// The person's CSV line with the village and household swapped for the other ones.
 fn moved_line(db: &TestDb, index: usize) -> String {
     let line = PEOPLE.lines().nth(index).unwrap();
-    let cccd = &line[..12];
-    let _ = cccd;
     let village_now = db.query(&format!(
         "SELECT u.name FROM person p JOIN unit u ON u.code = p.village_code WHERE p.id = (SELECT min(id) FROM person) + {index}"
     ));
-    let (village, household) =
-        if village_now.trim().eq_ignore_ascii_case("thôn đông") { ("Xóm Mới", "HO-2") } else { ("Thôn Đông", "HO-1") };
+    let (village, household) = if village_now.trim().eq_ignore_ascii_case("thôn đông") {
+        ("Xóm Mới", "HO-2")
+    } else {
+        ("Thôn Đông", "HO-1")
+    };
     let mut fields: Vec<&str> = line.split(',').collect();
     fields[5] = village;
     fields[6] = household;
@@ -89,7 +90,9 @@ fn moved_line(db: &TestDb, index: usize) -> String {
 async fn apply(db: &TestDb, store: &Store, ids: &[i64], s: &Step) {
     match s {
         Step::Move(p) => import(db, "move.csv", &moved_line(db, *p)),
-        Step::Learn(p) => direct(store, ids[*p], "UPDATE person SET learned_at = 1 WHERE id = $1 AND learned_at IS NULL").await,
+        Step::Learn(p) => {
+            direct(store, ids[*p], "UPDATE person SET learned_at = 1 WHERE id = $1 AND learned_at IS NULL").await
+        }
         Step::Certify(p, bit) => {
             let sql = format!(
                 "UPDATE person SET passed_groups = passed_groups | {bit}, certified_groups = certified_groups | {bit} WHERE id = $1"
@@ -98,7 +101,12 @@ async fn apply(db: &TestDb, store: &Store, ids: &[i64], s: &Step) {
         }
         Step::Revoke(p) => direct(store, ids[*p], "UPDATE person SET certified_groups = 0 WHERE id = $1").await,
         Step::ConfirmVneid(p) => {
-            direct(store, ids[*p], "UPDATE person SET vneid_confirmed_at = COALESCE(vneid_confirmed_at, 5) WHERE id = $1").await
+            direct(
+                store,
+                ids[*p],
+                "UPDATE person SET vneid_confirmed_at = COALESCE(vneid_confirmed_at, 5) WHERE id = $1",
+            )
+            .await
         }
         Step::Staff(p, level, bank) => {
             let entry = StaffEntry { vneid_level: *level, bank_account: *bank };
@@ -107,8 +115,13 @@ async fn apply(db: &TestDb, store: &Store, ids: &[i64], s: &Step) {
         Step::Erase(p) => {
             let before = rebuild::snapshot(store).await.unwrap();
             // What approving an erasure does to the person row.
-            direct(store, ids[*p], "UPDATE person SET cccd_hash = NULL, cccd_enc = NULL, full_name = NULL, \
-                birth_date = NULL, phone = NULL, erased_at = CURRENT_TIMESTAMP WHERE id = $1").await;
+            direct(
+                store,
+                ids[*p],
+                "UPDATE person SET cccd_hash = NULL, cccd_enc = NULL, full_name = NULL, \
+                birth_date = NULL, phone = NULL, erased_at = CURRENT_TIMESTAMP WHERE id = $1",
+            )
+            .await;
             assert_eq!(rebuild::snapshot(store).await.unwrap(), before, "an erasure changes no counter");
         }
     }
@@ -149,7 +162,12 @@ fn counters_equal_a_rebuild_after_every_change() {
 }
 
 fn figure<'a>(json: &'a serde_json::Value, code: &str) -> &'a serde_json::Value {
-    json["indicators"].as_array().unwrap().iter().find(|f| f["code"] == code).unwrap_or_else(|| panic!("{code} in {json}"))
+    json["indicators"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["code"] == code)
+        .unwrap_or_else(|| panic!("{code} in {json}"))
 }
 
 fn nums(f: &serde_json::Value) -> (i64, i64, i64) {
@@ -188,7 +206,8 @@ async fn a_hand_made_population_gives_hand_computed_figures() {
         // A bad value is refused, nothing written.
         let path = format!("/quan-ly/nguoi/{}", id("Hà Thị Hoa"));
         let csrf = officer.get(&path).await.csrf();
-        let page = officer.post(&format!("{path}/so-hoa"), &[("muc_vneid", "7"), ("ngan_hang", ""), ("csrf", &csrf)]).await;
+        let page =
+            officer.post(&format!("{path}/so-hoa"), &[("muc_vneid", "7"), ("ngan_hang", ""), ("csrf", &csrf)]).await;
         assert_eq!(page.status, StatusCode::BAD_REQUEST);
 
         let admin_password = account(&db, "tinh", "quan_tri_tinh", "25", None).await;
@@ -220,7 +239,10 @@ async fn a_hand_made_population_gives_hand_computed_figures() {
             assert_eq!(nums(figure(&json, "danh_tinh_so")), (1, 5, 4));
             // Households HO-1 (An learned) and HO-2 (nobody).
             assert_eq!(nums(figure(&json, "gia_dinh_so")), (1, 2, 1));
-            assert_eq!(figure(&json, "gia_dinh_so")["name"], "Hộ gia đình có ít nhất một thành viên tham gia học tập, có kỹ năng số");
+            assert_eq!(
+                figure(&json, "gia_dinh_so")["name"],
+                "Hộ gia đình có ít nhất một thành viên tham gia học tập, có kỹ năng số"
+            );
         }
         // 2026: Hoa turns 18; the target for adults is 100 %.
         let page = officer.get("/api/v1/units/04792/indicators?year=2026").await;

@@ -395,13 +395,17 @@ mod tests {
             bank_account: true,
             ..Default::default()
         };
-        let has = |f: &PersonFacts, code: &str| code_of(t, &contributions(t, f, 2025)).into_iter().find(|(c, _)| c == code);
+        let has =
+            |f: &PersonFacts, code: &str| code_of(t, &contributions(t, f, 2025)).into_iter().find(|(c, _)| c == code);
         assert_eq!(has(&worker, "nguoi_lao_dong_dn_ky_nang_so"), None);
         worker.organisation_kind = Some("hop_tac_xa".into());
         assert_eq!(has(&worker, "nguoi_lao_dong_dn_ky_nang_so"), Some(("nguoi_lao_dong_dn_ky_nang_so".into(), true)));
         assert_eq!(has(&worker, "danh_tinh_so"), Some(("danh_tinh_so".into(), true)));
         // Certified but not passed cannot happen; passed without a certificate counts for adults.
-        assert_eq!(has(&worker, "nguoi_truong_thanh_ky_nang_so"), Some(("nguoi_truong_thanh_ky_nang_so".into(), false)));
+        assert_eq!(
+            has(&worker, "nguoi_truong_thanh_ky_nang_so"),
+            Some(("nguoi_truong_thanh_ky_nang_so".into(), false))
+        );
         // Erasure changes nothing.
         let erased = PersonFacts { erased: true, ..worker.clone() };
         assert_eq!(contributions(t, &erased, 2025), contributions(t, &worker, 2025));

@@ -60,6 +60,8 @@ pub fn years() -> Vec<i32> {
 
 type CountRow = (String, String, i64, i64);
 type TargetRow = (String, String, f64);
+/// A unit's counters and target overrides, by indicator.
+type UnitCounts<'a> = (HashMap<&'a str, (i64, i64)>, HashMap<&'a str, f64>);
 
 fn assemble(year: i32, counts: &HashMap<&str, (i64, i64)>, overrides: &HashMap<&str, f64>) -> Vec<Figure> {
     targets()
@@ -111,7 +113,7 @@ async fn figures_of(store: &Store, unit_codes: &[String], year: i32) -> sqlx::Re
             overrides.extend(t.build_query_as::<TargetRow>().fetch_all(pool).await?);
         });
     }
-    let mut by_unit: HashMap<&str, (HashMap<&str, (i64, i64)>, HashMap<&str, f64>)> = HashMap::new();
+    let mut by_unit: HashMap<&str, UnitCounts> = HashMap::new();
     for (unit, indicator, n, d) in &counts {
         by_unit.entry(unit).or_default().0.insert(indicator, (*n, *d));
     }

@@ -86,10 +86,8 @@ pub async fn settle(conn: &mut Conn<'_>, before: Before) -> sqlx::Result<()> {
         for (village, household) in households {
             let now = facts::learners(conn, &village, &household).await?;
             let counted = |people: &HashMap<i64, Located>| {
-                people
-                    .values()
-                    .filter(|l| l.facts.learned && l.household == household && l.village == village)
-                    .count() as i64
+                people.values().filter(|l| l.facts.learned && l.household == household && l.village == village).count()
+                    as i64
             };
             let then = now - counted(&after) + counted(&before.people);
             let change = household_counts(now).1 - household_counts(then).1;
@@ -102,12 +100,8 @@ pub async fn settle(conn: &mut Conn<'_>, before: Before) -> sqlx::Result<()> {
                 .chain(after.values())
                 .find(|l| l.village == village)
                 .and_then(|l| l.commune.clone());
-            let at = Located {
-                facts: Default::default(),
-                village: village.clone(),
-                commune,
-                household: household.clone(),
-            };
+            let at =
+                Located { facts: Default::default(), village: village.clone(), commune, household: household.clone() };
             for year in t.years() {
                 for code in &household_indicators {
                     if t.indicator(code).and_then(|i| i.target(year)).is_some() {

@@ -122,8 +122,24 @@ const SELECT: &str = "SELECT p.id, CAST(p.birth_year AS BIGINT), CAST(p.target_g
      LEFT JOIN unit v ON v.code = p.village_code WHERE p.id IN (";
 
 fn located(row: Row) -> (i64, Located) {
-    let (id, birth, groups, school, kind, passed, certified, confirmed, level, bank, learned, erased, village, commune, hh_commune, household) =
-        row;
+    let (
+        id,
+        birth,
+        groups,
+        school,
+        kind,
+        passed,
+        certified,
+        confirmed,
+        level,
+        bank,
+        learned,
+        erased,
+        village,
+        commune,
+        hh_commune,
+        household,
+    ) = row;
     let facts = PersonFacts {
         birth_year: i32::try_from(birth).unwrap_or_default(),
         groups: TargetGroups::from_bits(groups),

@@ -115,7 +115,10 @@ fn village_statements(t: &Targets, village_filter: Option<&str>) -> Vec<String> 
              CROSS JOIN (SELECT year FROM {years_all} yy WHERE yy.year IN ({years})) y \
              GROUP BY h.village_code, y.year",
             i.code,
-            years_all = format_args!("(SELECT {}) ", t.years().iter().map(|y| format!("{y} AS year")).collect::<Vec<_>>().join(" UNION ALL SELECT ")),
+            years_all = format_args!(
+                "(SELECT {}) ",
+                t.years().iter().map(|y| format!("{y} AS year")).collect::<Vec<_>>().join(" UNION ALL SELECT ")
+            ),
         ));
     }
     out
