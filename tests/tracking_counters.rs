@@ -244,6 +244,18 @@ async fn a_hand_made_population_gives_hand_computed_figures() {
                 "Hộ gia đình có ít nhất một thành viên tham gia học tập, có kỹ năng số"
             );
         }
+        // The province overrides the commune's 2025 target for adults: 50 % of 4 = 2, one missing.
+        let store = db.store().await;
+        let actor = Actor { account_id: "cli", address: None };
+        hocvuso::tracking::entry::set_target(&store, "04792", 2025, "nguoi_truong_thanh_ky_nang_so", Some(0.5), actor)
+            .await
+            .unwrap();
+        store.close().await;
+        let page = officer.get("/api/v1/units/04792/indicators?year=2025").await;
+        let json: serde_json::Value = serde_json::from_str(&page.body).unwrap();
+        assert_eq!(nums(figure(&json, "nguoi_truong_thanh_ky_nang_so")), (1, 4, 1));
+        assert_eq!(figure(&json, "nguoi_truong_thanh_ky_nang_so")["target"], 0.5);
+        assert_eq!(db.scalar("SELECT count(*) FROM audit_log WHERE action = 'indicator.target'"), 1);
         // 2026: Hoa turns 18; the target for adults is 100 %.
         let page = officer.get("/api/v1/units/04792/indicators?year=2026").await;
         let json: serde_json::Value = serde_json::from_str(&page.body).unwrap();

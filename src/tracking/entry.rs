@@ -184,3 +184,43 @@ pub async fn vneid_login(store: &Store, account_id: &str, level: i16) -> sqlx::R
     });
     Ok(())
 }
+
+/// The province's target for one unit, year and indicator (`None` goes back to the plan's),
+/// audited in the same transaction. The caller checks the actor is the province's administrator.
+pub async fn set_target(
+    store: &Store,
+    unit: &str,
+    year: i32,
+    indicator: &str,
+    target: Option<f64>,
+    actor: Actor<'_>,
+) -> Result<(), AppError> {
+    let known = crate::domain::indicators::targets().indicator(indicator).and_then(|i| i.target(year)).is_some();
+    if !known {
+        return Err(AppError::bad_request("unknown_indicator", "Không có chỉ tiêu này. / No such indicator."));
+    }
+    if target.is_some_and(|t| !(0.0..=1.0).contains(&t)) {
+        return Err(AppError::bad_request("invalid_target", "Chỉ tiêu phải từ 0 đến 1. / A target is 0..1."));
+    }
+    const SET: &str = "INSERT INTO indicator_target (unit_code, year, indicator, target, set_by, set_at) \
+         VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (unit_code, year, indicator) DO UPDATE SET \
+         target = excluded.target, set_by = excluded.set_by, set_at = excluded.set_at";
+    const CLEAR: &str = "DELETE FROM indicator_target WHERE unit_code = $1 AND year = $2 AND indicator = $3";
+    let by = (actor.account_id != Actor::CLI.account_id).then_some(actor.account_id);
+    on_pool!(store, pool => {
+        let mut tx = pool.begin_with(store.begin_write()).await?;
+        match target {
+            Some(t) => sqlx::query(SET).bind(unit).bind(i64::from(year)).bind(indicator).bind(t).bind(by)
+                .bind(now()).execute(&mut *tx).await?,
+            None => sqlx::query(CLEAR).bind(unit).bind(i64::from(year)).bind(indicator).execute(&mut *tx).await?,
+        };
+        audit_write!(&mut *tx, Entry {
+            unit_code: Some(unit),
+            ..actor.entry("indicator.target", serde_json::json!({
+                "year": year, "indicator": indicator, "target": target,
+            }))
+        })?;
+        tx.commit().await?;
+    });
+    Ok(())
+}
