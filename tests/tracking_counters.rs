@@ -283,3 +283,70 @@ async fn a_hand_made_population_gives_hand_computed_figures() {
         store.close().await;
     }
 }
+
+/// (numerator, denominator) of one counter row; (0, 0) when there is none.
+fn counter(db: &TestDb, unit: &str, year: i32, indicator: &str) -> (i64, i64) {
+    let row = db.query(&format!(
+        "SELECT numerator, denominator FROM indicator_count WHERE unit_code = '{unit}' AND year = {year} \
+         AND indicator = '{indicator}'"
+    ));
+    let mut parts = row.trim().split('|').filter(|p| !p.is_empty()).map(|p| p.trim().parse::<i64>().unwrap());
+    (parts.next().unwrap_or(0), parts.next().unwrap_or(0))
+}
+
+async fn assert_kept_equals_rebuild(db: &TestDb, when: &str) {
+    let store = db.store().await;
+    let kept = rebuild::snapshot(&store).await.unwrap();
+    rebuild::all(&store).await.unwrap();
+    assert_eq!(rebuild::snapshot(&store).await.unwrap(), kept, "{}: {when}", db.backend());
+    store.close().await;
+}
+
+fn field(page: &common::web::Page, name: &str) -> String {
+    let marker = format!("name=\"{name}\" value=\"");
+    let start = page.body.find(&marker).unwrap_or_else(|| panic!("no field {name} in {}", page.body)) + marker.len();
+    page.body[start..].split('"').next().unwrap().to_owned()
+}
+
+/// The real write paths end to end: a lesson completed, an exam passed with its certificate, the
+/// certificate revoked from the command line.
+#[tokio::test]
+async fn a_lesson_a_pass_and_a_revocation_move_the_counters() {
+    for db in TestDb::all() {
+        import(&db, "people.csv", PEOPLE);
+        common::exam::import_fixture(&db);
+        let base = serve(&db, db.config()).await;
+        let browser = common::exam::learner(&db, &base, "an.hv").await;
+        let an = person_id(&db, "Nguyễn Văn An");
+        db.query(&format!("UPDATE account SET person_id = {an} WHERE login = 'an.hv'"));
+        assert_eq!(counter(&db, "04792", 2025, "gia_dinh_so"), (0, 2));
+
+        let checks = browser.get("/bai-hoc/bai-mot?phan=2").await;
+        let answer = [
+            ("csrf", field(&checks, "csrf")),
+            ("su_kien", field(&checks, "su_kien")),
+            ("phien_ban", field(&checks, "phien_ban")),
+            ("c0", "0".into()),
+            ("c1", "0".into()),
+        ];
+        let form: Vec<(&str, &str)> = answer.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        let result = browser.post("/bai-hoc/bai-mot/tra-loi", &form).await;
+        assert_eq!(result.status, StatusCode::OK, "{}", result.body);
+        // An's household has a learner now, in the village, the commune and the province.
+        assert_eq!(counter(&db, "04792", 2025, "gia_dinh_so"), (1, 2), "{}", db.backend());
+        assert_eq!(counter(&db, "25", 2026, "gia_dinh_so"), (1, 2));
+        assert_kept_equals_rebuild(&db, "after a lesson").await;
+
+        let (_, result) = common::exam::take(&browser, 0).await;
+        let certificate = common::exam::certificate_of(&result);
+        assert_eq!(counter(&db, "04792", 2025, "nguoi_truong_thanh_ky_nang_so"), (1, 4), "{}", db.backend());
+        assert_eq!(db.scalar(&format!("SELECT certified_groups FROM person WHERE id = {an}")), 1);
+        assert_kept_equals_rebuild(&db, "after a certificate").await;
+
+        assert_exit(&db.cli(&["certificates", "revoke", &certificate, "--reason", "thi hộ"]), 0);
+        assert_eq!(db.scalar(&format!("SELECT certified_groups FROM person WHERE id = {an}")), 0);
+        // The pass stands; only the certificate is gone.
+        assert_eq!(counter(&db, "04792", 2025, "nguoi_truong_thanh_ky_nang_so"), (1, 4));
+        assert_kept_equals_rebuild(&db, "after a revocation").await;
+    }
+}
