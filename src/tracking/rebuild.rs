@@ -19,37 +19,30 @@ fn bit(group: TargetGroup) -> i64 {
     g.bits()
 }
 
-fn years_list(years: impl IntoIterator<Item = i32>) -> String {
-    years.into_iter().map(|y| y.to_string()).collect::<Vec<_>>().join(", ")
-}
-
-fn population_sql(i: &Indicator) -> String {
-    let years = years_list(i.targets.iter().map(|(y, _)| *y));
-    let who = match i.population {
+/// Whether a person (`p`, with organisation `o`) is in the indicator's population in `year`.
+fn population_sql(i: &Indicator, year: i32) -> String {
+    match i.population {
         Population::PublicSector => format!("(p.target_groups & {}) <> 0", bit(TargetGroup::Official)),
         Population::Students => {
-            let per_year: Vec<String> = i
-                .targets
-                .iter()
-                .map(|(y, _)| {
-                    let levels: Vec<String> =
-                        i.school_levels_in(*y).iter().map(|l| format!("'{}'", l.code())).collect();
-                    let levels = if levels.is_empty() { "NULL".to_owned() } else { levels.join(", ") };
-                    format!("(y.year = {y} AND p.school_level IN ({levels}))")
-                })
-                .collect();
-            format!("(p.target_groups & {}) <> 0 AND ({})", bit(TargetGroup::Student), per_year.join(" OR "))
+            let levels: Vec<String> = i.school_levels_in(year).iter().map(|l| format!("'{}'", l.code())).collect();
+            if levels.is_empty() {
+                return "1 = 0".to_owned();
+            }
+            format!(
+                "(p.target_groups & {}) <> 0 AND p.school_level IN ({})",
+                bit(TargetGroup::Student),
+                levels.join(", ")
+            )
         }
-        Population::Adults => "y.year - p.birth_year >= 18".to_owned(),
-        Population::Citizens16Plus => "y.year - p.birth_year >= 16".to_owned(),
+        Population::Adults => format!("p.birth_year <= {}", year - 18),
+        Population::Citizens16Plus => format!("p.birth_year <= {}", year - 16),
         Population::EnterpriseWorkers => format!(
             "(p.target_groups & {}) <> 0 AND o.kind IN ({})",
             bit(TargetGroup::Worker),
             ENTERPRISE_KINDS.iter().map(|k| format!("'{k}'")).collect::<Vec<_>>().join(", ")
         ),
         Population::Households => "1 = 0".to_owned(),
-    };
-    format!("y.year IN ({years}) AND {who}")
+    }
 }
 
 fn numerator_sql(i: &Indicator) -> String {
@@ -67,58 +60,56 @@ fn numerator_sql(i: &Indicator) -> String {
 
 const INSERT: &str = "INSERT INTO indicator_count (unit_code, year, indicator, numerator, denominator) ";
 
-/// The village rows of people and households; `filter` limits the villages (`IN (…)` of unit codes).
+/// The village rows of people and households; `village_filter` limits the villages (`IN (…)` of
+/// unit codes). People are read once, one row per village with a column per (indicator, year):
+/// three times faster on SQLite than a row per (village, year) from a join with the years.
 fn village_statements(t: &Targets, village_filter: Option<&str>) -> Vec<String> {
-    let years = format!(
-        "(SELECT {})",
-        t.years().iter().map(|y| format!("{y} AS year")).collect::<Vec<_>>().join(" UNION ALL SELECT ")
-    );
-    let people: Vec<(usize, &Indicator)> =
-        t.indicators.iter().enumerate().filter(|(_, i)| i.population != Population::Households).collect();
     let mut sums = Vec::new();
     let mut pick_n = Vec::new();
     let mut pick_d = Vec::new();
-    let mut codes = Vec::new();
-    for (n, i) in &people {
-        let pop = population_sql(i);
-        sums.push(format!("sum(CASE WHEN {pop} THEN 1 ELSE 0 END) AS d{n}"));
-        sums.push(format!("sum(CASE WHEN {pop} AND {} THEN 1 ELSE 0 END) AS n{n}", numerator_sql(i)));
-        pick_n.push(format!("WHEN '{}' THEN a.n{n}", i.code));
-        pick_d.push(format!("WHEN '{}' THEN a.d{n}", i.code));
-        codes.push(format!("SELECT '{}' AS code", i.code));
+    let mut keys = Vec::new();
+    let mut k = 0usize;
+    for i in t.indicators.iter().filter(|i| i.population != Population::Households) {
+        for (year, _) in &i.targets {
+            let pop = population_sql(i, *year);
+            sums.push(format!("sum(CASE WHEN {pop} THEN 1 ELSE 0 END) AS d{k}"));
+            sums.push(format!("sum(CASE WHEN {pop} AND {} THEN 1 ELSE 0 END) AS n{k}", numerator_sql(i)));
+            pick_n.push(format!("WHEN {k} THEN a.n{k}"));
+            pick_d.push(format!("WHEN {k} THEN a.d{k}"));
+            keys.push(format!("SELECT {k} AS k, {year} AS year, '{}' AS code", i.code));
+            k += 1;
+        }
     }
     let where_people = village_filter.map(|f| format!("WHERE p.village_code IN ({f})")).unwrap_or_default();
     let mut out = Vec::new();
-    if !people.is_empty() {
+    if !keys.is_empty() {
         out.push(format!(
             "{INSERT}SELECT r.unit_code, r.year, r.indicator, r.numerator, r.denominator FROM (\
-             SELECT a.village_code AS unit_code, a.year AS year, k.code AS indicator, \
-             CASE k.code {} END AS numerator, CASE k.code {} END AS denominator FROM (\
-             SELECT p.village_code, y.year, {} FROM person p CROSS JOIN {years} y \
+             SELECT a.village_code AS unit_code, x.year AS year, x.code AS indicator, \
+             CASE x.k {} END AS numerator, CASE x.k {} END AS denominator FROM (\
+             SELECT p.village_code, {} FROM person p \
              LEFT JOIN organisation o ON o.code = p.organisation_code {where_people} \
-             GROUP BY p.village_code, y.year) a CROSS JOIN ({}) k) r \
+             GROUP BY p.village_code) a CROSS JOIN ({}) x) r \
              WHERE r.numerator > 0 OR r.denominator > 0",
             pick_n.join(" "),
             pick_d.join(" "),
             sums.join(", "),
-            codes.join(" UNION ALL ")
+            keys.join(" UNION ALL ")
         ));
     }
-    let where_households = village_filter.map(|f| format!("WHERE h.village_code IN ({f})")).unwrap_or_default();
+    let where_households = village_filter.map(|f| format!("WHERE village_code IN ({f})")).unwrap_or_default();
+    let learners_filter = village_filter.map(|f| format!("AND village_code IN ({f})")).unwrap_or_default();
     for i in t.indicators.iter().filter(|i| i.population == Population::Households) {
-        let years = years_list(i.targets.iter().map(|(y, _)| *y));
+        let years =
+            i.targets.iter().map(|(y, _)| format!("SELECT {y} AS year")).collect::<Vec<_>>().join(" UNION ALL ");
+        // Households with a learner, from the people who learned (few, and none in a first load).
         out.push(format!(
-            "{INSERT}SELECT h.village_code, y.year, '{}', sum(h.reached), count(*) FROM (\
-             SELECT h.village_code, CASE WHEN EXISTS (SELECT 1 FROM person p WHERE p.village_code = h.village_code \
-             AND p.household_code = h.code AND p.commune_code = h.commune_code AND p.learned_at IS NOT NULL) \
-             THEN 1 ELSE 0 END AS reached FROM household h {where_households}) h \
-             CROSS JOIN (SELECT year FROM {years_all} yy WHERE yy.year IN ({years})) y \
-             GROUP BY h.village_code, y.year",
+            "{INSERT}SELECT h.village_code, y.year, '{}', coalesce(l.n, 0), h.d FROM (\
+             SELECT village_code, count(*) AS d FROM household {where_households} GROUP BY village_code) h \
+             LEFT JOIN (SELECT v.village_code, count(*) AS n FROM (SELECT DISTINCT village_code, commune_code, \
+             household_code FROM person WHERE learned_at IS NOT NULL {learners_filter}) v GROUP BY v.village_code) l \
+             ON l.village_code = h.village_code CROSS JOIN ({years}) y",
             i.code,
-            years_all = format_args!(
-                "(SELECT {}) ",
-                t.years().iter().map(|y| format!("{y} AS year")).collect::<Vec<_>>().join(" UNION ALL SELECT ")
-            ),
         ));
     }
     out
@@ -174,8 +165,10 @@ pub static ALL: LazyLock<Vec<String>> = LazyLock::new(|| {
 pub async fn all(store: &Store) -> anyhow::Result<u64> {
     on_pool!(store, pool => {
         let mut tx = pool.begin_with(store.begin_write()).await?;
-        for statement in ALL.iter() {
+        for (n, statement) in ALL.iter().enumerate() {
+            let started = std::time::Instant::now();
             sqlx::query(sqlx::AssertSqlSafe(statement.clone())).execute(&mut *tx).await?;
+            tracing::debug!(statement = n, elapsed = ?started.elapsed(), "rebuild step");
         }
         let rows: i64 = sqlx::query_scalar("SELECT count(*) FROM indicator_count").fetch_one(&mut *tx).await?;
         tx.commit().await?;
@@ -197,6 +190,25 @@ pub async fn communes_in_tx(conn: &mut super::Conn<'_>, communes: &[String]) -> 
         crate::on_conn!(conn, c => {
             sqlx::query(sqlx::AssertSqlSafe(statement.clone())).execute(c).await?;
         });
+    }
+    Ok(())
+}
+
+/// Everything recounted in the caller's transaction: a first load into an empty registry, where
+/// one pass over every person costs less than one per commune.
+pub async fn all_in_tx(conn: &mut super::Conn<'_>) -> sqlx::Result<()> {
+    for statement in ALL.iter() {
+        crate::on_conn!(conn, c => {
+            sqlx::query(sqlx::AssertSqlSafe(statement.clone())).execute(c).await?;
+        });
+    }
+    Ok(())
+}
+
+/// [`all_in_tx`] with rusqlite.
+pub fn all_rusqlite(tx: &rusqlite::Transaction) -> rusqlite::Result<()> {
+    for statement in ALL.iter() {
+        tx.execute(statement, [])?;
     }
     Ok(())
 }
