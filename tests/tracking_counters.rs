@@ -139,7 +139,7 @@ fn counters_equal_a_rebuild_after_every_change() {
         // The import counted them.
         let kept = rt.block_on(rebuild::snapshot(&store)).unwrap();
         assert!(!kept.is_empty(), "{}: an import leaves counters", db.backend());
-        let mut runner = TestRunner::new(ProptestConfig { cases: 12, failure_persistence: None, ..Default::default() });
+        let mut runner = TestRunner::new(ProptestConfig { cases: 24, failure_persistence: None, ..Default::default() });
         runner
             .run(&prop::collection::vec(step(), 1..6), |steps| {
                 for s in &steps {
@@ -275,6 +275,10 @@ async fn a_hand_made_population_gives_hand_computed_figures() {
         assert!(matches!(page.status, StatusCode::FORBIDDEN | StatusCode::NOT_FOUND), "{}", page.status);
         let page = admin.get("/api/v1/units/99999/indicators?year=2025").await;
         assert_eq!(page.status, StatusCode::NOT_FOUND, "{}", page.body);
+        // The API document describes it.
+        let doc = anonymous.get("/api/v1/openapi.json").await;
+        assert!(doc.body.contains("/api/v1/units/{code}/indicators"), "{}", doc.body);
+        assert!(doc.body.contains("IndicatorsJson"));
         // The kept counters still equal a rebuild after the HTTP entries.
         let store = db.store().await;
         let kept = rebuild::snapshot(&store).await.unwrap();
