@@ -114,19 +114,25 @@ pub async fn settle(conn: &mut Conn<'_>, before: Before) -> sqlx::Result<()> {
     write(conn, deltas).await
 }
 
-const UPSERT: &str = "INSERT INTO indicator_count (unit_code, year, indicator, numerator, denominator) \
-     VALUES ($1, $2, $3, $4, $5) ON CONFLICT (unit_code, year, indicator) DO UPDATE SET \
+const UPSERT: &str = "INSERT INTO indicator_count (unit_code, year, indicator, numerator, denominator) ";
+const ON_CONFLICT: &str = " ON CONFLICT (unit_code, year, indicator) DO UPDATE SET \
      numerator = indicator_count.numerator + excluded.numerator, \
      denominator = indicator_count.denominator + excluded.denominator";
 
+/// One statement for the whole change (a certificate moves up to 2 years × 4 indicators × 3 units):
+/// the write paths' budgets count round trips. Keys are distinct, so PostgreSQL's upsert touches
+/// each row once; in key order, so two writers lock rows in the same order.
 async fn write(conn: &mut Conn<'_>, deltas: Deltas) -> sqlx::Result<()> {
-    // In key order: two transactions touching the same rows take their locks in the same order.
-    for ((unit, year, code), (n, d)) in deltas {
-        if n == 0 && d == 0 {
-            continue;
-        }
+    let rows: Vec<((String, i64, &'static str), (i64, i64))> =
+        deltas.into_iter().filter(|(_, (n, d))| *n != 0 || *d != 0).collect();
+    for chunk in rows.chunks(500) {
         on_conn!(conn, c => {
-            sqlx::query(UPSERT).bind(&unit).bind(year).bind(code).bind(n).bind(d).execute(c).await?;
+            let mut q = sqlx::QueryBuilder::new(UPSERT);
+            q.push_values(chunk, |mut row, ((unit, year, code), (n, d))| {
+                row.push_bind(unit).push_bind(*year).push_bind(*code).push_bind(*n).push_bind(*d);
+            });
+            q.push(ON_CONFLICT);
+            q.build().execute(c).await?;
         });
     }
     Ok(())
