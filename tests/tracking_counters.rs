@@ -45,8 +45,10 @@ async fn direct(store: &Store, id: i64, sql: &str) {
 
 #[derive(Debug, Clone)]
 enum Step {
-    /// A roster import moving the person to the other village (and household).
+    /// A roster import moving the person to the other village (and household) of 04792.
     Move(usize),
+    /// A roster import moving the person to another commune (04795).
+    MoveAway(usize),
     Learn(usize),
     /// Passed and certified in a profile (bit).
     Certify(usize, i64),
@@ -60,6 +62,7 @@ fn step() -> impl Strategy<Value = Step> {
     let who = 0..6usize;
     prop_oneof![
         1 => who.clone().prop_map(Step::Move),
+        1 => who.clone().prop_map(Step::MoveAway),
         2 => who.clone().prop_map(Step::Learn),
         2 => (who.clone(), prop::sample::select(vec![1i64, 2, 4, 8])).prop_map(|(p, b)| Step::Certify(p, b)),
         1 => who.clone().prop_map(Step::Revoke),
@@ -90,6 +93,13 @@ fn moved_line(db: &TestDb, index: usize) -> String {
 async fn apply(db: &TestDb, store: &Store, ids: &[i64], s: &Step) {
     match s {
         Step::Move(p) => import(db, "move.csv", &moved_line(db, *p)),
+        Step::MoveAway(p) => {
+            let mut fields: Vec<&str> = PEOPLE.lines().nth(*p).unwrap().split(',').collect();
+            fields[4] = "04795";
+            fields[5] = "Tổ 5";
+            fields[6] = "HO-9";
+            import(db, "away.csv", &(fields.join(",") + "\n"))
+        }
         Step::Learn(p) => {
             direct(store, ids[*p], "UPDATE person SET learned_at = 1 WHERE id = $1 AND learned_at IS NULL").await
         }
