@@ -123,8 +123,7 @@ const ON_CONFLICT: &str = " ON CONFLICT (unit_code, year, indicator) DO UPDATE S
 /// the write paths' budgets count round trips. Keys are distinct, so PostgreSQL's upsert touches
 /// each row once; in key order, so two writers lock rows in the same order.
 async fn write(conn: &mut Conn<'_>, deltas: Deltas) -> sqlx::Result<()> {
-    let rows: Vec<((String, i64, &'static str), (i64, i64))> =
-        deltas.into_iter().filter(|(_, (n, d))| *n != 0 || *d != 0).collect();
+    let rows: Vec<_> = deltas.into_iter().filter(|(_, (n, d))| *n != 0 || *d != 0).collect();
     for chunk in rows.chunks(500) {
         on_conn!(conn, c => {
             let mut q = sqlx::QueryBuilder::new(UPSERT);
