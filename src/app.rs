@@ -93,6 +93,7 @@ pub fn table() -> Vec<Route> {
         crate::learning::routes(),
         crate::assessment::routes(),
         crate::certificates::routes(),
+        crate::tracking::routes(),
     ]
     .into_iter()
     .flatten()

@@ -12,6 +12,7 @@ pub mod learning;
 pub mod registry;
 pub mod store;
 pub mod telemetry;
+pub mod tracking;
 pub mod web;
 
 pub use app::AppState;

@@ -99,6 +99,11 @@ enum Command {
         #[command(subcommand)]
         what: CertificatesWhat,
     },
+    /// Movement tracking: recompute every indicator counter from the person rows.
+    Tracking {
+        #[command(subcommand)]
+        what: TrackingWhat,
+    },
     /// Restore the database from a backup file made by `backup`.
     Restore {
         #[arg(long, value_name = "FILE")]
@@ -144,6 +149,13 @@ enum ContentWhat {
         /// The content folder (one sub-folder per program, e.g. content/).
         dir: PathBuf,
     },
+}
+
+#[derive(Subcommand)]
+enum TrackingWhat {
+    /// Recompute every counter (village, commune, province; every indicator and year) from the
+    /// person and household rows, in one transaction.
+    Rebuild,
 }
 
 #[derive(Subcommand)]
@@ -310,6 +322,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Certificates { what: CertificatesWhat::Revoke { id, reason } } => {
             return commands::certificates::revoke(&config, &id, &reason).await;
         }
+        Command::Tracking { what: TrackingWhat::Rebuild } => commands::tracking::rebuild(&config).await?,
         Command::Backup { to } => commands::backup::backup(&config, &to).await?,
         Command::Restore { from, force } => commands::backup::restore(&config, &from, force).await?,
     }

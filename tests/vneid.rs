@@ -145,6 +145,11 @@ async fn a_full_login_links_the_registry_person_and_a_replay_is_refused() {
             s.db.scalar(&format!("SELECT count(*) FROM account WHERE person_id = {an} AND identity_level = 2")),
             1
         );
+        // The login told the person's identity level: a fact the "digital identity" indicator counts.
+        assert_eq!(
+            s.db.query(&format!("SELECT vneid_level, vneid_level_source FROM person WHERE id = {an}")).trim(),
+            "2|vneid_login"
+        );
         let grant = s.db.query("SELECT role FROM role_grant");
         assert_eq!(grant.trim(), "hoc_vien");
         assert_eq!(s.db.scalar("SELECT count(*) FROM audit_log WHERE action = 'login'"), 1);

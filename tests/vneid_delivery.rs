@@ -181,6 +181,12 @@ async fn two_workers_deliver_each_confirmation_once_through_failures_timeouts_an
         assert!(*r.bodies_ok.lock().unwrap(), "every request carries the contract's fields");
         // The fact the indicators count.
         assert_eq!(db.scalar("SELECT COUNT(*) FROM person WHERE vneid_confirmed_at IS NOT NULL"), 3);
+        // And the province's counter moved with it, as a rebuild from the person rows says.
+        let confirmed = "SELECT numerator FROM indicator_count WHERE unit_code = '25' AND year = 2025 \
+                         AND indicator = 'xac_nhan_vneid'";
+        assert_eq!(db.scalar(confirmed), 3, "{}", db.backend());
+        assert_exit(&db.cli(&["tracking", "rebuild"]), 0);
+        assert_eq!(db.scalar(confirmed), 3);
     }
 }
 

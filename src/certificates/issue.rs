@@ -142,10 +142,18 @@ macro_rules! store_certificates_in_tx {
                 facts.entry((bit, cert.issued_at)).or_default().push(*person);
             }
         }
+        // The indicators' counters move with the facts, in this transaction.
+        let holders: Vec<i64> = facts.values().flatten().copied().collect();
+        let snapshot = {
+            let mut conn: $crate::tracking::Conn = (&mut *$tx).into();
+            $crate::tracking::counters::before(&mut conn, &holders).await?
+        };
         for ((bit, at), mut people) in facts {
             people.sort_unstable();
             let mut update = sqlx::QueryBuilder::new("UPDATE person SET passed_groups = passed_groups | ");
             update
+                .push_bind(bit)
+                .push(", certified_groups = certified_groups | ")
                 .push_bind(bit)
                 .push(", certified_at = COALESCE(certified_at, ")
                 .push_bind(at)
@@ -157,5 +165,7 @@ macro_rules! store_certificates_in_tx {
             update.push(")");
             update.build().execute(&mut *$tx).await?;
         }
+        let mut conn: $crate::tracking::Conn = (&mut *$tx).into();
+        $crate::tracking::counters::settle(&mut conn, snapshot).await?;
     }};
 }

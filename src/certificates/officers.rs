@@ -139,6 +139,11 @@ pub async fn revoke_in_store(
             "UPDATE certificate SET revoked_at = $1, revoke_reason = $2 WHERE id = $3 AND revoked_at IS NULL")
             .bind(now()).bind(reason).bind(id).execute(&mut *tx).await?.rows_affected();
         if n > 0 {
+            // The holder's valid certificates are fewer now: the indicators counting them move.
+            let holder: Option<i64> = sqlx::query_scalar("SELECT person_id FROM certificate WHERE id = $1")
+                .bind(id).fetch_one(&mut *tx).await?;
+            let mut conn: crate::tracking::Conn = (&mut *tx).into();
+            crate::tracking::counters::recompute_certified(&mut conn, holder.as_slice()).await?;
             audit_write!(&mut *tx, Entry {
                 account_id: by,
                 action: "certificate.revoke",

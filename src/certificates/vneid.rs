@@ -152,9 +152,12 @@ async fn deliver(
                 sqlx::query("UPDATE vneid_outbox SET state = 'delivered', reference = $1, delivered_at = $2, \
                              attempts = attempts + 1, lease_until = NULL, last_error = NULL WHERE certificate_id = $3")
                     .bind(&reference).bind(at).bind(id).execute(&mut *tx).await?;
-                sqlx::query("UPDATE person SET vneid_confirmed_at = COALESCE(vneid_confirmed_at, $1) \
-                             WHERE id = (SELECT person_id FROM certificate WHERE id = $2)")
-                    .bind(at).bind(id).execute(&mut *tx).await?;
+                let holder: Option<i64> = sqlx::query_scalar("SELECT person_id FROM certificate WHERE id = $1")
+                    .bind(id).fetch_optional(&mut *tx).await?.flatten();
+                let mut conn: crate::tracking::Conn = (&mut *tx).into();
+                crate::tracking::counters::change(&mut conn, holder.as_slice(),
+                    "UPDATE person SET vneid_confirmed_at = COALESCE(vneid_confirmed_at, $1) WHERE id = $2",
+                    &[crate::tracking::counters::Bind::Int(at), crate::tracking::counters::Bind::OptInt(holder)]).await?;
                 tx.commit().await?;
             });
         }

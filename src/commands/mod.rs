@@ -7,6 +7,7 @@ pub mod generate;
 pub mod import;
 pub mod learning;
 pub mod serve;
+pub mod tracking;
 pub mod user;
 
 use crate::config::Config;

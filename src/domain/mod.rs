@@ -3,6 +3,7 @@
 pub mod cccd;
 pub mod disclosure;
 pub mod grading;
+pub mod indicators;
 pub mod person;
 pub mod role;
 pub mod text;

@@ -40,6 +40,8 @@ pub const ACTIONS: &[(&str, &str)] = &[
     ("item.activate", "Đưa câu hỏi trở lại đề"),
     ("exam.update", "Sửa cài đặt bài kiểm tra"),
     ("framework.import", "Nhập khung năng lực"),
+    ("person.digital_facts", "Ghi nhận mức VNeID, tài khoản ngân hàng số"),
+    ("indicator.target", "Đặt chỉ tiêu cho đơn vị"),
 ];
 
 pub fn action_label(code: &str) -> &str {

@@ -237,6 +237,7 @@ pub async fn callback(
         .into());
     }
     let account_id = link_account(&state, &identity).await?;
+    crate::tracking::entry::vneid_login(&state.store, &account_id, i16::from(identity.level)).await?;
     let mut response = crate::identity::local::start_session(&state, &ctx, &account_id, "vneid", None, &next).await?;
     cookies::remove(response.headers_mut(), cookies::OIDC_STATE, ctx.secure);
     Ok(response)

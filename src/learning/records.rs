@@ -157,6 +157,33 @@ async fn write_records(store: &Store, records: &[Record]) -> sqlx::Result<Vec<Ou
             upsert.push(ON_PROGRESS_CONFLICT);
             upsert.build().execute(&mut *tx).await?;
         }
+        // Only a registry person's first completed lesson changes a fact the indicators count: one
+        // read for the batch's completions, and nothing more unless someone learned for the first time.
+        let completions: Vec<(&str, i64)> =
+            changes.iter().filter(|p| p.completed).map(|p| (p.account_id.as_str(), p.at)).collect();
+        if !completions.is_empty() {
+            let mut first = QueryBuilder::new(
+                "SELECT a.id, a.person_id FROM account a JOIN person p ON p.id = a.person_id \
+                 WHERE p.learned_at IS NULL AND a.id IN (");
+            let mut ids = first.separated(", ");
+            for (account, _) in &completions {
+                ids.push_bind(*account);
+            }
+            first.push(")");
+            let learners: Vec<(String, i64)> = first.build_query_as().fetch_all(&mut *tx).await?;
+            if !learners.is_empty() {
+                let people: Vec<i64> = learners.iter().map(|(_, p)| *p).collect();
+                let mut conn: crate::tracking::Conn = (&mut *tx).into();
+                let snapshot = crate::tracking::counters::before(&mut conn, &people).await?;
+                for (account, person) in &learners {
+                    let at = completions.iter().find(|(a, _)| a == account).map_or(0, |(_, at)| *at);
+                    sqlx::query("UPDATE person SET learned_at = $1 WHERE id = $2 AND learned_at IS NULL")
+                        .bind(at).bind(*person).execute(&mut *tx).await?;
+                }
+                let mut conn: crate::tracking::Conn = (&mut *tx).into();
+                crate::tracking::counters::settle(&mut conn, snapshot).await?;
+            }
+        }
         tx.commit().await?;
         Ok(outcomes)
     })

@@ -137,7 +137,8 @@ pub async fn list_units(
         list_units,
         crate::certificates::pages::api,
         crate::certificates::pages::bare_credential,
-        crate::certificates::status::list
+        crate::certificates::status::list,
+        crate::tracking::api::unit_indicators
     ),
     components(schemas(
         UnitJson,
@@ -145,7 +146,9 @@ pub async fn list_units(
         UnitListJson,
         ErrorBody,
         crate::certificates::pages::Summary,
-        crate::certificates::pages::Status
+        crate::certificates::pages::Status,
+        crate::tracking::api::IndicatorsJson,
+        crate::tracking::api::Figure
     ))
 )]
 pub struct ApiDoc;

@@ -273,13 +273,21 @@ struct PersonPage {
     erased: bool,
     can_edit: bool,
     error: Option<String>,
+    /// Learning status and the facts of "one citizen, one digital identity".
+    digital: crate::tracking::entry::DigitalFacts,
 }
 
 async fn load_record(state: &AppState, person: i64) -> Result<PersonRecord, AppError> {
     find_record(&state.store, person).await?.ok_or_else(AppError::hidden)
 }
 
-fn person_page(state: &AppState, ctx: &Ctx, r: PersonRecord, error: Option<String>) -> PersonPage {
+fn person_page(
+    state: &AppState,
+    ctx: &Ctx,
+    r: PersonRecord,
+    error: Option<String>,
+    digital: crate::tracking::entry::DigitalFacts,
+) -> PersonPage {
     let place = crate::domain::role::Place { unit_code: Some(r.village_code.clone()), organisation_code: None };
     // Staff see only the last digits: enough to tell two people apart, not to use the number.
     let cccd_tail = r
@@ -307,6 +315,7 @@ fn person_page(state: &AppState, ctx: &Ctx, r: PersonRecord, error: Option<Strin
         organisation: r.organisation_code.unwrap_or_default(),
         can_edit: ctx.user.as_ref().is_some_and(|u| u.covers(READERS, &place)),
         error,
+        digital,
     }
 }
 
@@ -325,7 +334,8 @@ pub async fn show(State(state): State<AppState>, ctx: Ctx, Path(person): Path<i6
         },
     )
     .await?;
-    Ok(Html(render(&person_page(&state, &ctx, record, None))?))
+    let digital = crate::tracking::entry::digital_facts(&state.store, person).await?;
+    Ok(Html(render(&person_page(&state, &ctx, record, None, digital))?))
 }
 
 #[derive(Deserialize)]
@@ -348,7 +358,8 @@ pub async fn update(
             Ok(phone) => Some(phone),
             Err(e) => {
                 let record = load_record(&state, person).await?;
-                let page = person_page(&state, &ctx, record, Some(format!("{} / {}", e.vi, e.en)));
+                let digital = crate::tracking::entry::digital_facts(&state.store, person).await?;
+                let page = person_page(&state, &ctx, record, Some(format!("{} / {}", e.vi, e.en)), digital);
                 return Ok((StatusCode::UNPROCESSABLE_ENTITY, Html(render(&page)?)).into_response());
             }
         },

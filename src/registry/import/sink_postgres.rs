@@ -150,6 +150,14 @@ pub async fn write_people(
         sqlx::query(RECOUNT_PARENT).bind(commune).execute(&mut *tx).await?;
     }
     sqlx::query(RECOUNT_PARENT).bind(crate::domain::unit::PROVINCE_CODE).execute(&mut *tx).await?;
+    // The indicators of the communes the import touched, recounted set-wise in its transaction.
+    let mut conn: crate::tracking::Conn = (&mut *tx).into();
+    if bulk {
+        crate::tracking::rebuild::all_in_tx(&mut conn).await?;
+    } else {
+        let touched: Vec<String> = touched.into_iter().collect();
+        crate::tracking::rebuild::communes_in_tx(&mut conn, &touched).await?;
+    }
     let after: i64 = sqlx::query_scalar("SELECT count(*) FROM person").fetch_one(&mut *tx).await?;
     tx.commit().await?;
     progress.finish(&format!("đã lưu {rows} dòng / committed {rows} rows"));

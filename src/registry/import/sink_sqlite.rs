@@ -202,6 +202,13 @@ fn write(
         }
         parent.execute([crate::domain::unit::PROVINCE_CODE])?;
     }
+    // The indicators of the communes touched, recounted set-wise once the rows are in (no per-row work).
+    if bulk {
+        crate::tracking::rebuild::all_rusqlite(&tx)?;
+    } else {
+        let touched: Vec<String> = touched.into_iter().collect();
+        crate::tracking::rebuild::communes_rusqlite(&tx, &touched)?;
+    }
     tracing::debug!(elapsed = ?phase.elapsed(), "counters recomputed");
     // After a bulk load every affected row is new: no need to count 4M rows again.
     let inserted = if bulk { affected } else { u64::try_from(count(&tx)? - before).unwrap_or_default() };

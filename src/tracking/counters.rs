@@ -1,0 +1,183 @@
+//! Keeping the per-unit counters current: the difference a change of some people's facts makes,
+//! added to their villages, communes and the province in the caller's transaction.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+
+use super::facts::{self, Conn, Located};
+use crate::domain::indicators::{Numerator, Population, contributions, household_counts, targets};
+use crate::domain::unit::PROVINCE_CODE;
+use crate::on_conn;
+
+/// The facts of some people before a change, to be settled after it.
+#[must_use = "settle the snapshot after the change, in the same transaction"]
+pub struct Before {
+    ids: Vec<i64>,
+    people: HashMap<i64, Located>,
+}
+
+/// Reads the facts of `ids` before the caller changes them.
+pub async fn before(conn: &mut Conn<'_>, ids: &[i64]) -> sqlx::Result<Before> {
+    let mut ids = ids.to_vec();
+    ids.sort_unstable();
+    ids.dedup();
+    let people = if ids.is_empty() { HashMap::new() } else { facts::read(conn, &ids).await? };
+    Ok(Before { ids, people })
+}
+
+/// (unit, year, indicator) → (numerator, denominator) changes.
+type Deltas = BTreeMap<(String, i64, &'static str), (i64, i64)>;
+
+fn add(deltas: &mut Deltas, at: &Located, year: i64, code: &'static str, n: i64, d: i64) {
+    let units = [Some(at.village.as_str()), at.commune.as_deref(), Some(PROVINCE_CODE)];
+    for unit in units.into_iter().flatten() {
+        let e = deltas.entry((unit.to_owned(), year, code)).or_default();
+        e.0 += n;
+        e.1 += d;
+    }
+}
+
+fn person_deltas(deltas: &mut Deltas, at: &Located, sign: i64) {
+    let t = targets();
+    for year in t.years() {
+        for c in contributions(t, &at.facts, year) {
+            let code = t.indicators[c.indicator].code.as_str();
+            // `targets()` is static, so its codes live for the program.
+            add(deltas, at, i64::from(year), code, sign * i64::from(c.numerator), sign);
+        }
+    }
+}
+
+/// Reads the facts again and moves the counters by the difference. Households whose count of
+/// learners went from 0 to 1 or back move the household indicator's numerator.
+pub async fn settle(conn: &mut Conn<'_>, before: Before) -> sqlx::Result<()> {
+    if before.ids.is_empty() {
+        return Ok(());
+    }
+    let after = facts::read(conn, &before.ids).await?;
+    let mut deltas = Deltas::new();
+    let mut households: BTreeSet<(String, (String, String))> = BTreeSet::new();
+    for id in &before.ids {
+        let (old, new) = (before.people.get(id), after.get(id));
+        if old == new {
+            continue;
+        }
+        if let Some(old) = old {
+            person_deltas(&mut deltas, old, -1);
+        }
+        if let Some(new) = new {
+            person_deltas(&mut deltas, new, 1);
+        }
+        fn learned(l: Option<&Located>) -> Option<(bool, &(String, String), &String)> {
+            l.map(|l| (l.facts.learned, &l.household, &l.village))
+        }
+        if learned(old) != learned(new) {
+            households.extend(old.map(|l| (l.village.clone(), l.household.clone())));
+            households.extend(new.map(|l| (l.village.clone(), l.household.clone())));
+        }
+    }
+    let t = targets();
+    let household_indicators: Vec<&'static str> = t
+        .indicators
+        .iter()
+        .filter(|i| i.population == Population::Households && i.numerator == Numerator::HouseholdWithLearner)
+        .map(|i| i.code.as_str())
+        .collect();
+    if !household_indicators.is_empty() {
+        for (village, household) in households {
+            let now = facts::learners(conn, &village, &household).await?;
+            let counted = |people: &HashMap<i64, Located>| {
+                people.values().filter(|l| l.facts.learned && l.household == household && l.village == village).count()
+                    as i64
+            };
+            let then = now - counted(&after) + counted(&before.people);
+            let change = household_counts(now).1 - household_counts(then).1;
+            if change == 0 {
+                continue;
+            }
+            let commune = before
+                .people
+                .values()
+                .chain(after.values())
+                .find(|l| l.village == village)
+                .and_then(|l| l.commune.clone());
+            let at =
+                Located { facts: Default::default(), village: village.clone(), commune, household: household.clone() };
+            for year in t.years() {
+                for code in &household_indicators {
+                    if t.indicator(code).and_then(|i| i.target(year)).is_some() {
+                        add(&mut deltas, &at, i64::from(year), code, change, 0);
+                    }
+                }
+            }
+        }
+    }
+    write(conn, deltas).await
+}
+
+const UPSERT: &str = "INSERT INTO indicator_count (unit_code, year, indicator, numerator, denominator) ";
+const ON_CONFLICT: &str = " ON CONFLICT (unit_code, year, indicator) DO UPDATE SET \
+     numerator = indicator_count.numerator + excluded.numerator, \
+     denominator = indicator_count.denominator + excluded.denominator";
+
+/// One statement for the whole change (a certificate moves up to 2 years × 4 indicators × 3 units):
+/// the write paths' budgets count round trips. Keys are distinct, so PostgreSQL's upsert touches
+/// each row once; in key order, so two writers lock rows in the same order.
+async fn write(conn: &mut Conn<'_>, deltas: Deltas) -> sqlx::Result<()> {
+    let rows: Vec<_> = deltas.into_iter().filter(|(_, (n, d))| *n != 0 || *d != 0).collect();
+    for chunk in rows.chunks(500) {
+        on_conn!(conn, c => {
+            let mut q = sqlx::QueryBuilder::new(UPSERT);
+            q.push_values(chunk, |mut row, ((unit, year, code), (n, d))| {
+                row.push_bind(unit).push_bind(*year).push_bind(*code).push_bind(*n).push_bind(*d);
+            });
+            q.push(ON_CONFLICT);
+            q.build().execute(c).await?;
+        });
+    }
+    Ok(())
+}
+
+/// Runs `change` (statements on the same connection) between reading and settling `ids`' facts.
+/// For changes that are a single statement, see [`set_learned`], [`recompute_certified`] …
+pub async fn change(conn: &mut Conn<'_>, ids: &[i64], statement: &str, binds: &[Bind<'_>]) -> sqlx::Result<u64> {
+    let snapshot = before(conn, ids).await?;
+    let n = on_conn!(conn, c => {
+        let mut q = sqlx::query(sqlx::AssertSqlSafe(statement.to_owned()));
+        for b in binds {
+            q = match b {
+                Bind::Int(v) => q.bind(*v),
+                Bind::OptInt(v) => q.bind(*v),
+                Bind::Text(v) => q.bind(*v),
+            };
+        }
+        q.execute(c).await?.rows_affected()
+    });
+    settle(conn, snapshot).await?;
+    Ok(n)
+}
+
+/// A value bound to a [`change`]'s statement.
+pub enum Bind<'a> {
+    Int(i64),
+    OptInt(Option<i64>),
+    Text(&'a str),
+}
+
+/// Recomputes `certified_groups` of these people from their certificates not revoked (after a
+/// revocation, or a certificate issued), and moves the counters.
+pub async fn recompute_certified(conn: &mut Conn<'_>, ids: &[i64]) -> sqlx::Result<()> {
+    let snapshot = before(conn, ids).await?;
+    for id in &snapshot.ids {
+        on_conn!(conn, c => {
+            sqlx::query(RECOMPUTE_CERTIFIED).bind(*id).execute(c).await?;
+        });
+    }
+    settle(conn, snapshot).await
+}
+
+/// Target-group bits summed once each: the sum of distinct powers of two is their union, in SQL
+/// both dialects speak (SQLite has no `bit_or`).
+pub const RECOMPUTE_CERTIFIED: &str = "UPDATE person SET certified_groups = coalesce((\
+     SELECT sum(DISTINCT CASE c.target_group WHEN 'nguoi_dan' THEN 1 WHEN 'can_bo' THEN 2 \
+     WHEN 'hoc_sinh_sinh_vien' THEN 4 WHEN 'nguoi_lao_dong' THEN 8 ELSE 0 END) \
+     FROM certificate c WHERE c.person_id = person.id AND c.revoked_at IS NULL), 0) WHERE id = $1";

@@ -1,0 +1,183 @@
+//! A person's facts for the indicators: where they live in the person row (migration 0010), how to
+//! read them, and where each comes from.
+//!
+//! | fact | column(s) | written by |
+//! | --- | --- | --- |
+//! | birth year, target groups, school level, organisation | `birth_year`, `target_groups`, `school_level`, `organisation_code` | roster import |
+//! | learned ≥ 1 lesson | `learned_at` | first completed lesson (`learning::records`) |
+//! | passed, per profile | `passed_groups` | certificate issue (`store_certificates_in_tx!`) |
+//! | certified (valid), per profile | `certified_groups`, `certified_at` | certificate issue; revocation recomputes it |
+//! | confirmed on VNeID | `vneid_confirmed_at` | confirmation delivered (`certificates::vneid`) |
+//! | VNeID level | `vneid_level`, `vneid_level_source`, `vneid_level_at` | VNeID login, staff entry (and later visits, self-declaration) |
+//! | digital bank account | `bank_account`, `bank_source`, `bank_at` | staff entry (same sources) |
+
+use std::collections::HashMap;
+
+use sqlx::{PgConnection, SqliteConnection};
+
+use crate::domain::indicators::PersonFacts;
+use crate::domain::person::{SchoolLevel, TargetGroups};
+
+/// A connection inside the caller's transaction, on either backend, so that the tracking
+/// functions are plain functions: call them with `(&mut *tx).into()`.
+pub enum Conn<'c> {
+    Sqlite(&'c mut SqliteConnection),
+    Postgres(&'c mut PgConnection),
+}
+
+impl<'c> From<&'c mut SqliteConnection> for Conn<'c> {
+    fn from(c: &'c mut SqliteConnection) -> Self {
+        Self::Sqlite(c)
+    }
+}
+
+impl<'c> From<&'c mut PgConnection> for Conn<'c> {
+    fn from(c: &'c mut PgConnection) -> Self {
+        Self::Postgres(c)
+    }
+}
+
+/// Runs the same expression on whichever connection `$conn` (a `&mut Conn`) holds.
+#[macro_export]
+macro_rules! on_conn {
+    ($conn:expr, $c:ident => $body:expr) => {
+        match $conn {
+            $crate::tracking::facts::Conn::Sqlite(inner) => {
+                let $c = &mut **inner;
+                $body
+            }
+            $crate::tracking::facts::Conn::Postgres(inner) => {
+                let $c = &mut **inner;
+                $body
+            }
+        }
+    };
+}
+
+/// Where a fact came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Source {
+    VneidLogin,
+    Staff,
+    TeamVisit,
+    SelfDeclared,
+}
+
+impl Source {
+    pub fn code(self) -> &'static str {
+        match self {
+            Self::VneidLogin => "vneid_login",
+            Self::Staff => "staff",
+            Self::TeamVisit => "team_visit",
+            Self::SelfDeclared => "self_declared",
+        }
+    }
+
+    pub fn label_vi(code: &str) -> &'static str {
+        match code {
+            "vneid_login" => "Đăng nhập VNeID",
+            "staff" => "Cán bộ ghi nhận",
+            "team_visit" => "Tổ công nghệ số đến nhà",
+            "self_declared" => "Tự khai",
+            _ => "",
+        }
+    }
+}
+
+/// A person's facts and where they count: village, its commune, household.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Located {
+    pub facts: PersonFacts,
+    pub village: String,
+    pub commune: Option<String>,
+    /// (commune code, household code): a household is keyed within its commune.
+    pub household: (String, String),
+}
+
+type Row = (
+    i64,
+    i64,
+    i64,
+    Option<String>,
+    Option<String>,
+    i64,
+    i64,
+    Option<i64>,
+    Option<i64>,
+    Option<i64>,
+    Option<i64>,
+    i64,
+    String,
+    Option<String>,
+    String,
+    String,
+);
+
+const SELECT: &str = "SELECT p.id, CAST(p.birth_year AS BIGINT), CAST(p.target_groups AS BIGINT), p.school_level, \
+     o.kind, CAST(p.passed_groups AS BIGINT), CAST(p.certified_groups AS BIGINT), p.vneid_confirmed_at, \
+     CAST(p.vneid_level AS BIGINT), CAST(p.bank_account AS BIGINT), p.learned_at, \
+     CAST(CASE WHEN p.erased_at IS NULL THEN 0 ELSE 1 END AS BIGINT), p.village_code, v.parent_code, \
+     p.commune_code, p.household_code \
+     FROM person p LEFT JOIN organisation o ON o.code = p.organisation_code \
+     LEFT JOIN unit v ON v.code = p.village_code WHERE p.id IN (";
+
+fn located(row: Row) -> (i64, Located) {
+    let (
+        id,
+        birth,
+        groups,
+        school,
+        kind,
+        passed,
+        certified,
+        confirmed,
+        level,
+        bank,
+        learned,
+        erased,
+        village,
+        commune,
+        hh_commune,
+        household,
+    ) = row;
+    let facts = PersonFacts {
+        birth_year: i32::try_from(birth).unwrap_or_default(),
+        groups: TargetGroups::from_bits(groups),
+        school_level: school.as_deref().and_then(|s| SchoolLevel::parse(s).ok()),
+        organisation_kind: kind,
+        passed: TargetGroups::from_bits(passed),
+        certified: TargetGroups::from_bits(certified),
+        confirmed_on_vneid: confirmed.is_some(),
+        vneid_level: level.and_then(|l| i16::try_from(l).ok()),
+        bank_account: bank == Some(1),
+        learned: learned.is_some(),
+        erased: erased != 0,
+    };
+    (id, Located { facts, village, commune, household: (hh_commune, household) })
+}
+
+/// The facts of these people, by id (people that do not exist are left out).
+pub async fn read(conn: &mut Conn<'_>, ids: &[i64]) -> sqlx::Result<HashMap<i64, Located>> {
+    let mut out = HashMap::with_capacity(ids.len());
+    // Bounded statements: SQLite allows 32,766 parameters, PostgreSQL 65,535.
+    for chunk in ids.chunks(1000) {
+        let rows: Vec<Row> = on_conn!(conn, c => {
+            let mut query = sqlx::QueryBuilder::new(SELECT);
+            let mut list = query.separated(", ");
+            for id in chunk {
+                list.push_bind(*id);
+            }
+            query.push(")");
+            query.build_query_as().fetch_all(c).await?
+        });
+        out.extend(rows.into_iter().map(located));
+    }
+    Ok(out)
+}
+
+/// Members of a household who have learned, now.
+pub async fn learners(conn: &mut Conn<'_>, village: &str, household: &(String, String)) -> sqlx::Result<i64> {
+    const COUNT: &str = "SELECT count(*) FROM person WHERE village_code = $1 AND household_code = $2 \
+                         AND commune_code = $3 AND learned_at IS NOT NULL";
+    on_conn!(conn, c => sqlx::query_scalar(COUNT).bind(village).bind(&household.1).bind(&household.0).fetch_one(c).await)
+}
