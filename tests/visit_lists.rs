@@ -120,7 +120,10 @@ async fn pages_follow_the_keyset() {
         let mut rows = String::new();
         for i in 0..60 {
             let year = 40 + i % 10;
-            rows.push_str(&format!("0250{year:02}00{i:04},{},1/1/19{year:02},Nam,04792,Thôn Đông,HO-{i},Kinh,,,,\n", name(i)));
+            rows.push_str(&format!(
+                "0250{year:02}00{i:04},{},1/1/19{year:02},Nam,04792,Thôn Đông,HO-{i},Kinh,,,,\n",
+                name(i)
+            ));
         }
         let file = db.write("many.csv", people_file(&rows));
         assert_exit(&db.cli(&["import", "people", path_str(&file)]), 0);
@@ -137,7 +140,12 @@ async fn pages_follow_the_keyset() {
                     assert!(seen.insert(i), "{}: {i} on two pages: {path}", db.backend());
                 }
             }
-            next = page.body.split("<a href=\"").filter_map(|s| s.split('"').next()).find(|h| h.contains("sau=")).map(|h| h.replace("&amp;", "&").replace("&#38;", "&"));
+            next = page
+                .body
+                .split("<a href=\"")
+                .filter_map(|s| s.split('"').next())
+                .find(|h| h.contains("sau="))
+                .map(|h| h.replace("&amp;", "&").replace("&#38;", "&"));
             pages += 1;
             assert!(pages < 5);
         }
@@ -156,7 +164,12 @@ async fn exports_for_the_teams() {
         let officer = officer(&db, &base).await;
         let what = db.backend();
 
-        let csv = officer.client.get(format!("{base}/quan-ly/don-vi/04792/can-ho-tro.csv?danh_sach=chua_dat&nam=2025")).send().await.unwrap();
+        let csv = officer
+            .client
+            .get(format!("{base}/quan-ly/don-vi/04792/can-ho-tro.csv?danh_sach=chua_dat&nam=2025"))
+            .send()
+            .await
+            .unwrap();
         assert_eq!(csv.status(), StatusCode::OK, "{what}");
         let bytes = csv.bytes().await.unwrap();
         assert!(bytes.starts_with(b"\xEF\xBB\xBF"), "{what}: BOM");
@@ -169,14 +182,26 @@ async fn exports_for_the_teams() {
         assert!(!text.contains("025050000003"), "{what}: no citizen numbers");
         assert!(!text.contains("Lê Văn Em"), "{what}");
 
-        let xlsx = officer.client.get(format!("{base}/quan-ly/don-vi/04792/can-ho-tro.xlsx?danh_sach=so_hoa&nam=2025")).send().await.unwrap();
+        let xlsx = officer
+            .client
+            .get(format!("{base}/quan-ly/don-vi/04792/can-ho-tro.xlsx?danh_sach=so_hoa&nam=2025"))
+            .send()
+            .await
+            .unwrap();
         assert_eq!(xlsx.status(), StatusCode::OK, "{what}");
         let bytes = xlsx.bytes().await.unwrap().to_vec();
         let mut book: Xlsx<_> = Xlsx::new(Cursor::new(bytes)).unwrap();
         let range = book.worksheet_range("Danh sach").unwrap();
         let rows: Vec<Vec<String>> = range
             .rows()
-            .map(|r| r.iter().map(|c| match c { Data::Float(f) => format!("{f}"), other => other.to_string() }).collect())
+            .map(|r| {
+                r.iter()
+                    .map(|c| match c {
+                        Data::Float(f) => format!("{f}"),
+                        other => other.to_string(),
+                    })
+                    .collect()
+            })
             .collect();
         assert_eq!(rows[0], ["Họ tên", "Năm sinh", "Thôn", "Hộ", "Điện thoại", "Còn thiếu"], "{what}");
         let mut names: Vec<&str> = rows[1..].iter().map(|r| r[0].as_str()).collect();
@@ -188,7 +213,8 @@ async fn exports_for_the_teams() {
         // Written as text, not as a formula: calamine reads no formula back.
         assert!(book.worksheet_formula("Danh sach").unwrap().used_cells().next().is_none(), "{what}");
 
-        let audited = db.scalar("SELECT COUNT(*) FROM audit_log WHERE action = 'person.export' AND unit_code = '04792'");
+        let audited =
+            db.scalar("SELECT COUNT(*) FROM audit_log WHERE action = 'person.export' AND unit_code = '04792'");
         assert_eq!(audited, 2, "{what}");
     }
 }

@@ -152,7 +152,9 @@ async fn fetch(
         ),
         List::Digital => {
             terms.push(format!("p.birth_year <= {}", next(Value::Int(i64::from(year) - 16), &mut binds)));
-            terms.push("(p.vneid_level IS NULL OR p.vneid_level < 2 OR p.bank_account IS NULL OR p.bank_account = 0)".into());
+            terms.push(
+                "(p.vneid_level IS NULL OR p.vneid_level < 2 OR p.bank_account IS NULL OR p.bank_account = 0)".into(),
+            );
         }
     }
     let (keys, order_by) = match order {
