@@ -247,6 +247,11 @@ async fn a_commune_officer_sees_only_their_commune() {
         admin.login("tinh", &password).await;
         let away = admin.get("/quan-ly/don-vi/04795/can-ho-tro?nam=2025").await;
         assert_eq!(names_in(&away.body), ["Lê Văn Em"], "{what}");
+        // The province's page is a choice of communes, not a sort of its millions.
+        let choose = admin.get("/quan-ly/don-vi/25/can-ho-tro").await;
+        assert_eq!(choose.status, StatusCode::OK, "{what}");
+        assert!(choose.body.contains("/quan-ly/don-vi/04795/can-ho-tro?danh_sach=chua_dat"), "{what}");
+        assert!(names_in(&choose.body).is_empty(), "{what}");
         let province = admin.get("/quan-ly/don-vi/25/can-ho-tro.csv").await;
         assert_eq!(province.status, StatusCode::BAD_REQUEST, "{what}");
     }
@@ -273,6 +278,11 @@ async fn rules_show_no_false_compliance_and_the_real_one_stop_count() {
         let one_stop = row("thủ tục hành chính");
         assert!(one_stop.contains("Đạt") && one_stop.contains("2 tài khoản"), "{what}: {one_stop}");
         assert_eq!(page.body.matches(">Đạt<").count(), 1, "{what}: only the one-stop rule is compliant");
+        // A commune without one-stop staff is not compliant; the count is its own.
+        db.query("DELETE FROM role_grant WHERE role = 'ho_tro_mot_cua' AND unit_code = '04792'");
+        let none = officer.get("/quan-ly/don-vi/04792/quy-dinh").await;
+        assert!(none.body.contains(">Chưa đạt<") && none.body.contains("0 tài khoản"), "{what}: {}", none.body);
+        assert_eq!(none.body.matches(">Đạt<").count(), 0, "{what}");
 
         let home = officer.get("/quan-ly").await;
         assert!(home.body.contains("/quan-ly/don-vi/04792/can-ho-tro"), "{what}");

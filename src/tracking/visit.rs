@@ -305,13 +305,22 @@ struct VisitPage {
     year: i32,
     lines: Vec<Line>,
     next: Option<String>,
-    export_allowed: bool,
 }
 
 impl VisitPage {
     fn yes_no(&self, value: &bool) -> &'static str {
         Status::yes_no(*value)
     }
+}
+
+#[derive(Template)]
+#[template(path = "tracking/visit_choose.html")]
+struct ChooseCommune {
+    nav: Nav,
+    unit_name: String,
+    list: &'static str,
+    year: i32,
+    communes: Vec<(String, String)>,
 }
 
 async fn unit_name(state: &AppState, code: &str) -> Result<String, AppError> {
@@ -352,6 +361,16 @@ pub async fn page(
     let list = query.list()?;
     let order = query.order(list);
     let year = query.year();
+    // The province's millions would be sorted for every page: the lists are a commune's (or a village's).
+    if unit == crate::domain::unit::PROVINCE_CODE {
+        let communes = crate::store::units::children(&state.store, &unit)
+            .await
+            .map_err(AppError::from)?
+            .into_iter()
+            .map(|u| (u.code, u.name))
+            .collect();
+        return Ok(Html(render(&ChooseCommune { nav: ctx.nav(), unit_name, list: list.code(), year, communes })?));
+    }
     let cursor = query.cursor();
     let mut rows = fetch(&state, &staff.scope, list, order, year, cursor.as_ref(), PAGE_ROWS + 1).await?;
     let more = rows.len() as i64 > PAGE_ROWS;
@@ -391,7 +410,6 @@ pub async fn page(
         .collect();
     let page = VisitPage {
         nav: ctx.nav(),
-        export_allowed: unit != crate::domain::unit::PROVINCE_CODE,
         unit,
         unit_name,
         list: list.code(),
@@ -543,9 +561,9 @@ struct RulesPage {
 
 const NO_DATA: &str = "Chưa có dữ liệu";
 
-/// Accounts holding the one-stop support role over the unit or anywhere below it.
-async fn one_stop_staff(state: &AppState, unit: &str) -> Result<i64, AppError> {
-    let within = UnitScope::unit(unit).predicate(Columns { unit: Some("g.unit_code"), ..Columns::default() }, 1);
+/// Accounts holding the one-stop support role over the commune or one of its villages.
+async fn one_stop_staff(state: &AppState, commune: &str) -> Result<i64, AppError> {
+    let within = UnitScope::unit(commune).predicate(Columns { unit: Some("g.unit_code"), ..Columns::default() }, 1);
     let sql = format!(
         "SELECT COUNT(DISTINCT g.account_id) FROM role_grant g WHERE g.role = 'ho_tro_mot_cua' AND {}",
         within.sql
@@ -553,6 +571,30 @@ async fn one_stop_staff(state: &AppState, unit: &str) -> Result<i64, AppError> {
     let count: i64 = on_pool!(&state.store, pool =>
         bind_scope!(sqlx::query_scalar::<_, i64>(sqlx::AssertSqlSafe(sql)), within).fetch_one(pool).await)?;
     Ok(count)
+}
+
+/// For the province: how many of its communes have one-stop support staff, of how many.
+async fn communes_with_one_stop_staff(state: &AppState) -> Result<(i64, i64), AppError> {
+    const SQL: &str = "SELECT COUNT(DISTINCT substr(unit_code, 1, 5)) FROM role_grant \
+         WHERE role = 'ho_tro_mot_cua' AND unit_code <> $1";
+    let with: i64 = on_pool!(&state.store, pool =>
+        sqlx::query_scalar::<_, i64>(SQL).bind(crate::domain::unit::PROVINCE_CODE).fetch_one(pool).await)?;
+    let all = crate::store::units::communes(&state.store).await?.len() as i64;
+    Ok((with, all))
+}
+
+async fn one_stop_line(state: &AppState, unit: &str, min: i64) -> Result<(&'static str, String), AppError> {
+    let verdict = |ok: bool| if ok { "Đạt" } else { "Chưa đạt" };
+    match crate::domain::role::commune_of(unit) {
+        Some(commune) if unit != crate::domain::unit::PROVINCE_CODE => {
+            let count = one_stop_staff(state, commune).await?;
+            Ok((verdict(count >= min), format!("{count} tài khoản hỗ trợ một cửa của xã (cần ít nhất {min})")))
+        }
+        _ => {
+            let (with, all) = communes_with_one_stop_staff(state).await?;
+            Ok((verdict(all > 0 && with >= all), format!("{with}/{all} xã, phường có nhân sự hỗ trợ một cửa")))
+        }
+    }
 }
 
 /// The plan's structural rules for one commune. Only the one-stop rule has data today; the others
@@ -565,11 +607,9 @@ pub async fn rules(
     let unit_name = unit_name(&state, &unit).await?;
     let mut lines = Vec::new();
     for rule in &crate::domain::indicators::targets().rules {
-        let (status, detail) = if rule.code == "ho_tro_mot_cua" && unit != crate::domain::unit::PROVINCE_CODE {
-            let count = one_stop_staff(&state, &unit).await?;
+        let (status, detail) = if rule.code == "ho_tro_mot_cua" {
             let min = rule.parameters.get("min_per_commune").and_then(toml::Value::as_integer).unwrap_or(1);
-            let status = if count >= min { "Đạt" } else { "Chưa đạt" };
-            (status, format!("{count} tài khoản hỗ trợ một cửa (cần ít nhất {min})"))
+            one_stop_line(&state, &unit, min).await?
         } else {
             (NO_DATA, String::new())
         };
