@@ -98,6 +98,15 @@ async fn each_list_holds_exactly_who_it_should() {
         assert!(page.body.contains(&format!("href=\"/quan-ly/nguoi/{id}\"")), "{what}");
         assert!(page.body.contains("Chưa học"), "{what}");
 
+        // A digital-technology team member sees the list, but no link to a record they may not open.
+        let password = account(&db, "todoi", "to_cong_nghe_so", "04792", None).await;
+        let team = Browser::new(&base);
+        team.login("todoi", &password).await;
+        let theirs = team.get("/quan-ly/don-vi/04792/can-ho-tro?danh_sach=chua_dat&nam=2025").await;
+        assert_eq!(names_in(&theirs.body), ["Lý Văn Già", "Phan Văn Hộ", "Đỗ Văn Cả"], "{what}");
+        assert!(!theirs.body.contains("/quan-ly/nguoi/"), "{what}");
+        assert_eq!(team.get(&format!("/quan-ly/nguoi/{id}")).await.status, StatusCode::FORBIDDEN, "{what}");
+
         let bad = officer.get("/quan-ly/don-vi/04792/can-ho-tro?danh_sach=khong_co").await;
         assert_eq!(bad.status, StatusCode::BAD_REQUEST, "{what}");
 

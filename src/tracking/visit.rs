@@ -305,6 +305,8 @@ struct VisitPage {
     year: i32,
     lines: Vec<Line>,
     next: Option<String>,
+    /// Whether the viewer may open a person's record (the teams see the list, not the record).
+    link_records: bool,
 }
 
 impl VisitPage {
@@ -408,8 +410,10 @@ pub async fn page(
             missing: what_is_missing(list, r),
         })
         .collect();
+    let link_records = staff.user.scope(crate::registry::people::READERS).covers_unit(&unit);
     let page = VisitPage {
         nav: ctx.nav(),
+        link_records,
         unit,
         unit_name,
         list: list.code(),
