@@ -77,6 +77,9 @@ async fn each_list_holds_exactly_who_it_should() {
         let order = names_in(&by_village.body);
         let at = |n: &str| order.iter().position(|x| *x == n).unwrap();
         assert!(at("Phan Văn Hộ") < at("Đỗ Văn Cả"), "{what}: {order:?}");
+        // One heading per village.
+        assert_eq!(by_village.body.matches("colspan=\"9\">Thôn Đông<").count(), 1, "{what}");
+        assert_eq!(by_village.body.matches("colspan=\"9\">Xóm Mới<").count(), 1, "{what}");
         // In 2026 Nhỏ is 18 too.
         let later = officer.get("/quan-ly/don-vi/04792/can-ho-tro?danh_sach=chua_dat&nam=2026").await;
         assert!(names_in(&later.body).contains(&"Hà Thị Nhỏ"), "{what}");

@@ -291,6 +291,7 @@ struct Line {
     household: String,
     status: Status,
     missing: String,
+    heading: Option<String>,
 }
 
 #[derive(Template)]
@@ -398,16 +399,32 @@ pub async fn page(
             .append_pair("sau_ho", &last.household_code);
         format!("/quan-ly/don-vi/{unit}/can-ho-tro?{}", q.finish())
     });
+    // A heading row where a village (or, for households, a household) begins, when the list is grouped.
+    let group_of = |r: &Row| -> Option<String> {
+        let village = r.village_name.clone().unwrap_or_else(|| r.village_code.clone());
+        match order {
+            Order::Oldest => None,
+            Order::VillageOldest => Some(village),
+            Order::Household => Some(format!("{village} — hộ {}", r.household_code)),
+        }
+    };
+    let mut previous: Option<String> = None;
     let lines = rows
         .iter()
-        .map(|r| Line {
-            id: r.id,
-            name: r.full_name.clone().unwrap_or_default(),
-            birth_year: r.birth_year,
-            village: r.village_name.clone().unwrap_or_else(|| r.village_code.clone()),
-            household: r.household_code.clone(),
-            status: Status::of(r.learned_at, r.passed_groups, r.certified_groups, r.vneid_confirmed_at),
-            missing: what_is_missing(list, r),
+        .map(|r| {
+            let group = group_of(r);
+            let heading = if group != previous { group.clone() } else { None };
+            previous = group;
+            Line {
+                id: r.id,
+                name: r.full_name.clone().unwrap_or_default(),
+                birth_year: r.birth_year,
+                village: r.village_name.clone().unwrap_or_else(|| r.village_code.clone()),
+                household: r.household_code.clone(),
+                status: Status::of(r.learned_at, r.passed_groups, r.certified_groups, r.vneid_confirmed_at),
+                missing: what_is_missing(list, r),
+                heading,
+            }
         })
         .collect();
     let link_records = staff.user.scope(crate::registry::people::READERS).covers_unit(&unit);
