@@ -27,6 +27,8 @@ struct StaffHome {
     nav: Nav,
     links: Vec<(&'static str, &'static str)>,
     units: Vec<(String, String)>,
+    /// Units whose who-to-visit lists and rules the account reads.
+    visit_units: Vec<(String, String)>,
 }
 
 /// Links to what each of the account's roles may do.
@@ -52,7 +54,12 @@ pub async fn home(State(state): State<AppState>, ctx: Ctx) -> Result<Html<String
         let name = crate::store::units::get(&state.store, &unit).await?.map_or(unit.clone(), |u| u.name);
         units.push((unit, name));
     }
-    Ok(Html(render(&StaffHome { nav: ctx.nav(), links, units })?))
+    let mut visit_units = Vec::new();
+    for unit in user.scope(crate::tracking::visit::VISITORS).unit_codes() {
+        let name = crate::store::units::get(&state.store, &unit).await?.map_or(unit.clone(), |u| u.name);
+        visit_units.push((unit, name));
+    }
+    Ok(Html(render(&StaffHome { nav: ctx.nav(), links, units, visit_units })?))
 }
 
 #[derive(sqlx::FromRow)]

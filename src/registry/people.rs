@@ -47,10 +47,17 @@ struct ListRow {
     household_code: String,
     target_groups: i64,
     phone: Option<String>,
+    learned_at: Option<i64>,
+    passed_groups: i64,
+    certified_groups: i64,
+    vneid_confirmed_at: Option<i64>,
 }
 
+/// The learning status comes from the person row's fact columns: no extra query per row.
 const LIST_COLUMNS: &str = "SELECT id, full_name, CAST(birth_year AS BIGINT) AS birth_year, sex, village_code, \
-     household_code, CAST(target_groups AS BIGINT) AS target_groups, phone FROM person ";
+     household_code, CAST(target_groups AS BIGINT) AS target_groups, phone, learned_at, \
+     CAST(passed_groups AS BIGINT) AS passed_groups, CAST(certified_groups AS BIGINT) AS certified_groups, \
+     vneid_confirmed_at FROM person ";
 
 /// The people in `scope` whose name contains `q` (without regard to case or diacritics, the same on
 /// both backends: "nguyen van" finds "Nguyễn Văn"), from id `after` on. People are found through their
@@ -99,6 +106,7 @@ struct Line {
     village: String,
     household: String,
     groups: String,
+    status: crate::tracking::visit::Status,
 }
 
 #[derive(Template)]
@@ -112,6 +120,13 @@ struct PeoplePage {
     /// The next page's address, its query encoded (a name may hold `&`, `#` or spaces).
     next: Option<String>,
     can_export: bool,
+    can_visit: bool,
+}
+
+impl PeoplePage {
+    fn yes_no(&self, value: &bool) -> &'static str {
+        crate::tracking::visit::Status::yes_no(*value)
+    }
 }
 
 pub async fn list(
@@ -149,8 +164,15 @@ pub async fn list(
             village: r.village_code,
             household: r.household_code,
             groups: groups_text(r.target_groups),
+            status: crate::tracking::visit::Status::of(
+                r.learned_at,
+                r.passed_groups,
+                r.certified_groups,
+                r.vneid_confirmed_at,
+            ),
         })
         .collect();
+    let can_visit = user.scope(crate::tracking::visit::VISITORS).covers_unit(&unit);
     let can_export = user.scope(EXPORTERS).covers_unit(&unit);
     let next = next_after.map(|after| {
         let query = url::form_urlencoded::Serializer::new(String::new())
@@ -159,7 +181,7 @@ pub async fn list(
             .finish();
         format!("/quan-ly/don-vi/{unit}/nguoi?{query}")
     });
-    Ok(Html(render(&PeoplePage { nav: ctx.nav(), unit, unit_name, q, lines, next, can_export })?))
+    Ok(Html(render(&PeoplePage { nav: ctx.nav(), unit, unit_name, q, lines, next, can_export, can_visit })?))
 }
 
 /// The unit's people as CSV for a spreadsheet, without citizen numbers.

@@ -14,10 +14,11 @@ pub mod counters;
 pub mod entry;
 pub mod facts;
 pub mod rebuild;
+pub mod visit;
 
 pub use api::{Figure, UnitFigures, children_figures, figures};
 pub use facts::Conn;
 
 pub fn routes() -> Vec<crate::web::routes::Route> {
-    [api::routes(), entry::routes()].into_iter().flatten().collect()
+    [api::routes(), entry::routes(), visit::routes()].into_iter().flatten().collect()
 }
