@@ -13,11 +13,13 @@ pub mod api;
 pub mod counters;
 pub mod entry;
 pub mod facts;
+pub mod dashboard;
 pub mod rebuild;
+pub mod snapshot;
 
 pub use api::{Figure, UnitFigures, children_figures, figures};
 pub use facts::Conn;
 
 pub fn routes() -> Vec<crate::web::routes::Route> {
-    [api::routes(), entry::routes()].into_iter().flatten().collect()
+    [api::routes(), entry::routes(), dashboard::routes()].into_iter().flatten().collect()
 }
