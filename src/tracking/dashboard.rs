@@ -212,10 +212,9 @@ fn below_label(code: &str) -> &'static str {
 }
 
 async fn unit_name(state: &AppState, code: &str) -> Result<String, AppError> {
-    units::get(&state.store, code)
-        .await?
-        .map(|u| u.name)
-        .ok_or_else(|| AppError::not_found("unit_not_found", format!("Không có đơn vị mã {code} / No unit with code {code}")))
+    units::get(&state.store, code).await?.map(|u| u.name).ok_or_else(|| {
+        AppError::not_found("unit_not_found", format!("Không có đơn vị mã {code} / No unit with code {code}"))
+    })
 }
 
 /// The units above `code` the reader may open, province first.
@@ -238,7 +237,13 @@ async fn crumbs(state: &AppState, staff: &Staff, code: &str) -> Result<Vec<(Stri
     Ok(out)
 }
 
-async fn show(state: &AppState, ctx: &Ctx, staff: &Staff, code: String, query: &DashQuery) -> Result<Html<String>, PageError> {
+async fn show(
+    state: &AppState,
+    ctx: &Ctx,
+    staff: &Staff,
+    code: String,
+    query: &DashQuery,
+) -> Result<Html<String>, PageError> {
     let year = parse_year(query.nam.as_deref())?;
     let name = unit_name(state, &code).await?;
     let current = figures(&state.store, &code, year).await?;
@@ -312,10 +317,9 @@ impl SortBy {
             None | Some("") => Ok(None),
             Some("gia_tri") => Ok(Some(Self::Value)),
             Some("thieu") => Ok(Some(Self::Gap)),
-            Some(_) => Err(AppError::bad_request(
-                "invalid_sort",
-                "Sắp xếp theo gia_tri hoặc thieu / Sort by gia_tri or thieu",
-            )),
+            Some(_) => {
+                Err(AppError::bad_request("invalid_sort", "Sắp xếp theo gia_tri hoặc thieu / Sort by gia_tri or thieu"))
+            }
         }
     }
 }

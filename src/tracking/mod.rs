@@ -11,9 +11,9 @@
 
 pub mod api;
 pub mod counters;
+pub mod dashboard;
 pub mod entry;
 pub mod facts;
-pub mod dashboard;
 pub mod rebuild;
 pub mod snapshot;
 

@@ -29,7 +29,11 @@ impl Quarter {
     }
 
     pub fn previous(self) -> Self {
-        if self.number == 1 { Self { year: self.year - 1, number: 4 } } else { Self { number: self.number - 1, ..self } }
+        if self.number == 1 {
+            Self { year: self.year - 1, number: 4 }
+        } else {
+            Self { number: self.number - 1, ..self }
+        }
     }
 
     /// The last quarter that has ended on `date` (Vietnam's calendar).
