@@ -133,17 +133,17 @@ async fn a_quarter_is_snapshotted_once_and_shows_in_the_trend() {
         setup(&db);
         let counters = db.scalar("SELECT count(*) FROM indicator_count");
         assert!(counters > 0);
-        assert_exit(&db.cli(&["tracking", "snapshot", "--quarter", "2025Q4"]), 0);
+        assert_exit(&db.cli(&["tracking", "snapshot", "--quarter", "2024Q4"]), 0);
         let count = |q: &str| db.scalar(&format!("SELECT count(*) FROM indicator_snapshot WHERE quarter = '{q}'"));
-        assert_eq!(count("2025Q4"), counters);
-        let adults_04792 = "SELECT numerator FROM indicator_snapshot WHERE quarter = '2025Q4' \
+        assert_eq!(count("2024Q4"), counters);
+        let adults_04792 = "SELECT numerator FROM indicator_snapshot WHERE quarter = '2024Q4' \
              AND unit_code = '04792' AND year = 2025 AND indicator = 'nguoi_truong_thanh_ky_nang_so'";
         assert_eq!(db.scalar(adults_04792), 1);
         // Bình passes afterwards; a second take of the same quarter keeps the first.
         db.query(&format!("UPDATE person SET passed_groups = 1 WHERE id = {}", person_id(&db, "Trần Thị Bình")));
         assert_exit(&db.cli(&["tracking", "rebuild"]), 0);
-        assert_exit(&db.cli(&["tracking", "snapshot", "--quarter", "2025Q4"]), 0);
-        assert_eq!(count("2025Q4"), counters);
+        assert_exit(&db.cli(&["tracking", "snapshot", "--quarter", "2024Q4"]), 0);
+        assert_eq!(count("2024Q4"), counters);
         assert_eq!(db.scalar(adults_04792), 1);
         assert_exit(&db.cli(&["tracking", "snapshot", "--quarter", "2025Q9"]), 1);
 
@@ -153,13 +153,15 @@ async fn a_quarter_is_snapshotted_once_and_shows_in_the_trend() {
         let base = serve(&db, db.config()).await;
         let admin = Browser::new(&base);
         admin.login("tinh", &password).await;
-        let csrf = admin.get("/quan-ly/chi-tieu/25").await.csrf();
-        let page = admin.post("/quan-ly/chup-chi-tieu", &[("quy", "2025Q4"), ("csrf", &csrf)]).await;
+        let before_job = admin.get("/quan-ly/chi-tieu/25").await;
+        assert!(before_job.body.contains("action=\"/quan-ly/chup-chi-tieu\""), "{}", before_job.body);
+        let csrf = before_job.csrf();
+        let page = admin.post("/quan-ly/chup-chi-tieu", &[("quy", "2024Q4"), ("csrf", &csrf)]).await;
         assert_eq!(page.status, StatusCode::SEE_OTHER, "{}: {}", db.backend(), page.body);
-        assert_eq!(count("2025Q4"), counters);
-        let page = admin.post("/quan-ly/chup-chi-tieu", &[("quy", "2025Q3"), ("csrf", &csrf)]).await;
+        assert_eq!(count("2024Q4"), counters);
+        let page = admin.post("/quan-ly/chup-chi-tieu", &[("quy", "2024Q3"), ("csrf", &csrf)]).await;
         assert_eq!(page.status, StatusCode::SEE_OTHER);
-        assert_eq!(count("2025Q3"), counters);
+        assert_eq!(count("2024Q3"), counters);
         assert_eq!(db.scalar("SELECT count(*) FROM audit_log WHERE action = 'indicator.snapshot'"), 2);
         let page = admin.post("/quan-ly/chup-chi-tieu", &[("quy", "2025-4"), ("csrf", &csrf)]).await;
         assert_eq!(page.status, StatusCode::BAD_REQUEST);
@@ -167,18 +169,34 @@ async fn a_quarter_is_snapshotted_once_and_shows_in_the_trend() {
         let officer = Browser::new(&base);
         officer.login("canbo", &officer_password).await;
         let csrf = officer.get("/quan-ly/chi-tieu").await.csrf();
-        let page = officer.post("/quan-ly/chup-chi-tieu", &[("quy", "2025Q2"), ("csrf", &csrf)]).await;
+        let page = officer.post("/quan-ly/chup-chi-tieu", &[("quy", "2024Q2"), ("csrf", &csrf)]).await;
         assert!(page.status == StatusCode::NOT_FOUND || page.status == StatusCode::FORBIDDEN, "{}", page.status);
-        assert_eq!(count("2025Q2"), 0);
+        assert_eq!(count("2024Q2"), 0);
 
         // The trend: the snapshots per quarter, then now (Bình passed: 2/4).
         let overview = admin.get("/quan-ly/chi-tieu/04792?nam=2025").await;
         let section = &overview.body[at(&overview.body, "id=\"nguoi_truong_thanh_ky_nang_so\"")..];
         let section = &section[..at(section, "</section>")];
         assert!(section.contains("<svg class=\"trend\" role=\"img\""), "{section}");
-        let q3 = at(section, "<th scope=\"row\">Quý 3/2025</th><td class=\"num\">2/4</td>");
-        let q4 = at(section, "<th scope=\"row\">Quý 4/2025</th><td class=\"num\">1/4</td>");
+        let q3 = at(section, "<th scope=\"row\">Quý 3/2024</th><td class=\"num\">2/4</td>");
+        let q4 = at(section, "<th scope=\"row\">Quý 4/2024</th><td class=\"num\">1/4</td>");
         let now = at(section, "<th scope=\"row\">Hiện tại</th><td class=\"num\">2/4</td>");
         assert!(q3 < q4 && q4 < now, "{section}");
+
+        // The server's hourly job: the last ended quarter (after 2024, so not one taken above), once.
+        let store = db.store().await;
+        let last = hocvuso::tracking::snapshot::Quarter::last_ended(hocvuso::domain::time::today()).to_string();
+        let before = count(&last);
+        let first = hocvuso::tracking::snapshot::catch_up(&store).await.unwrap();
+        assert_eq!(first.is_some(), before == 0);
+        assert_eq!(count(&last), counters);
+        assert_eq!(hocvuso::tracking::snapshot::catch_up(&store).await.unwrap(), None);
+        assert_eq!(count(&last), counters);
+        store.close().await;
+        // The administrator's overview then says the quarter is taken, and offers no button.
+        let overview = admin.get("/quan-ly/chi-tieu/25").await;
+        assert_eq!(overview.status, StatusCode::OK, "{}: {}", db.backend(), overview.body);
+        assert!(overview.body.contains("Đã chụp số liệu"), "{}", overview.body);
+        assert!(!overview.body.contains("action=\"/quan-ly/chup-chi-tieu\""));
     }
 }

@@ -80,7 +80,7 @@ pub async fn take(store: &Store, quarter: Quarter) -> sqlx::Result<u64> {
 /// Whether `quarter` has a snapshot.
 pub async fn exists(store: &Store, quarter: Quarter) -> sqlx::Result<bool> {
     let found: Option<i64> = on_pool!(store, pool =>
-        sqlx::query_scalar("SELECT 1 FROM indicator_snapshot WHERE quarter = $1 LIMIT 1")
+        sqlx::query_scalar("SELECT CAST(1 AS BIGINT) FROM indicator_snapshot WHERE quarter = $1 LIMIT 1")
             .bind(quarter.to_string()).fetch_optional(pool).await)?;
     Ok(found.is_some())
 }
