@@ -99,7 +99,7 @@ enum Command {
         #[command(subcommand)]
         what: CertificatesWhat,
     },
-    /// Movement tracking: recompute every indicator counter from the person rows.
+    /// Movement tracking: recompute every indicator counter from the person rows; quarterly snapshots.
     Tracking {
         #[command(subcommand)]
         what: TrackingWhat,
@@ -156,6 +156,13 @@ enum TrackingWhat {
     /// Recompute every counter (village, commune, province; every indicator and year) from the
     /// person and household rows, in one transaction.
     Rebuild,
+    /// Take a quarter's snapshot of the counters for the trends (the first take of a quarter
+    /// stands; the server takes the last ended quarter's by itself).
+    Snapshot {
+        /// The quarter, as 2025Q4 (default: the last ended quarter).
+        #[arg(long)]
+        quarter: Option<String>,
+    },
 }
 
 #[derive(Subcommand)]
@@ -323,6 +330,9 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             return commands::certificates::revoke(&config, &id, &reason).await;
         }
         Command::Tracking { what: TrackingWhat::Rebuild } => commands::tracking::rebuild(&config).await?,
+        Command::Tracking { what: TrackingWhat::Snapshot { quarter } } => {
+            commands::tracking::snapshot(&config, quarter.as_deref()).await?
+        }
         Command::Backup { to } => commands::backup::backup(&config, &to).await?,
         Command::Restore { from, force } => commands::backup::restore(&config, &from, force).await?,
     }

@@ -56,6 +56,10 @@ async fn a_learner_learns_without_javascript_and_every_page_passes_axe() {
     .unwrap();
     store.close().await;
     let editor_password = account(&db, "bt.trinh-duyet", "bien_tap", "25", None).await;
+    // The dashboards, with a few people so that their tables and charts have something to show.
+    let admin_password = account(&db, "qt.trinh-duyet", "quan_tri_tinh", "25", None).await;
+    seed_people(&db);
+    assert!(db.cli(&["tracking", "snapshot", "--quarter", "2025Q4"]).status.success());
     let now = SystemTime::now().duration_since(UNIX_EPOCH).unwrap().as_secs();
     db.query(&format!(
         "INSERT INTO news (title, summary, body, kind, published_at, created_at) VALUES \
@@ -79,6 +83,8 @@ async fn a_learner_learns_without_javascript_and_every_page_passes_axe() {
         .env("HOCVUSO_E2E_LEARNER_NAME", LEARNER_NAME)
         .env("HOCVUSO_E2E_EDITOR", "bt.trinh-duyet")
         .env("HOCVUSO_E2E_EDITOR_PASSWORD", &editor_password)
+        .env("HOCVUSO_E2E_ADMIN", "qt.trinh-duyet")
+        .env("HOCVUSO_E2E_ADMIN_PASSWORD", &admin_password)
         .env("HOCVUSO_E2E_CHROMIUM", CHROMIUM)
         .env("PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD", "1")
         .kill_on_drop(true)

@@ -20,6 +20,7 @@ pub async fn run(config: Config, store: Store) -> anyhow::Result<()> {
     let state = AppState::new(store.clone(), config).await?;
     crate::certificates::keys::ensure(&state.store, &state.keys.signing).await?;
     crate::certificates::vneid::spawn(&state);
+    crate::tracking::snapshot::spawn(state.store.clone());
     axum::serve(listener, crate::app(state).into_make_service_with_connect_info::<std::net::SocketAddr>())
         .with_graceful_shutdown(shutdown_signal())
         .await?;

@@ -42,6 +42,7 @@ pub const ACTIONS: &[(&str, &str)] = &[
     ("framework.import", "Nhập khung năng lực"),
     ("person.digital_facts", "Ghi nhận mức VNeID, tài khoản ngân hàng số"),
     ("indicator.target", "Đặt chỉ tiêu cho đơn vị"),
+    ("indicator.snapshot", "Chụp số liệu chỉ tiêu theo quý"),
 ];
 
 pub fn action_label(code: &str) -> &str {

@@ -36,6 +36,9 @@ pub async fn home(State(state): State<AppState>, ctx: Ctx) -> Result<Html<String
     let user = ctx.user()?;
     let has = |roles: &[Role]| user.holds(roles).next().is_some();
     let mut links = Vec::new();
+    if has(crate::tracking::dashboard::DASHBOARD) {
+        links.push(("/quan-ly/chi-tieu", "Chỉ tiêu: kết quả so với mục tiêu"));
+    }
     if has(COMMUNE_STAFF) {
         links.push(("/quan-ly/tu-dang-ky", "Người học tự đăng ký chờ xác nhận"));
         links.push(("/quan-tri/chung-nhan", "Chứng nhận và xác nhận lên VNeID"));

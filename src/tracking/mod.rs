@@ -11,14 +11,16 @@
 
 pub mod api;
 pub mod counters;
+pub mod dashboard;
 pub mod entry;
 pub mod facts;
 pub mod rebuild;
+pub mod snapshot;
 pub mod visit;
 
 pub use api::{Figure, UnitFigures, children_figures, figures};
 pub use facts::Conn;
 
 pub fn routes() -> Vec<crate::web::routes::Route> {
-    [api::routes(), entry::routes(), visit::routes()].into_iter().flatten().collect()
+    [api::routes(), entry::routes(), dashboard::routes(), visit::routes()].into_iter().flatten().collect()
 }

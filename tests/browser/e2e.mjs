@@ -7,6 +7,7 @@
 //
 // Every option may come from the environment instead: HOCVUSO_E2E_BASE_URL, HOCVUSO_E2E_LEARNER,
 // HOCVUSO_E2E_LEARNER_PASSWORD, HOCVUSO_E2E_LEARNER_NAME, HOCVUSO_E2E_EDITOR, HOCVUSO_E2E_EDITOR_PASSWORD,
+// HOCVUSO_E2E_ADMIN and HOCVUSO_E2E_ADMIN_PASSWORD (optional: the staff dashboards),
 // and the browser with HOCVUSO_E2E_CHROMIUM (default /usr/bin/chromium).
 //
 // The database behind BASE_URL must hold the test content (tests/fixtures/content, with its question bank
@@ -46,6 +47,8 @@ const { values: opts, positionals } = parseArgs({
     'learner-name': { type: 'string' },
     editor: { type: 'string' },
     'editor-password': { type: 'string' },
+    admin: { type: 'string' },
+    'admin-password': { type: 'string' },
   },
 });
 const env = process.env;
@@ -55,6 +58,9 @@ const LEARNER_PASSWORD = opts['learner-password'] ?? env.HOCVUSO_E2E_LEARNER_PAS
 const LEARNER_NAME = opts['learner-name'] ?? env.HOCVUSO_E2E_LEARNER_NAME;
 const EDITOR = opts.editor ?? env.HOCVUSO_E2E_EDITOR;
 const EDITOR_PASSWORD = opts['editor-password'] ?? env.HOCVUSO_E2E_EDITOR_PASSWORD;
+// The province administrator, for the staff dashboards (optional: skipped when not given).
+const ADMIN = opts.admin ?? env.HOCVUSO_E2E_ADMIN;
+const ADMIN_PASSWORD = opts['admin-password'] ?? env.HOCVUSO_E2E_ADMIN_PASSWORD;
 const CHROMIUM = env.HOCVUSO_E2E_CHROMIUM ?? '/usr/bin/chromium';
 if (!BASE || !LEARNER || !LEARNER_PASSWORD || !LEARNER_NAME || !EDITOR || !EDITOR_PASSWORD) {
   console.error('usage: node e2e.mjs BASE_URL --learner LOGIN --learner-password P --learner-name NAME --editor LOGIN --editor-password P');
@@ -536,6 +542,21 @@ async function accessibility(browser, learnerCookies, exam) {
     ['new lesson', '/bien-tap/bai-hoc/moi', true],
     ['edit lesson', '/bien-tap/bai-hoc/bai-mot', true],
   ]);
+
+  if (ADMIN && ADMIN_PASSWORD) {
+    const context = await browser.newContext({ viewport: WIDE });
+    context.setDefaultTimeout(TIMEOUT);
+    const page = await context.newPage();
+    await login(page, ADMIN, ADMIN_PASSWORD, { consent: true });
+    const adminCookies = await context.cookies();
+    await context.close();
+    await checkPages(browser, 'province administrator', adminCookies, [
+      ['staff home', '/quan-ly', true],
+      ['province dashboard', '/quan-ly/chi-tieu?nam=2025', true],
+      ['communes table', '/quan-ly/chi-tieu/25/cap-duoi?nam=2025&sap_xep=nguoi_truong_thanh_ky_nang_so&theo=thieu', true],
+      ['commune dashboard', '/quan-ly/chi-tieu/04792?nam=2025', true],
+    ]);
+  }
 }
 
 // ---------------------------------------------------------------------------------------------
