@@ -77,6 +77,7 @@ pub async fn run(mut config: Config, options: DemoOptions) -> anyhow::Result<()>
         started.elapsed().as_secs_f64()
     );
     demo_content(&config, &store, &options.content).await?;
+    let (commune, accounts) = super::user::demo_accounts(&store).await?;
     let started = Instant::now();
     let moved = super::demo_movement::run(&config, &store, options.seed, crate::domain::time::now()).await?;
     eprintln!(
@@ -91,7 +92,6 @@ pub async fn run(mut config: Config, options: DemoOptions) -> anyhow::Result<()>
         moved.confirmed,
         started.elapsed().as_secs_f64()
     );
-    let (commune, accounts) = super::user::demo_accounts(&store).await?;
     let commune_name = crate::domain::unit::commune(&commune).map_or("", |c| c.name.as_str());
     eprintln!(
         "\ntài khoản thử, mỗi vai trò một tài khoản, ở {commune_name} ({commune}) / demo accounts, one per role, in {commune}:"

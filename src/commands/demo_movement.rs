@@ -106,6 +106,8 @@ struct Sitting {
     target_group: String,
     started_at: i64,
     grade: Grade,
+    /// The learner's attempt number (two sittings may fall on one day).
+    attempt: i64,
 }
 
 /// Writes the movement of every person in the registry. `today` bounds every date.
@@ -131,6 +133,10 @@ pub async fn run(config: &Config, store: &Store, seed: u64, today: i64) -> anyho
             name: name.unwrap_or_default(),
         })
         .collect();
+    // The demo learner's account (made before) is the one its person learns with.
+    let existing: std::collections::HashMap<i64, String> = on_pool!(store, pool => sqlx::query_as::<_, (i64, String)>(
+        "SELECT person_id, id FROM account WHERE person_id IS NOT NULL")
+        .fetch_all(pool).await?).into_iter().collect();
     let mut propensities: BTreeMap<String, f64> = BTreeMap::new();
     let mut rng = ChaCha8Rng::seed_from_u64(seed.wrapping_add(0x5eed));
     let start = day(2025, 1, 6);
@@ -140,6 +146,7 @@ pub async fn run(config: &Config, store: &Store, seed: u64, today: i64) -> anyho
         let u: f64 = rng.random();
         from + ((last - from) as f64 * u.powf(1.4)) as i64
     };
+    let mut learned_people = 0;
     let mut accounts: Vec<(String, i64, String, i64)> = Vec::new();
     let mut progress: Vec<(String, String, i64, i64, i64)> = Vec::new();
     let mut learned: Vec<(i64, i64)> = Vec::new();
@@ -164,9 +171,16 @@ pub async fn run(config: &Config, store: &Store, seed: u64, today: i64) -> anyho
         if !learns {
             continue;
         }
+        learned_people += 1;
         let first_lesson = when(&mut rng, start);
-        let account_id = uuid::Uuid::new_v4().to_string();
-        accounts.push((account_id.clone(), person.id, person.commune.clone(), first_lesson));
+        let account_id = match existing.get(&person.id) {
+            Some(id) => id.clone(),
+            None => {
+                let id = uuid::Uuid::new_v4().to_string();
+                accounts.push((id.clone(), person.id, person.commune.clone(), first_lesson));
+                id
+            }
+        };
         let mut at = first_lesson;
         if !lessons.is_empty() {
             let n = rng.random_range(1..=lessons.len().min(6));
@@ -179,6 +193,7 @@ pub async fn run(config: &Config, store: &Store, seed: u64, today: i64) -> anyho
             learned.push((person.id, first_lesson));
         }
         let target_group = profile_of(person.groups, &framework);
+        let mut failed_on = None;
         if rng.random_bool(if passes_now { 0.25 } else { 0.3 }) {
             at = (at + rng.random_range(3_600..7 * 86_400)).min(last);
             if let Some(grade) = graded(&framework, target_group, false, &mut rng) {
@@ -188,7 +203,9 @@ pub async fn run(config: &Config, store: &Store, seed: u64, today: i64) -> anyho
                     target_group: target_group.to_owned(),
                     started_at: at,
                     grade,
+                    attempt: 1,
                 });
+                failed_on = Some(crate::domain::time::day_start(at));
             }
         }
         if passes_now {
@@ -200,12 +217,13 @@ pub async fn run(config: &Config, store: &Store, seed: u64, today: i64) -> anyho
                     target_group: target_group.to_owned(),
                     started_at: at,
                     grade,
+                    attempt: if failed_on == Some(crate::domain::time::day_start(at)) { 2 } else { 1 },
                 });
                 passes.push((sittings.len() - 1, person.id, person.name.clone(), person.birth_year));
             }
         }
     }
-    let summary = Summary { learners: accounts.len(), passed: passes.len(), confirmed: 0 };
+    let summary = Summary { learners: learned_people, passed: passes.len(), confirmed: 0 };
     write_learning(store, &accounts, &progress, &learned, &sittings, &framework).await?;
     write_level_bank(store, &level_bank).await?;
     let confirmed = write_certificates(config, store, &framework, &signer, &sittings, &passes, today, &mut rng).await?;
@@ -255,7 +273,7 @@ async fn write_learning(
                     .push_bind("[]").push_bind(submitted).push_bind(i64::from(s.grade.right))
                     .push_bind(i64::from(s.grade.total)).push_bind(s.grade.passed)
                     .push_bind(serde_json::to_string(&s.grade).expect("a grade serialises"))
-                    .push_bind(crate::domain::time::day_start(s.started_at)).push_bind(1_i64);
+                    .push_bind(crate::domain::time::day_start(s.started_at)).push_bind(s.attempt);
             });
             q.build().execute(&mut *tx).await?;
         }
