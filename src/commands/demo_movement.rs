@@ -89,8 +89,12 @@ fn graded(framework: &Framework, target_group: &str, pass: bool, rng: &mut ChaCh
         min_share_per_competence: profile.min_share_per_competence,
     };
     let share = if pass { rng.random_range(0.8..1.0) } else { rng.random_range(0.2..0.55) };
-    let given: Vec<(&str, bool)> =
-        profile.required.iter().flat_map(|c| (0..4).map(move |_| c.as_str())).map(|c| (c, rng.random_bool(share))).collect();
+    let given: Vec<(&str, bool)> = profile
+        .required
+        .iter()
+        .flat_map(|c| (0..4).map(move |_| c.as_str()))
+        .map(|c| (c, rng.random_bool(share)))
+        .collect();
     let grade = grading::grade(&rule, &given);
     if grade.passed == pass {
         return Some(grade);
@@ -136,7 +140,9 @@ pub async fn run(config: &Config, store: &Store, seed: u64, today: i64) -> anyho
     // The demo learner's account (made before) is the one its person learns with.
     let existing: std::collections::HashMap<i64, String> = on_pool!(store, pool => sqlx::query_as::<_, (i64, String)>(
         "SELECT person_id, id FROM account WHERE person_id IS NOT NULL")
-        .fetch_all(pool).await?).into_iter().collect();
+        .fetch_all(pool).await?)
+    .into_iter()
+    .collect();
     let mut propensities: BTreeMap<String, f64> = BTreeMap::new();
     let mut rng = ChaCha8Rng::seed_from_u64(seed.wrapping_add(0x5eed));
     let start = day(2025, 1, 6);
@@ -153,7 +159,7 @@ pub async fn run(config: &Config, store: &Store, seed: u64, today: i64) -> anyho
     let mut sittings: Vec<Sitting> = Vec::new();
     // (sitting index, person, holder name, birth year)
     let mut passes: Vec<(usize, i64, String, i64)> = Vec::new();
-    let mut level_bank: Vec<(i64, Option<(i64, &'static str, i64)>, Option<(&'static str, i64)>)> = Vec::new();
+    let mut level_bank: Vec<LevelBank> = Vec::new();
     for person in &people {
         let p = *propensities.entry(person.commune.clone()).or_insert_with(|| propensity(seed, &person.commune));
         let adult = person.birth_year <= 2025 - 18;
@@ -241,11 +247,12 @@ async fn write_learning(
 ) -> anyhow::Result<()> {
     on_pool!(store, pool => {
         let mut tx = pool.begin().await?;
+        // No identity level: a VNeID login would have recorded the person's VNeID level as a fact.
         for chunk in accounts.chunks(CHUNK) {
             let mut q = sqlx::QueryBuilder::new(
                 "INSERT INTO account (id, person_id, home_commune, identity_level, self_registered, created_at) ");
             q.push_values(chunk, |mut row, (id, person, commune, at)| {
-                row.push_bind(id).push_bind(*person).push_bind(commune).push_bind(2_i64).push_bind(false).push_bind(*at);
+                row.push_bind(id).push_bind(*person).push_bind(commune).push_bind(None::<i64>).push_bind(false).push_bind(*at);
             });
             q.build().execute(&mut *tx).await?;
         }
