@@ -78,6 +78,20 @@ pub async fn run(mut config: Config, options: DemoOptions) -> anyhow::Result<()>
     );
     demo_content(&config, &store, &options.content).await?;
     let (commune, accounts) = super::user::demo_accounts(&store).await?;
+    let started = Instant::now();
+    let moved = super::demo_movement::run(&config, &store, options.seed, crate::domain::time::now()).await?;
+    eprintln!(
+        "phong trào: {} người đã học, {} người đạt và có chứng nhận, {} được xác nhận trên VNeID ({:.1} giây) \
+         / movement: {} learned, {} passed and certified, {} confirmed on VNeID ({:.1} s)",
+        moved.learners,
+        moved.passed,
+        moved.confirmed,
+        started.elapsed().as_secs_f64(),
+        moved.learners,
+        moved.passed,
+        moved.confirmed,
+        started.elapsed().as_secs_f64()
+    );
     let commune_name = crate::domain::unit::commune(&commune).map_or("", |c| c.name.as_str());
     eprintln!(
         "\ntài khoản thử, mỗi vai trò một tài khoản, ở {commune_name} ({commune}) / demo accounts, one per role, in {commune}:"
@@ -112,6 +126,10 @@ async fn wipe(store: &Store) -> anyhow::Result<()> {
     on_pool!(store, pool => {
         let mut tx = pool.begin().await?;
         for sql in [
+            "DELETE FROM vneid_outbox",
+            "DELETE FROM answer",
+            "DELETE FROM certificate",
+            "DELETE FROM sitting",
             "DELETE FROM progress",
             "DELETE FROM news",
             "DELETE FROM session",
