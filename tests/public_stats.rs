@@ -125,7 +125,8 @@ async fn public_figures_hide_small_units_and_cannot_be_undone() {
         ];
         for indicators in populations {
             let of = |code: &str| rows.iter().filter(move |r| r["indicator"] == code).collect::<Vec<_>>();
-            let units: Vec<String> = of(indicators[0]).iter().map(|r| r["unit_code"].as_str().unwrap().to_owned()).collect();
+            let units: Vec<String> =
+                of(indicators[0]).iter().map(|r| r["unit_code"].as_str().unwrap().to_owned()).collect();
             let position: HashMap<&str, usize> = units.iter().enumerate().map(|(i, u)| (u.as_str(), i)).collect();
             let mut cells = Vec::new();
             let mut published = Vec::new();
@@ -205,7 +206,13 @@ async fn public_figures_hide_small_units_and_cannot_be_undone() {
         let exact: serde_json::Value = serde_json::from_str(&exact.body).unwrap();
         assert_eq!(exact["exact"], true, "{exact}");
         let pick = |json: &serde_json::Value| {
-            json["indicators"].as_array().unwrap().iter().find(|f| f["code"] == "nguoi_truong_thanh_ky_nang_so").cloned().unwrap()
+            json["indicators"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .find(|f| f["code"] == "nguoi_truong_thanh_ky_nang_so")
+                .cloned()
+                .unwrap()
         };
         assert_eq!(pick(&public)["suppressed"], true);
         assert!(pick(&public)["numerator"].is_null());

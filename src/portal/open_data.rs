@@ -24,8 +24,18 @@ pub const SOURCE: &str = "Nguồn: UBND tỉnh Phú Thọ — Nền tảng Bình
 pub const LICENCE: &str = "CC-BY-4.0";
 pub const LICENCE_URL: &str = "https://creativecommons.org/licenses/by/4.0/";
 /// The CSV's columns, in order.
-pub const COLUMNS: [&str; 10] =
-    ["unit_code", "unit_name", "level", "year", "indicator", "numerator", "denominator", "value", "target", "suppressed"];
+pub const COLUMNS: [&str; 10] = [
+    "unit_code",
+    "unit_name",
+    "level",
+    "year",
+    "indicator",
+    "numerator",
+    "denominator",
+    "value",
+    "target",
+    "suppressed",
+];
 
 /// One unit, year and indicator.
 #[derive(Debug, Clone, Serialize, ToSchema)]

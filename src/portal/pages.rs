@@ -89,13 +89,25 @@ fn line(f: &IndicatorJson) -> Line {
             } else {
                 "Còn xa mục tiêu"
             };
-            let gap = if gap == 0 { "không còn thiếu".to_owned() } else { format!("còn thiếu {} người", number_vi(gap)) };
+            let gap = if gap == 0 {
+                "không còn thiếu".to_owned()
+            } else {
+                format!("còn thiếu {} người", number_vi(gap))
+            };
             (percent(share), format!("{} / {}", number_vi(n), number_vi(d)), gap, status)
         }
         (false, ..) => ("chưa có người".into(), "0 / 0".into(), "—".into(), "Chưa có số liệu"),
         (true, ..) => ("—".into(), "—".into(), "—".into(), "Số liệu được ẩn"),
     };
-    Line { name: f.name.clone(), short: short_label(&f.code), value, target: target_text(f.target), reached, gap, status }
+    Line {
+        name: f.name.clone(),
+        short: short_label(&f.code),
+        value,
+        target: target_text(f.target),
+        reached,
+        gap,
+        status,
+    }
 }
 
 struct YearLink {

@@ -193,7 +193,9 @@ fn assemble(year: i32, units: Vec<UnitRow>, counts: Vec<CountRow>, overrides: Ve
             }
             // Counters that do not add up are a bug to fix with `tracking rebuild`; meanwhile nothing of this
             // population is published, rather than figures whose protection does not hold.
-            Err(e) => tracing::warn!(error = %e, ?population, year, "public figures withheld: the counters do not add up"),
+            Err(e) => {
+                tracing::warn!(error = %e, ?population, year, "public figures withheld: the counters do not add up")
+            }
         }
     }
 
@@ -210,8 +212,7 @@ fn assemble(year: i32, units: Vec<UnitRow>, counts: Vec<CountRow>, overrides: Ve
                 .enumerate()
                 .map(|(m, indicator)| {
                     let plan = indicator.target(year).unwrap_or_default();
-                    let target =
-                        target_of.get(&(node.code.as_str(), indicator.code.as_str())).copied().unwrap_or(plan);
+                    let target = target_of.get(&(node.code.as_str(), indicator.code.as_str())).copied().unwrap_or(plan);
                     let (n, d) = node.counts[m];
                     let shown = !hidden[m];
                     IndicatorJson {
@@ -291,7 +292,11 @@ fn with_residuals(nodes: Vec<Node>, width: usize) -> Vec<Node> {
             let (code, level) = (parent.code.clone(), if parent.level == "tinh" { "xa" } else { "thon" });
             out.push(Node {
                 code: residual_code(&code),
-                name: if level == "xa" { "Chưa rõ xã, phường".into() } else { "Chưa rõ thôn, tổ dân phố".into() },
+                name: if level == "xa" {
+                    "Chưa rõ xã, phường".into()
+                } else {
+                    "Chưa rõ thôn, tổ dân phố".into()
+                },
                 level: level.into(),
                 parent: Some(map[p]),
                 counts: residual[p].take().unwrap_or_default(),
