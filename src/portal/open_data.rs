@@ -166,5 +166,5 @@ fn to_csv(rows: &[OpenRow]) -> anyhow::Result<Vec<u8>> {
             r.suppressed.to_string(),
         ])?;
     }
-    Ok(out.into_inner().map_err(|e| anyhow::anyhow!("{e}"))?)
+    out.into_inner().map_err(|e| anyhow::anyhow!("{e}"))
 }
