@@ -48,6 +48,8 @@ pub struct Shared {
     pub signers: Arc<crate::certificates::keys::Signers>,
     pub public_limit: Arc<limit::PublicLimit>,
     pub login_limit: Arc<limit::LoginLimit>,
+    /// The public figures of the last minute, by year (`portal::stats`).
+    pub public_stats: Arc<crate::portal::stats::Cache>,
 }
 
 impl AppState {
@@ -79,6 +81,7 @@ impl AppState {
             signers: Arc::default(),
             public_limit,
             login_limit,
+            public_stats: Arc::default(),
         })))
     }
 }
@@ -94,6 +97,7 @@ pub fn table() -> Vec<Route> {
         crate::assessment::routes(),
         crate::certificates::routes(),
         crate::tracking::routes(),
+        crate::portal::routes(),
     ]
     .into_iter()
     .flatten()

@@ -9,6 +9,7 @@ pub mod crypto;
 pub mod domain;
 pub mod identity;
 pub mod learning;
+pub mod portal;
 pub mod registry;
 pub mod store;
 pub mod telemetry;

@@ -63,7 +63,7 @@ fn path_for(route: &Route, in_scope: bool, samples: &Samples, request: (i64, i64
     while let Some(start) = path.find('{') {
         let end = path[start..].find('}').unwrap() + start;
         let value = match &path[start + 1..end] {
-            "code" | "unit" => pick((HOME.into(), AWAY.into())),
+            "code" | "unit" | "commune" => pick((HOME.into(), AWAY.into())),
             "person" => pick((samples.person.0.to_string(), samples.person.1.to_string())),
             "account" => pick(samples.account.clone()),
             "request" => pick((request.0.to_string(), request.1.to_string())),

@@ -97,7 +97,7 @@ async fn pages_are_vietnamese_accessible_html() {
     for db in TestDb::all() {
         seeded(&db);
         let app = db.app().await;
-        for uri in ["/", "/don-vi/25", "/don-vi/04792", "/don-vi/04792-001"] {
+        for uri in ["/", "/don-vi/25", "/don-vi/04792", "/don-vi/04792-001", "/thong-ke", "/thong-ke/04792"] {
             let (status, body, content_type) = get(&app, uri).await;
             assert_eq!(status, StatusCode::OK, "{uri}");
             assert!(content_type.unwrap().starts_with("text/html"));

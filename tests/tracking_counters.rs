@@ -276,13 +276,21 @@ async fn a_hand_made_population_gives_hand_computed_figures() {
         assert!(page.body.contains("\"invalid_year\""), "{}", page.body);
         let page = officer.get("/api/v1/units/04792/indicators?year=abc").await;
         assert_eq!(page.status, StatusCode::BAD_REQUEST);
+        // Anonymous callers, and staff outside the unit, get the public figures (issue 20 §3): six people are
+        // fewer than 10, so the commune's figures are all hidden, never the exact ones read above.
         let anonymous = Browser::new(&base);
+        for (reader, unit) in [(&anonymous, "04792"), (&officer, "04795"), (&officer, "25")] {
+            let page = reader.get(&format!("/api/v1/units/{unit}/indicators?year=2025")).await;
+            assert_eq!(page.status, StatusCode::OK, "{}", page.body);
+            let json: serde_json::Value = serde_json::from_str(&page.body).unwrap();
+            assert_eq!(json["exact"], false, "{unit}");
+            assert_eq!(json["indicators"].as_array().unwrap().len(), 7);
+        }
         let page = anonymous.get("/api/v1/units/04792/indicators?year=2025").await;
-        assert!(matches!(page.status, StatusCode::UNAUTHORIZED | StatusCode::NOT_FOUND), "{}", page.status);
-        let page = officer.get("/api/v1/units/04795/indicators?year=2025").await;
-        assert!(matches!(page.status, StatusCode::FORBIDDEN | StatusCode::NOT_FOUND), "{}", page.status);
-        let page = officer.get("/api/v1/units/25/indicators?year=2025").await;
-        assert!(matches!(page.status, StatusCode::FORBIDDEN | StatusCode::NOT_FOUND), "{}", page.status);
+        let json: serde_json::Value = serde_json::from_str(&page.body).unwrap();
+        let adults = figure(&json, "nguoi_truong_thanh_ky_nang_so");
+        assert_eq!(adults["suppressed"], true);
+        assert!(adults["numerator"].is_null() && adults["denominator"].is_null() && adults["gap"].is_null());
         let page = admin.get("/api/v1/units/99999/indicators?year=2025").await;
         assert_eq!(page.status, StatusCode::NOT_FOUND, "{}", page.body);
         // The API document describes it.

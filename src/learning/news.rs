@@ -49,6 +49,12 @@ pub async fn all(store: &Store) -> sqlx::Result<Vec<NewsRow>> {
     on_pool!(store, pool => sqlx::query_as(sqlx::AssertSqlSafe(sql.as_str())).fetch_all(pool).await)
 }
 
+/// The latest published news, newest first (the home page shows a few).
+pub async fn latest(store: &Store, limit: i64) -> sqlx::Result<Vec<NewsRow>> {
+    let sql = format!("{SELECT} WHERE published_at IS NOT NULL ORDER BY published_at DESC, id DESC LIMIT $1");
+    on_pool!(store, pool => sqlx::query_as(sqlx::AssertSqlSafe(sql.as_str())).bind(limit).fetch_all(pool).await)
+}
+
 #[derive(Template)]
 #[template(path = "learning/news_list.html")]
 struct ListPage {

@@ -138,7 +138,9 @@ pub async fn list_units(
         crate::certificates::pages::api,
         crate::certificates::pages::bare_credential,
         crate::certificates::status::list,
-        crate::tracking::api::unit_indicators
+        crate::tracking::api::unit_indicators,
+        crate::portal::open_data::json,
+        crate::portal::open_data::csv
     ),
     components(schemas(
         UnitJson,
@@ -148,7 +150,9 @@ pub async fn list_units(
         crate::certificates::pages::Summary,
         crate::certificates::pages::Status,
         crate::tracking::api::IndicatorsJson,
-        crate::tracking::api::Figure
+        crate::tracking::api::IndicatorJson,
+        crate::portal::open_data::OpenData,
+        crate::portal::open_data::OpenRow
     ))
 )]
 pub struct ApiDoc;

@@ -13,7 +13,6 @@ use crate::web::routes::Route;
 /// The tree and its counts are public: they hold no personal data.
 pub fn routes() -> Vec<Route> {
     vec![
-        Route::get("/", Public, pages::home),
         Route::get("/don-vi", Public, pages::province),
         Route::get("/don-vi/{code}", Public, pages::unit),
         Route::get("/api/v1/units", Public, api::list_units),

@@ -1,37 +1,15 @@
-//! The HTML pages of the registry: home and the tree, province → commune → village.
+//! The HTML pages of the registry: the tree, province → commune → village.
 
 use askama::Template;
 use axum::extract::State;
 use axum::response::{Html, Redirect};
 
 use crate::app::AppState;
-use crate::domain::unit::PROVINCE_CODE;
 use crate::store::units::{self, UnitRow};
 use crate::web::access::Ctx;
 use crate::web::error::PageError;
 use crate::web::extract::Path;
 use crate::web::pages::{Nav, number_vi, render};
-
-#[derive(Template)]
-#[template(path = "home.html")]
-struct HomePage {
-    nav: Nav,
-    communes: String,
-    people: String,
-    households: String,
-}
-
-pub async fn home(State(state): State<AppState>, ctx: Ctx) -> Result<Html<String>, PageError> {
-    let province = units::get(&state.store, PROVINCE_CODE).await?;
-    let communes = units::communes(&state.store).await?.len();
-    let (people, households) = province.map_or((0, 0), |p| (p.people_count, p.household_count));
-    Ok(Html(render(&HomePage {
-        nav: ctx.nav(),
-        communes: number_vi(communes as i64),
-        people: number_vi(people),
-        households: number_vi(households),
-    })?))
-}
 
 pub async fn province() -> Redirect {
     Redirect::permanent("/don-vi/25")

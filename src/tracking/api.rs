@@ -17,7 +17,7 @@ use crate::on_pool;
 use crate::registry::api::parse_unit_code;
 use crate::store::Store;
 use crate::store::units;
-use crate::web::access::{Access, Scope};
+use crate::web::access::{Access, Ctx};
 use crate::web::error::{AppError, ErrorBody};
 use crate::web::routes::Route;
 
@@ -25,7 +25,9 @@ use crate::web::routes::Route;
 pub const READERS: &[Role] = &[CanBoXa, HoTroMotCua, QuanTriTinh, CanBoNganh, ToCongNgheSo, DaiSuSo, KiemToan];
 
 pub fn routes() -> Vec<Route> {
-    vec![Route::get("/api/v1/units/{code}/indicators", Access::roles(READERS, Scope::Unit("code")), unit_indicators)]
+    // Public: anonymous callers (and staff outside the unit) get the public, suppressed figures; the handler gives
+    // staff whose scope covers the unit the exact ones.
+    vec![Route::get("/api/v1/units/{code}/indicators", Access::Public, unit_indicators)]
 }
 
 /// One indicator of one unit and year.
@@ -151,11 +153,50 @@ pub async fn children_figures(store: &Store, parent_code: &str, year: i32) -> sq
         .collect())
 }
 
+/// One indicator of one unit and year as the API answers it: exact for staff in scope, through the disclosure
+/// control for everyone else (`numerator`, `denominator`, `value` and `gap` are then null together).
+#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+pub struct IndicatorJson {
+    /// Stable code from `targets.toml`, e.g. `nguoi_truong_thanh_ky_nang_so`.
+    pub code: String,
+    /// Vietnamese name of the indicator.
+    pub name: String,
+    /// People (or households) reached; null when suppressed.
+    pub numerator: Option<i64>,
+    /// People (or households) counted; null when suppressed.
+    pub denominator: Option<i64>,
+    /// numerator / denominator, 0..1; null when nobody is counted or when suppressed.
+    pub value: Option<f64>,
+    /// The share to reach by the end of the year, 0..1: the province's override for the unit, or the plan's.
+    pub target: f64,
+    /// People still missing to reach the target, rounded up (never below 0); null when suppressed.
+    pub gap: Option<i64>,
+    /// Hidden by the disclosure control (fewer than 10 people, or so that no hidden figure can be worked out).
+    pub suppressed: bool,
+}
+
+impl From<Figure> for IndicatorJson {
+    fn from(f: Figure) -> Self {
+        Self {
+            code: f.code,
+            name: f.name,
+            numerator: Some(f.numerator),
+            denominator: Some(f.denominator),
+            value: f.value,
+            target: f.target,
+            gap: Some(f.gap),
+            suppressed: false,
+        }
+    }
+}
+
 #[derive(Debug, Serialize, ToSchema)]
 pub struct IndicatorsJson {
     pub unit: String,
     pub year: i32,
-    pub indicators: Vec<Figure>,
+    /// true: the exact figures (staff whose scope covers the unit); false: the public figures.
+    pub exact: bool,
+    pub indicators: Vec<IndicatorJson>,
 }
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
@@ -185,21 +226,34 @@ pub fn parse_year(raw: Option<&str>) -> Result<i32, AppError> {
 #[utoipa::path(get, path = "/api/v1/units/{code}/indicators", tag = "tracking",
     params(("code" = String, Path, description = "Unit code: 25, a commune code or a village code"), YearQuery),
     responses(
-        (status = 200, body = IndicatorsJson, description = "Exact figures, for staff whose scope covers the unit"),
+        (status = 200, body = IndicatorsJson, description = "Exact figures (`exact`: true) for staff whose scope \
+            covers the unit; for everyone else the public figures of the open data, suppressed ones null with \
+            `suppressed`: true"),
         (status = 400, body = ErrorBody, description = "invalid_unit_code, invalid_year"),
-        (status = 401, body = ErrorBody, description = "not signed in (public, suppressed figures come later)"),
-        (status = 404, body = ErrorBody, description = "unit_not_found, or outside the caller's units"),
+        (status = 404, body = ErrorBody, description = "unit_not_found"),
     ))]
 pub async fn unit_indicators(
     State(state): State<AppState>,
+    ctx: Ctx,
     Path(code): Path<String>,
     Query(query): Query<YearQuery>,
 ) -> Result<Json<IndicatorsJson>, AppError> {
     let code = parse_unit_code(&code)?;
     let year = parse_year(query.year.as_deref())?;
-    units::get(&state.store, &code).await?.ok_or_else(|| {
-        AppError::not_found("unit_not_found", format!("Không có đơn vị mã {code} / No unit with code {code}"))
-    })?;
-    let indicators = figures(&state.store, &code, year).await?;
-    Ok(Json(IndicatorsJson { unit: code, year, indicators }))
+    let missing =
+        || AppError::not_found("unit_not_found", format!("Không có đơn vị mã {code} / No unit with code {code}"));
+    units::get(&state.store, &code).await?.ok_or_else(missing)?;
+    // The guard's rules for role routes: an account reads as staff only once it consented and set its own password.
+    let staff = ctx
+        .user
+        .as_ref()
+        .filter(|u| u.consented && !u.account.must_change_password)
+        .is_some_and(|u| u.scope(READERS).covers_unit(&code));
+    if staff {
+        let indicators = figures(&state.store, &code, year).await?.into_iter().map(IndicatorJson::from).collect();
+        return Ok(Json(IndicatorsJson { unit: code, year, exact: true, indicators }));
+    }
+    let published = crate::portal::stats::published(&state.store, &state.public_stats, year).await?;
+    let indicators = published.unit(&code).ok_or_else(missing)?.figures.clone();
+    Ok(Json(IndicatorsJson { unit: code, year, exact: false, indicators }))
 }

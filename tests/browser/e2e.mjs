@@ -527,6 +527,9 @@ async function accessibility(browser, learnerCookies, exam) {
   await checkPages(browser, 'visitor', null, [
     ['login', '/dang-nhap', true],
     ['lesson, not logged in', '/bai-hoc/bai-mot', true],
+    ['home, the province against its targets', '/', true],
+    ['public statistics, communes', '/thong-ke?nam=2025', true],
+    ['public statistics, a commune', '/thong-ke/04792?nam=2025', true],
     ...publicExamPages,
   ]);
 
