@@ -558,6 +558,12 @@ async function accessibility(browser, learnerCookies, exam) {
       ['province dashboard', '/quan-ly/chi-tieu?nam=2025', true],
       ['communes table', '/quan-ly/chi-tieu/25/cap-duoi?nam=2025&sap_xep=nguoi_truong_thanh_ky_nang_so&theo=thieu', true],
       ['commune dashboard', '/quan-ly/chi-tieu/04792?nam=2025', true],
+      ['who to visit: adults not passed', '/quan-ly/don-vi/04792/can-ho-tro?danh_sach=chua_dat&nam=2025', true],
+      ['who to visit: by village', '/quan-ly/don-vi/04792/can-ho-tro?danh_sach=chua_dat&theo=thon&nam=2025', true],
+      ['who to visit: households', '/quan-ly/don-vi/04792/can-ho-tro?danh_sach=ho_chua_hoc&nam=2025', true],
+      ['who to visit: VNeID and bank', '/quan-ly/don-vi/04792/can-ho-tro?danh_sach=so_hoa&nam=2025', true],
+      ['plan rules', '/quan-ly/don-vi/04792/quy-dinh', true],
+      ['people list', '/quan-ly/don-vi/04792/nguoi', true],
     ]);
   }
 }
