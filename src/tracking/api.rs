@@ -200,8 +200,10 @@ pub struct IndicatorsJson {
 }
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct YearQuery {
     /// 2025 or 2026 (default: the current year, within those).
+    #[param(value_type = Option<i32>, minimum = 2025, maximum = 2026, example = 2025)]
     pub year: Option<String>,
 }
 
@@ -224,7 +226,8 @@ pub fn parse_year(raw: Option<&str>) -> Result<i32, AppError> {
 }
 
 #[utoipa::path(get, path = "/api/v1/units/{code}/indicators", tag = "tracking",
-    params(("code" = String, Path, description = "Unit code: 25, a commune code or a village code"), YearQuery),
+    params(("code" = String, Path, pattern = r"^(25|[0-9]{5}(-[0-9]{3})?)$", example = "04792",
+        description = "Unit code: `25` (the province), a commune's 5 digits, or a village's `NNNNN-NNN`"), YearQuery),
     responses(
         (status = 200, body = IndicatorsJson, description = "Exact figures (`exact`: true) for staff whose scope \
             covers the unit; for everyone else the public figures of the open data, suppressed ones null with \
