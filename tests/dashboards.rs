@@ -200,3 +200,73 @@ async fn a_quarter_is_snapshotted_once_and_shows_in_the_trend() {
         assert!(!overview.body.contains("action=\"/quan-ly/chup-chi-tieu\""));
     }
 }
+
+/// The province sets one commune's own target for an indicator and a year (audited); the dashboard
+/// and the API then measure the gap against it; an empty value goes back to the plan's; a commune
+/// officer cannot set one, and a target out of 0..100 % is refused.
+#[tokio::test]
+async fn the_province_sets_a_communes_own_target() {
+    for db in TestDb::all() {
+        setup(&db);
+        let officer_password = account(&db, "canbo", "can_bo_xa", "04792", None).await;
+        let admin_password = account(&db, "tinh", "quan_tri_tinh", "25", None).await;
+        let base = serve(&db, db.config()).await;
+        let admin = Browser::new(&base);
+        admin.login("tinh", &admin_password).await;
+        let officer = Browser::new(&base);
+        officer.login("canbo", &officer_password).await;
+        let csrf = admin.get("/quan-ly/chi-tieu/04792?nam=2025").await.csrf();
+        let set = |value: &'static str| {
+            let csrf = csrf.clone();
+            let admin = &admin;
+            async move {
+                admin
+                    .post(
+                        "/quan-ly/chi-tieu/04792/muc-tieu",
+                        &[("csrf", csrf.as_str()), ("chi_tieu", ADULTS), ("nam", "2025"), ("muc_tieu", value)],
+                    )
+                    .await
+            }
+        };
+        let api_target = || async {
+            let page = admin.get("/api/v1/units/04792/indicators?year=2025").await;
+            let json: serde_json::Value = serde_json::from_str(&page.body).unwrap();
+            let found = json["indicators"].as_array().unwrap().iter().find(|i| i["code"] == ADULTS).unwrap().clone();
+            (found["target"].as_f64().unwrap(), found["gap"].as_i64().unwrap())
+        };
+        // The plan's 80 % of 4 adults (Giang, born 31/12/2007, is 18 in 2025): 4 needed, 1 reached.
+        assert_eq!(api_target().await, (0.8, 3), "{}", db.backend());
+
+        let done = set("72,5").await;
+        assert_eq!(done.status, StatusCode::SEE_OTHER, "{}", done.body);
+        // 72.5 % of 4 is 2.9: 3 people, 1 reached.
+        assert_eq!(api_target().await, (0.725, 2));
+        let page = admin.get("/quan-ly/chi-tieu/04792?nam=2025").await;
+        assert!(page.body.contains("72,5"), "{}", page.body);
+        let audited = db.scalar(
+            "SELECT count(*) FROM audit_log WHERE action = 'indicator.target' AND unit_code = '04792' \
+             AND detail LIKE '%nguoi_truong_thanh_ky_nang_so%'",
+        );
+        assert_eq!(audited, 1);
+        // 20 %: one of 4 is enough, the gap closes.
+        assert_eq!(set("20").await.status, StatusCode::SEE_OTHER);
+        assert_eq!(api_target().await, (0.2, 0));
+        // Out of range: refused, nothing changed.
+        assert_eq!(set("150").await.status, StatusCode::BAD_REQUEST);
+        assert_eq!(api_target().await, (0.2, 0));
+        // Empty: back to the plan's.
+        assert_eq!(set("").await.status, StatusCode::SEE_OTHER);
+        assert_eq!(api_target().await, (0.8, 3));
+
+        // A commune officer cannot set a target, not even for their own commune.
+        let ocsrf = officer.get("/quan-ly/chi-tieu/04792?nam=2025").await.csrf();
+        let refused = officer
+            .post(
+                "/quan-ly/chi-tieu/04792/muc-tieu",
+                &[("csrf", ocsrf.as_str()), ("chi_tieu", ADULTS), ("nam", "2025"), ("muc_tieu", "10")],
+            )
+            .await;
+        assert_eq!(refused.status, StatusCode::FORBIDDEN, "{}", refused.body);
+        assert_eq!(api_target().await, (0.8, 3));
+    }
+}

@@ -37,6 +37,7 @@ pub fn routes() -> Vec<Route> {
         Route::get("/quan-ly/chi-tieu/{unit}", Access::roles(DASHBOARD, Scope::Unit("unit")), overview),
         Route::get("/quan-ly/chi-tieu/{unit}/cap-duoi", Access::roles(DASHBOARD, Scope::Unit("unit")), below),
         Route::post("/quan-ly/chup-chi-tieu", Access::roles(&[QuanTriTinh], Scope::Province), take_snapshot),
+        Route::post("/quan-ly/chi-tieu/{unit}/muc-tieu", Access::roles(&[QuanTriTinh], Scope::Province), set_target),
     ]
 }
 
@@ -204,6 +205,8 @@ struct Overview {
     /// The province administrator's button: the quarter it would take.
     snapshot_quarter: Option<String>,
     snapshot_taken: bool,
+    /// The province administrator may set this unit's own targets.
+    may_set_targets: bool,
 }
 
 /// What the units below a unit are called.
@@ -250,7 +253,8 @@ async fn show(
     let trends = snapshot::trend(&state.store, &code, year).await?;
     let rows = current.iter().map(|f| row(f, trends.get(&f.code).map_or(&[], Vec::as_slice))).collect();
     let children = children_figures(&state.store, &code, year).await?;
-    let is_admin = code == PROVINCE_CODE && staff.user.holds(&[QuanTriTinh]).any(|g| g.is_province());
+    let may_set_targets = staff.user.scope(&[QuanTriTinh]).is_province();
+    let is_admin = code == PROVINCE_CODE && may_set_targets;
     let (snapshot_quarter, snapshot_taken) = if is_admin {
         let q = Quarter::last_ended(today());
         (Some(q.label_vi()), snapshot::exists(&state.store, q).await?)
@@ -270,6 +274,7 @@ async fn show(
         rows,
         snapshot_quarter,
         snapshot_taken,
+        may_set_targets,
     };
     Ok(Html(render(&page)?))
 }
@@ -474,4 +479,72 @@ pub async fn take_snapshot(
         tx.commit().await.map_err(AppError::from)?;
     });
     Ok(Redirect::to(&format!("/quan-ly/chi-tieu/{PROVINCE_CODE}")).into_response())
+}
+
+/// A target as the province administrator types it: a percentage ("85", "72,5"), or nothing to go
+/// back to the plan's. Parsed once, here.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct TargetInput(Option<f64>);
+
+impl TargetInput {
+    pub fn parse(raw: &str) -> Result<Self, AppError> {
+        let raw = raw.trim().trim_end_matches('%').trim();
+        if raw.is_empty() {
+            return Ok(Self(None));
+        }
+        let percent: f64 = raw.replace(',', ".").parse().map_err(|_| invalid_target())?;
+        if !(0.0..=100.0).contains(&percent) {
+            return Err(invalid_target());
+        }
+        Ok(Self(Some((percent * 10.0).round() / 1000.0)))
+    }
+}
+
+fn invalid_target() -> AppError {
+    AppError::bad_request(
+        "invalid_target",
+        "Mục tiêu là một tỷ lệ phần trăm từ 0 đến 100, ví dụ 85 hoặc 72,5. / A target is a percentage from 0 to 100.",
+    )
+}
+
+#[derive(Deserialize)]
+pub struct TargetForm {
+    chi_tieu: String,
+    nam: String,
+    #[serde(default)]
+    muc_tieu: String,
+}
+
+/// `POST /quan-ly/chi-tieu/{unit}/muc-tieu`: the province sets (or clears) one unit's own target for
+/// an indicator and a year; audited in the same transaction (`tracking::entry::set_target`).
+pub async fn set_target(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    staff: Staff,
+    Path(unit): Path<String>,
+    Form(form): Form<TargetForm>,
+) -> Result<Response, PageError> {
+    let unit = parse_unit_code(&unit)?;
+    unit_name(&state, &unit).await?;
+    let year = parse_year(Some(&form.nam))?;
+    let TargetInput(target) = TargetInput::parse(&form.muc_tieu)?;
+    let actor = crate::identity::audit::Actor { account_id: staff.id(), address: ctx.address() };
+    super::entry::set_target(&state.store, &unit, year, form.chi_tieu.trim(), target, actor).await?;
+    Ok(Redirect::to(&format!("/quan-ly/chi-tieu/{unit}?nam={year}#{}", form.chi_tieu.trim())).into_response())
+}
+
+#[cfg(test)]
+mod target_tests {
+    use super::TargetInput;
+
+    #[test]
+    fn targets_are_typed_as_percentages() {
+        assert_eq!(TargetInput::parse("85").unwrap(), TargetInput(Some(0.85)));
+        assert_eq!(TargetInput::parse(" 72,5 % ").unwrap(), TargetInput(Some(0.725)));
+        assert_eq!(TargetInput::parse("").unwrap(), TargetInput(None));
+        assert!(TargetInput::parse("150").is_err());
+        assert!(TargetInput::parse("-1").is_err());
+        assert!(TargetInput::parse("tám mươi").is_err());
+        assert!(TargetInput::parse("NaN").is_err());
+    }
 }
