@@ -115,6 +115,31 @@ fn village_statements(t: &Targets, village_filter: Option<&str>) -> Vec<String> 
     out
 }
 
+/// The province dashboard's numbers for `year` straight from the person rows, without the
+/// counters: one row per commune, `commune_code` then `n{k}`, `d{k}` for the k-th person indicator
+/// with a target in `year` (in the order of `targets.toml`), under the same rules as the rebuild.
+/// Only the baseline of `benches/dashboard.rs`: the application reads the counters.
+pub fn people_by_commune_sql(year: i32) -> String {
+    let sums: Vec<String> = targets()
+        .indicators
+        .iter()
+        .filter(|i| i.population != Population::Households && i.target(year).is_some())
+        .enumerate()
+        .flat_map(|(k, i)| {
+            let pop = population_sql(i, year);
+            [
+                format!("sum(CASE WHEN {pop} AND {} THEN 1 ELSE 0 END) AS n{k}", numerator_sql(i)),
+                format!("sum(CASE WHEN {pop} THEN 1 ELSE 0 END) AS d{k}"),
+            ]
+        })
+        .collect();
+    format!(
+        "SELECT p.commune_code, {} FROM person p LEFT JOIN organisation o ON o.code = p.organisation_code \
+         GROUP BY p.commune_code",
+        sums.join(", ")
+    )
+}
+
 fn communes_from_villages(commune_filter: &str) -> String {
     format!(
         "{INSERT}SELECT u.parent_code, c.year, c.indicator, sum(c.numerator), sum(c.denominator) \
