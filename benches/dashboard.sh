@@ -24,8 +24,8 @@ now() { date +%s.%N; }
 since() { python3 -c "import sys, time; print(f'{time.time() - float(sys.argv[1]):.1f}')" "$1"; }
 
 echo "machine: $(nproc) cores, $(free -g | awk '/Mem:/{print $2}') GiB, load $(cut -d' ' -f1-3 /proc/loadavg); people: $people"
-"$bin" generate units --out "$work/units.csv" 2>/dev/null
-"$bin" generate organisations --out "$work/orgs.csv" 2>/dev/null
+"$bin" generate units --seed 20 --out "$work/units.csv" 2>/dev/null
+"$bin" generate organisations --seed 20 --out "$work/orgs.csv" 2>/dev/null
 "$bin" generate people --count "$people" --seed 20 --out "$work/people.csv" 2>/dev/null
 echo "roster: $(du -h "$work/people.csv" | cut -f1)"
 "$bin" migrate 2>/dev/null
