@@ -270,3 +270,91 @@ async fn the_province_sets_a_communes_own_target() {
         assert_eq!(api_target().await, (0.8, 3));
     }
 }
+
+/// People of an agency of 04792 and an enterprise of 04795, some living in the other commune.
+const STAFF_PEOPLE: &str = "\
+017085777777,Bùi Văn Dũng,15/6/1985,Nam,04792,Xóm Mới,HO-2,Mường,nguoi_dan|can_bo,,,UBND-04792
+025088123456,Lê Văn Em,2/2/1988,Nam,04795,Tổ 5,HO-9,Kinh,nguoi_dan|can_bo,,,UBND-04792
+025189123457,Lê Thị Phúc,3/3/1989,Nữ,04795,Tổ 5,HO-9,Kinh,nguoi_dan|nguoi_lao_dong,,,DN-04795
+025090123456,Nguyễn Văn An,7/3/1990,Nam,04792,Thôn Đông,HO-1,Kinh,nguoi_dan|nguoi_lao_dong,,,DN-04795
+";
+
+/// The row of `name` in a table, up to its end.
+fn table_row<'a>(body: &'a str, name: &str) -> &'a str {
+    let row = &body[at(body, &format!(">{name}</a></th>"))..];
+    &row[..at(row, "</tr>")]
+}
+
+#[tokio::test]
+async fn agencies_see_their_staffs_indicators_and_only_theirs() {
+    for db in TestDb::all() {
+        let orgs = db.write(
+            "orgs.csv",
+            "ma_to_chuc,ten,loai,ma_xa\nUBND-04792,UBND Phường Tân Hòa,co_quan,04792\nDN-04795,Công ty Chè Xanh,doanh_nghiep,04795\n",
+        );
+        assert_exit(&db.cli(&["import", "organisations", path_str(&orgs)]), 0);
+        let file = db.write("people.csv", people_file(STAFF_PEOPLE));
+        assert_exit(&db.cli(&["import", "people", path_str(&file)]), 0);
+        // Dũng holds the public-sector certificate, An the enterprise workers' one (the counters'
+        // agreement with the write paths is tests/tracking_counters.rs's).
+        for (name, bit) in [("Bùi Văn Dũng", 2), ("Nguyễn Văn An", 8)] {
+            db.query(&format!(
+                "UPDATE person SET passed_groups = {bit}, certified_groups = {bit}, certified_at = 1 WHERE id = {}",
+                person_id(&db, name)
+            ));
+        }
+        assert_exit(&db.cli(&["tracking", "rebuild"]), 0);
+
+        let agency_password = account(&db, "ubnd", "can_bo_nganh", "25", Some("UBND-04792")).await;
+        let officer_password = account(&db, "canbo", "can_bo_xa", "04792", None).await;
+        let admin_password = account(&db, "tinh", "quan_tri_tinh", "25", None).await;
+        let base = serve(&db, db.config()).await;
+        let (agency, officer, admin) = (Browser::new(&base), Browser::new(&base), Browser::new(&base));
+        agency.login("ubnd", &agency_password).await;
+        officer.login("canbo", &officer_password).await;
+        admin.login("tinh", &admin_password).await;
+
+        // The agency officer's home links the table, which holds their agency only.
+        assert!(agency.get("/quan-ly").await.body.contains("href=\"/quan-ly/co-quan\""));
+        let list = agency.get("/quan-ly/co-quan?nam=2025&sap_xep=can_bo_ky_nang_so").await;
+        assert_eq!(list.status, StatusCode::OK, "{}: {}", db.backend(), list.body);
+        // Public sector of the agency: Dũng (04792) and Em (04795, wherever he lives); Dũng certified.
+        // 80 % of 2 = 1.6 → 2 people, one missing.
+        let row = table_row(&list.body, "UBND Phường Tân Hòa");
+        assert!(row.contains("1/2") && row.contains("50,0\u{a0}%") && row.contains(">1</td>"), "{row}");
+        assert!(!list.body.contains("Công ty Chè Xanh"), "{}", list.body);
+        let page = agency.get("/quan-ly/co-quan/chi-tiet?ma=UBND-04792&nam=2025").await;
+        assert_eq!(page.status, StatusCode::OK, "{}", page.body);
+        assert!(page.body.contains("còn thiếu 1 người") && page.body.contains("<svg class=\"bar\""), "{}", page.body);
+        assert_eq!(agency.get("/quan-ly/co-quan/chi-tiet?ma=DN-04795").await.status, StatusCode::NOT_FOUND);
+
+        // The commune officer: organisations of the commune, not those where its residents work.
+        let list = officer.get("/quan-ly/co-quan?nam=2025").await;
+        assert_eq!(list.status, StatusCode::OK);
+        assert!(list.body.contains("UBND Phường Tân Hòa") && !list.body.contains("Công ty Chè Xanh"), "{}", list.body);
+        assert_eq!(officer.get("/quan-ly/co-quan/chi-tiet?ma=DN-04795").await.status, StatusCode::NOT_FOUND);
+
+        // The province: both; the enterprise's workers are Phúc and An (who lives in 04792), An certified.
+        let list = admin.get("/quan-ly/co-quan?nam=2025&loai=doanh_nghiep&sap_xep=nguoi_lao_dong_dn_ky_nang_so").await;
+        assert_eq!(list.status, StatusCode::OK);
+        let row = table_row(&list.body, "Công ty Chè Xanh");
+        assert!(row.contains("1/2") && row.contains("Doanh nghiệp"), "{row}");
+        assert!(!list.body.contains("UBND Phường Tân Hòa"), "the kind filter: {}", list.body);
+        let all = admin.get("/quan-ly/co-quan?nam=2025&sap_xep=can_bo_ky_nang_so&theo=thieu").await;
+        assert!(all.body.contains("UBND Phường Tân Hòa") && all.body.contains("Công ty Chè Xanh"));
+        // Most missing first: the agency (1 missing) before the enterprise (no public sector).
+        assert!(at(&all.body, ">UBND Phường Tân Hòa<") < at(&all.body, ">Công ty Chè Xanh<"), "{}", all.body);
+
+        // Bad input: 400, never a 500; people who are not staff: refused.
+        for path in [
+            "/quan-ly/co-quan?loai=cho",
+            "/quan-ly/co-quan?nam=1999",
+            "/quan-ly/co-quan?sap_xep=khong_co",
+            "/quan-ly/co-quan/chi-tiet",
+            "/quan-ly/co-quan/chi-tiet?ma=%3Cscript%3E",
+        ] {
+            assert_eq!(admin.get(path).await.status, StatusCode::BAD_REQUEST, "{path}");
+        }
+        assert_ne!(Browser::new(&base).get("/quan-ly/co-quan").await.status, StatusCode::OK);
+    }
+}

@@ -56,7 +56,13 @@ enum Step {
     ConfirmVneid(usize),
     Staff(usize, Option<i64>, Option<bool>),
     Erase(usize),
+    /// A roster import giving the person an organisation (index into [`ORGANISATIONS`]), or none.
+    Employ(usize, usize),
 }
+
+/// An agency of 04792 and a cooperative of 04795: people of 04792 work in both.
+const ORGANISATIONS: [&str; 3] = ["", "UBND-04792", "HTX-04795"];
+const ORGANISATION_FILE: &str = "ma_to_chuc,ten,loai,ma_xa\nUBND-04792,UBND Phường Tân Hòa,co_quan,04792\nHTX-04795,HTX Chè Xanh,hop_tac_xa,04795\n";
 
 fn step() -> impl Strategy<Value = Step> {
     let who = 0..6usize;
@@ -69,7 +75,8 @@ fn step() -> impl Strategy<Value = Step> {
         1 => who.clone().prop_map(Step::ConfirmVneid),
         2 => (who.clone(), prop::option::of(1..=2i64), prop::option::of(any::<bool>()))
             .prop_map(|(p, l, b)| Step::Staff(p, l, b)),
-        1 => who.prop_map(Step::Erase),
+        1 => who.clone().prop_map(Step::Erase),
+        2 => (who, 0..ORGANISATIONS.len()).prop_map(|(p, o)| Step::Employ(p, o)),
     ]
 }
 
@@ -118,6 +125,19 @@ async fn apply(db: &TestDb, store: &Store, ids: &[i64], s: &Step) {
             )
             .await
         }
+        Step::Employ(p, o) => {
+            let mut fields: Vec<&str> = PEOPLE.lines().nth(*p).unwrap().split(',').collect();
+            // A cooperative's worker counts among enterprise workers; an agency's among the public sector.
+            // A pupil (with a school level) keeps her groups: she only goes to the organisation.
+            fields[8] = match *o {
+                _ if !fields[10].is_empty() => fields[8],
+                1 => "nguoi_dan|can_bo",
+                2 => "nguoi_dan|nguoi_lao_dong",
+                _ => fields[8],
+            };
+            fields[11] = ORGANISATIONS[*o];
+            import(db, "employ.csv", &(fields.join(",") + "\n"))
+        }
         Step::Staff(p, level, bank) => {
             let entry = StaffEntry { vneid_level: *level, bank_account: *bank };
             set_digital_facts(store, ids[*p], entry, Source::Staff, Actor::CLI).await.unwrap();
@@ -141,6 +161,8 @@ async fn apply(db: &TestDb, store: &Store, ids: &[i64], s: &Step) {
 fn counters_equal_a_rebuild_after_every_change() {
     for db in TestDb::all() {
         let rt = tokio::runtime::Runtime::new().unwrap();
+        let orgs = db.write("orgs.csv", ORGANISATION_FILE);
+        assert_exit(&db.cli(&["import", "organisations", path_str(&orgs)]), 0);
         import(&db, "people.csv", PEOPLE);
         let store = rt.block_on(db.store());
         let ids: Vec<i64> =

@@ -185,8 +185,15 @@ async fn two_workers_deliver_each_confirmation_once_through_failures_timeouts_an
         let confirmed = "SELECT numerator FROM indicator_count WHERE unit_code = '25' AND year = 2025 \
                          AND indicator = 'xac_nhan_vneid'";
         assert_eq!(db.scalar(confirmed), 3, "{}", db.backend());
+        // Every counter the certificate issue and the deliveries moved, units' and organisations'.
+        let counters = "SELECT unit_code, year, indicator, numerator, denominator FROM indicator_count \
+                        WHERE numerator <> 0 OR denominator <> 0 UNION ALL \
+                        SELECT organisation_code, year, indicator, numerator, denominator FROM organisation_indicator_count \
+                        WHERE numerator <> 0 OR denominator <> 0 ORDER BY 1, 2, 3";
+        let kept = db.query(counters);
         assert_exit(&db.cli(&["tracking", "rebuild"]), 0);
         assert_eq!(db.scalar(confirmed), 3);
+        assert_eq!(kept, db.query(counters), "{}: the write paths' counters differ from a rebuild", db.backend());
     }
 }
 

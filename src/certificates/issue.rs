@@ -144,6 +144,12 @@ macro_rules! store_certificates_in_tx {
         }
         // The indicators' counters move with the facts, in this transaction.
         let holders: Vec<i64> = facts.values().flatten().copied().collect();
+        let mut gained = std::collections::HashMap::<i64, i64>::new();
+        for ((bit, _), people) in &facts {
+            for person in people {
+                *gained.entry(*person).or_default() |= *bit;
+            }
+        }
         let snapshot = {
             let mut conn: $crate::tracking::Conn = (&mut *$tx).into();
             $crate::tracking::counters::before(&mut conn, &holders).await?
@@ -165,7 +171,15 @@ macro_rules! store_certificates_in_tx {
             update.push(")");
             update.build().execute(&mut *$tx).await?;
         }
+        // The change is known: the profile's bit, passed and certified, for each holder.
+        let gained: std::collections::HashMap<i64, i64> = gained;
         let mut conn: $crate::tracking::Conn = (&mut *$tx).into();
-        $crate::tracking::counters::settle(&mut conn, snapshot).await?;
+        $crate::tracking::counters::settle_applied(&mut conn, snapshot, |id, facts| {
+            if let Some(bits) = gained.get(&id) {
+                facts.passed = $crate::domain::person::TargetGroups::from_bits(facts.passed.bits() | bits);
+                facts.certified = $crate::domain::person::TargetGroups::from_bits(facts.certified.bits() | bits);
+            }
+        })
+        .await?;
     }};
 }

@@ -139,6 +139,7 @@ async fn wipe(store: &Store) -> anyhow::Result<()> {
             "DELETE FROM oidc_login",
             "DELETE FROM account",
             "DELETE FROM indicator_count",
+            "DELETE FROM organisation_indicator_count",
             "DELETE FROM indicator_snapshot",
             "DELETE FROM indicator_target",
             "DELETE FROM person_history",

@@ -39,6 +39,9 @@ pub async fn home(State(state): State<AppState>, ctx: Ctx) -> Result<Html<String
     if has(crate::tracking::dashboard::DASHBOARD) {
         links.push(("/quan-ly/chi-tieu", "Chỉ tiêu: kết quả so với mục tiêu"));
     }
+    if has(crate::tracking::agencies::READERS) {
+        links.push(("/quan-ly/co-quan", "Chỉ tiêu theo cơ quan, trường học, doanh nghiệp"));
+    }
     if has(COMMUNE_STAFF) {
         links.push(("/quan-ly/tu-dang-ky", "Người học tự đăng ký chờ xác nhận"));
         links.push(("/quan-tri/chung-nhan", "Chứng nhận và xác nhận lên VNeID"));

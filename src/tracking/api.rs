@@ -67,7 +67,7 @@ type TargetRow = (String, String, f64);
 /// A unit's counters and target overrides, by indicator.
 type UnitCounts<'a> = (HashMap<&'a str, (i64, i64)>, HashMap<&'a str, f64>);
 
-fn assemble(year: i32, counts: &HashMap<&str, (i64, i64)>, overrides: &HashMap<&str, f64>) -> Vec<Figure> {
+pub(super) fn assemble(year: i32, counts: &HashMap<&str, (i64, i64)>, overrides: &HashMap<&str, f64>) -> Vec<Figure> {
     targets()
         .indicators
         .iter()

@@ -4,7 +4,7 @@
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use super::facts::{self, Conn, Located};
-use crate::domain::indicators::{Numerator, Population, contributions, household_counts, targets};
+use crate::domain::indicators::{Numerator, PersonFacts, Population, contributions, household_counts, targets};
 use crate::domain::unit::PROVINCE_CODE;
 use crate::on_conn;
 
@@ -24,13 +24,25 @@ pub async fn before(conn: &mut Conn<'_>, ids: &[i64]) -> sqlx::Result<Before> {
     Ok(Before { ids, people })
 }
 
-/// (unit, year, indicator) → (numerator, denominator) changes.
-type Deltas = BTreeMap<(String, i64, &'static str), (i64, i64)>;
+/// Where a counter belongs: a unit of the tree, or an organisation (its people, wherever they live).
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+enum Holder {
+    Unit(String),
+    Organisation(String),
+}
+
+/// (holder, year, indicator) → (numerator, denominator) changes.
+type Deltas = BTreeMap<(Holder, i64, &'static str), (i64, i64)>;
 
 fn add(deltas: &mut Deltas, at: &Located, year: i64, code: &'static str, n: i64, d: i64) {
     let units = [Some(at.village.as_str()), at.commune.as_deref(), Some(PROVINCE_CODE)];
-    for unit in units.into_iter().flatten() {
-        let e = deltas.entry((unit.to_owned(), year, code)).or_default();
+    let holders = units
+        .into_iter()
+        .flatten()
+        .map(|u| Holder::Unit(u.to_owned()))
+        .chain(at.organisation.iter().map(|o| Holder::Organisation(o.clone())));
+    for holder in holders {
+        let e = deltas.entry((holder, year, code)).or_default();
         e.0 += n;
         e.1 += d;
     }
@@ -54,6 +66,30 @@ pub async fn settle(conn: &mut Conn<'_>, before: Before) -> sqlx::Result<()> {
         return Ok(());
     }
     let after = facts::read(conn, &before.ids).await?;
+    settle_to(conn, before, after).await
+}
+
+/// [`settle`] for a change whose effect on the facts the caller knows (`apply` makes it on a copy of
+/// each person's facts before it): no second read. The certificate issue's batches, whose only
+/// change is a profile bit or two per holder.
+pub async fn settle_applied(
+    conn: &mut Conn<'_>,
+    before: Before,
+    apply: impl Fn(i64, &mut PersonFacts),
+) -> sqlx::Result<()> {
+    let after = before
+        .people
+        .iter()
+        .map(|(id, l)| {
+            let mut l = l.clone();
+            apply(*id, &mut l.facts);
+            (*id, l)
+        })
+        .collect();
+    settle_to(conn, before, after).await
+}
+
+async fn settle_to(conn: &mut Conn<'_>, before: Before, after: HashMap<i64, Located>) -> sqlx::Result<()> {
     let mut deltas = Deltas::new();
     let mut households: BTreeSet<(String, (String, String))> = BTreeSet::new();
     for id in &before.ids {
@@ -100,8 +136,14 @@ pub async fn settle(conn: &mut Conn<'_>, before: Before) -> sqlx::Result<()> {
                 .chain(after.values())
                 .find(|l| l.village == village)
                 .and_then(|l| l.commune.clone());
-            let at =
-                Located { facts: Default::default(), village: village.clone(), commune, household: household.clone() };
+            // Households count for the tree only: an organisation has no households.
+            let at = Located {
+                facts: Default::default(),
+                village: village.clone(),
+                commune,
+                household: household.clone(),
+                organisation: None,
+            };
             for year in t.years() {
                 for code in &household_indicators {
                     if t.indicator(code).and_then(|i| i.target(year)).is_some() {
@@ -114,23 +156,47 @@ pub async fn settle(conn: &mut Conn<'_>, before: Before) -> sqlx::Result<()> {
     write(conn, deltas).await
 }
 
-const UPSERT: &str = "INSERT INTO indicator_count (unit_code, year, indicator, numerator, denominator) ";
-const ON_CONFLICT: &str = " ON CONFLICT (unit_code, year, indicator) DO UPDATE SET \
+const UPSERT_UNIT: &str = "INSERT INTO indicator_count (unit_code, year, indicator, numerator, denominator) ";
+const ON_CONFLICT_UNIT: &str = " ON CONFLICT (unit_code, year, indicator) DO UPDATE SET \
      numerator = indicator_count.numerator + excluded.numerator, \
      denominator = indicator_count.denominator + excluded.denominator";
+const UPSERT_ORGANISATION: &str =
+    "INSERT INTO organisation_indicator_count (organisation_code, year, indicator, numerator, denominator) ";
+const ON_CONFLICT_ORGANISATION: &str = " ON CONFLICT (organisation_code, year, indicator) DO UPDATE SET \
+     numerator = organisation_indicator_count.numerator + excluded.numerator, \
+     denominator = organisation_indicator_count.denominator + excluded.denominator";
 
-/// One statement for the whole change (a certificate moves up to 2 years × 4 indicators × 3 units):
-/// the write paths' budgets count round trips. Keys are distinct, so PostgreSQL's upsert touches
-/// each row once; in key order, so two writers lock rows in the same order.
+/// One statement per table for the whole change (a certificate moves up to 2 years × 4 indicators × 3
+/// units and an organisation): the write paths' budgets count round trips. Keys are distinct, so
+/// PostgreSQL's upsert touches each row once; in key order, so two writers lock rows in the same order.
 async fn write(conn: &mut Conn<'_>, deltas: Deltas) -> sqlx::Result<()> {
-    let rows: Vec<_> = deltas.into_iter().filter(|(_, (n, d))| *n != 0 || *d != 0).collect();
+    let (mut units, mut organisations) = (Vec::new(), Vec::new());
+    for ((holder, year, code), (n, d)) in deltas {
+        if n == 0 && d == 0 {
+            continue;
+        }
+        match holder {
+            Holder::Unit(u) => units.push((u, year, code, n, d)),
+            Holder::Organisation(o) => organisations.push((o, year, code, n, d)),
+        }
+    }
+    upsert(conn, &units, UPSERT_UNIT, ON_CONFLICT_UNIT).await?;
+    upsert(conn, &organisations, UPSERT_ORGANISATION, ON_CONFLICT_ORGANISATION).await
+}
+
+async fn upsert(
+    conn: &mut Conn<'_>,
+    rows: &[(String, i64, &'static str, i64, i64)],
+    insert: &'static str,
+    on_conflict: &'static str,
+) -> sqlx::Result<()> {
     for chunk in rows.chunks(500) {
         on_conn!(conn, c => {
-            let mut q = sqlx::QueryBuilder::new(UPSERT);
-            q.push_values(chunk, |mut row, ((unit, year, code), (n, d))| {
-                row.push_bind(unit).push_bind(*year).push_bind(*code).push_bind(*n).push_bind(*d);
+            let mut q = sqlx::QueryBuilder::new(insert);
+            q.push_values(chunk, |mut row, (holder, year, code, n, d)| {
+                row.push_bind(holder).push_bind(*year).push_bind(*code).push_bind(*n).push_bind(*d);
             });
-            q.push(ON_CONFLICT);
+            q.push(on_conflict);
             q.build().execute(c).await?;
         });
     }

@@ -54,7 +54,7 @@ pub fn percent_vi(share: f64) -> String {
 }
 
 /// A target: "80 %", or "72,5 %" when it has a fraction.
-fn target_vi(share: f64) -> String {
+pub(super) fn target_vi(share: f64) -> String {
     let p = share * 100.0;
     if (p - p.round()).abs() < 1e-9 { format!("{}\u{a0}%", p.round() as i64) } else { percent_vi(share) }
 }
@@ -64,7 +64,7 @@ fn reached(f: &Figure) -> bool {
     f.denominator > 0 && f.gap == 0
 }
 
-fn status(f: &Figure) -> (&'static str, &'static str, &'static str) {
+pub(super) fn status(f: &Figure) -> (&'static str, &'static str, &'static str) {
     if f.denominator == 0 {
         ("–", "Chưa có số liệu", "khong-co")
     } else if reached(f) {
@@ -137,7 +137,7 @@ fn trend_points(points: &[Point], current: &Figure) -> Vec<TrendPoint> {
     out
 }
 
-fn row(f: &Figure, points: &[Point]) -> Row {
+pub(super) fn row(f: &Figure, points: &[Point]) -> Row {
     let (symbol, status, class) = status(f);
     let trend = trend_points(points, f);
     Row {
@@ -317,7 +317,7 @@ pub enum SortBy {
 }
 
 impl SortBy {
-    fn parse(raw: Option<&str>) -> Result<Option<Self>, AppError> {
+    pub(super) fn parse(raw: Option<&str>) -> Result<Option<Self>, AppError> {
         match raw.map(str::trim) {
             None | Some("") => Ok(None),
             Some("gia_tri") => Ok(Some(Self::Value)),

@@ -92,37 +92,44 @@ pub struct Located {
     pub commune: Option<String>,
     /// (commune code, household code): a household is keyed within its commune.
     pub household: (String, String),
+    /// Where the person works or studies: its counters move too.
+    pub organisation: Option<String>,
 }
 
-type Row = (
-    i64,
-    i64,
-    i64,
-    Option<String>,
-    Option<String>,
-    i64,
-    i64,
-    Option<i64>,
-    Option<i64>,
-    Option<i64>,
-    Option<i64>,
-    i64,
-    String,
-    Option<String>,
-    String,
-    String,
-);
+/// One person row as [`SELECT`] reads it.
+#[derive(sqlx::FromRow)]
+struct Row {
+    id: i64,
+    birth: i64,
+    groups: i64,
+    school: Option<String>,
+    kind: Option<String>,
+    passed: i64,
+    certified: i64,
+    confirmed: Option<i64>,
+    level: Option<i64>,
+    bank: Option<i64>,
+    learned: Option<i64>,
+    erased: i64,
+    village: String,
+    commune: Option<String>,
+    hh_commune: String,
+    household: String,
+    organisation: Option<String>,
+}
 
-const SELECT: &str = "SELECT p.id, CAST(p.birth_year AS BIGINT), CAST(p.target_groups AS BIGINT), p.school_level, \
-     o.kind, CAST(p.passed_groups AS BIGINT), CAST(p.certified_groups AS BIGINT), p.vneid_confirmed_at, \
-     CAST(p.vneid_level AS BIGINT), CAST(p.bank_account AS BIGINT), p.learned_at, \
-     CAST(CASE WHEN p.erased_at IS NULL THEN 0 ELSE 1 END AS BIGINT), p.village_code, v.parent_code, \
-     p.commune_code, p.household_code \
+const SELECT: &str = "SELECT p.id AS id, CAST(p.birth_year AS BIGINT) AS birth, CAST(p.target_groups AS BIGINT) AS groups, \
+     p.school_level AS school, o.kind AS kind, CAST(p.passed_groups AS BIGINT) AS passed, \
+     CAST(p.certified_groups AS BIGINT) AS certified, p.vneid_confirmed_at AS confirmed, \
+     CAST(p.vneid_level AS BIGINT) AS level, CAST(p.bank_account AS BIGINT) AS bank, p.learned_at AS learned, \
+     CAST(CASE WHEN p.erased_at IS NULL THEN 0 ELSE 1 END AS BIGINT) AS erased, p.village_code AS village, \
+     v.parent_code AS commune, p.commune_code AS hh_commune, p.household_code AS household, \
+     p.organisation_code AS organisation \
      FROM person p LEFT JOIN organisation o ON o.code = p.organisation_code \
      LEFT JOIN unit v ON v.code = p.village_code WHERE p.id IN (";
 
 fn located(row: Row) -> (i64, Located) {
-    let (
+    let Row {
         id,
         birth,
         groups,
@@ -139,7 +146,8 @@ fn located(row: Row) -> (i64, Located) {
         commune,
         hh_commune,
         household,
-    ) = row;
+        organisation,
+    } = row;
     let facts = PersonFacts {
         birth_year: i32::try_from(birth).unwrap_or_default(),
         groups: TargetGroups::from_bits(groups),
@@ -153,7 +161,7 @@ fn located(row: Row) -> (i64, Located) {
         learned: learned.is_some(),
         erased: erased != 0,
     };
-    (id, Located { facts, village, commune, household: (hh_commune, household) })
+    (id, Located { facts, village, commune, household: (hh_commune, household), organisation })
 }
 
 /// The facts of these people, by id (people that do not exist are left out).

@@ -9,6 +9,7 @@
 //!   counters only, never person rows;
 //! - `hocvuso tracking rebuild` ([`rebuild::all`]) recomputes every counter from the person rows.
 
+pub mod agencies;
 pub mod api;
 pub mod counters;
 pub mod dashboard;
@@ -22,5 +23,8 @@ pub use api::{Figure, UnitFigures, children_figures, figures};
 pub use facts::Conn;
 
 pub fn routes() -> Vec<crate::web::routes::Route> {
-    [api::routes(), entry::routes(), dashboard::routes(), visit::routes()].into_iter().flatten().collect()
+    [api::routes(), entry::routes(), dashboard::routes(), agencies::routes(), visit::routes()]
+        .into_iter()
+        .flatten()
+        .collect()
 }

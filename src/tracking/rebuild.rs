@@ -59,11 +59,14 @@ fn numerator_sql(i: &Indicator) -> String {
 }
 
 const INSERT: &str = "INSERT INTO indicator_count (unit_code, year, indicator, numerator, denominator) ";
+const INSERT_ORGANISATION: &str =
+    "INSERT INTO organisation_indicator_count (organisation_code, year, indicator, numerator, denominator) ";
 
-/// The village rows of people and households; `village_filter` limits the villages (`IN (…)` of
-/// unit codes). People are read once, one row per village with a column per (indicator, year):
-/// three times faster on SQLite than a row per (village, year) from a join with the years.
-fn village_statements(t: &Targets, village_filter: Option<&str>) -> Vec<String> {
+/// Counter rows of the person indicators grouped by `holder` (a column of `person p`), for the people
+/// `filter` keeps (a `WHERE` clause, or empty). People are read once, one row per holder with a column
+/// per (indicator, year): three times faster on SQLite than a row per (holder, year) from a join with
+/// the years.
+fn people_statement(t: &Targets, insert: &str, holder: &str, filter: &str) -> Option<String> {
     let mut sums = Vec::new();
     let mut pick_n = Vec::new();
     let mut pick_d = Vec::new();
@@ -80,23 +83,29 @@ fn village_statements(t: &Targets, village_filter: Option<&str>) -> Vec<String> 
             k += 1;
         }
     }
-    let where_people = village_filter.map(|f| format!("WHERE p.village_code IN ({f})")).unwrap_or_default();
-    let mut out = Vec::new();
-    if !keys.is_empty() {
-        out.push(format!(
-            "{INSERT}SELECT r.unit_code, r.year, r.indicator, r.numerator, r.denominator FROM (\
-             SELECT a.village_code AS unit_code, x.year AS year, x.code AS indicator, \
-             CASE x.k {} END AS numerator, CASE x.k {} END AS denominator FROM (\
-             SELECT p.village_code, {} FROM person p \
-             LEFT JOIN organisation o ON o.code = p.organisation_code {where_people} \
-             GROUP BY p.village_code) a CROSS JOIN ({}) x) r \
-             WHERE r.numerator > 0 OR r.denominator > 0",
-            pick_n.join(" "),
-            pick_d.join(" "),
-            sums.join(", "),
-            keys.join(" UNION ALL ")
-        ));
+    if keys.is_empty() {
+        return None;
     }
+    Some(format!(
+        "{insert}SELECT r.holder, r.year, r.indicator, r.numerator, r.denominator FROM (\
+         SELECT a.holder AS holder, x.year AS year, x.code AS indicator, \
+         CASE x.k {} END AS numerator, CASE x.k {} END AS denominator FROM (\
+         SELECT {holder} AS holder, {} FROM person p \
+         LEFT JOIN organisation o ON o.code = p.organisation_code {filter} \
+         GROUP BY {holder}) a CROSS JOIN ({}) x) r \
+         WHERE r.numerator > 0 OR r.denominator > 0",
+        pick_n.join(" "),
+        pick_d.join(" "),
+        sums.join(", "),
+        keys.join(" UNION ALL ")
+    ))
+}
+
+/// The village rows of people and households; `village_filter` limits the villages (`IN (…)` of
+/// unit codes).
+fn village_statements(t: &Targets, village_filter: Option<&str>) -> Vec<String> {
+    let where_people = village_filter.map(|f| format!("WHERE p.village_code IN ({f})")).unwrap_or_default();
+    let mut out: Vec<String> = people_statement(t, INSERT, "p.village_code", &where_people).into_iter().collect();
     let where_households = village_filter.map(|f| format!("WHERE village_code IN ({f})")).unwrap_or_default();
     let learners_filter = village_filter.map(|f| format!("AND village_code IN ({f})")).unwrap_or_default();
     for i in t.indicators.iter().filter(|i| i.population == Population::Households) {
@@ -176,12 +185,26 @@ pub static COMMUNE: LazyLock<Vec<String>> = LazyLock::new(|| {
 /// Statements recounting the province from its communes' rows (no parameters).
 pub static PROVINCE: LazyLock<Vec<String>> = LazyLock::new(province_statements);
 
+/// Statements recounting every organisation from its people (no parameters). An import runs them
+/// whole: a person it moves to another organisation leaves one that may lie in any commune.
+pub static ORGANISATIONS: LazyLock<Vec<String>> = LazyLock::new(|| {
+    let mut out = vec!["DELETE FROM organisation_indicator_count".to_owned()];
+    out.extend(people_statement(
+        targets(),
+        INSERT_ORGANISATION,
+        "p.organisation_code",
+        "WHERE p.organisation_code IS NOT NULL",
+    ));
+    out
+});
+
 /// Statements recounting everything (no parameters).
 pub static ALL: LazyLock<Vec<String>> = LazyLock::new(|| {
     let mut out = vec!["DELETE FROM indicator_count".to_owned()];
     out.extend(village_statements(targets(), None));
     out.push(communes_from_villages(""));
     out.extend(province_statements());
+    out.extend(ORGANISATIONS.iter().cloned());
     out
 });
 
@@ -211,7 +234,7 @@ pub async fn communes_in_tx(conn: &mut super::Conn<'_>, communes: &[String]) -> 
             });
         }
     }
-    for statement in PROVINCE.iter() {
+    for statement in PROVINCE.iter().chain(ORGANISATIONS.iter()) {
         crate::on_conn!(conn, c => {
             sqlx::query(sqlx::AssertSqlSafe(statement.clone())).execute(c).await?;
         });
@@ -250,16 +273,20 @@ pub fn communes_rusqlite(tx: &rusqlite::Transaction, communes: &[String]) -> rus
             }
         }
     }
-    for statement in PROVINCE.iter() {
+    for statement in PROVINCE.iter().chain(ORGANISATIONS.iter()) {
         tx.execute(statement, [])?;
     }
     Ok(())
 }
 
 /// Every counter row, zeros left out, in key order: to compare the kept counters with a rebuild.
+/// Organisations' rows come after the units', their codes prefixed with `organisation:`.
 pub async fn snapshot(store: &Store) -> sqlx::Result<Vec<(String, i64, String, i64, i64)>> {
     on_pool!(store, pool => sqlx::query_as(
         "SELECT unit_code, CAST(year AS BIGINT), indicator, CAST(numerator AS BIGINT), CAST(denominator AS BIGINT) \
-         FROM indicator_count WHERE numerator <> 0 OR denominator <> 0 ORDER BY unit_code, year, indicator")
+         FROM indicator_count WHERE numerator <> 0 OR denominator <> 0 \
+         UNION ALL SELECT 'organisation:' || organisation_code, CAST(year AS BIGINT), indicator, \
+         CAST(numerator AS BIGINT), CAST(denominator AS BIGINT) \
+         FROM organisation_indicator_count WHERE numerator <> 0 OR denominator <> 0 ORDER BY 1, 2, 3")
         .fetch_all(pool).await)
 }

@@ -6,7 +6,6 @@
 #![allow(clippy::disallowed_types)]
 
 use axum::extract::multipart::MultipartRejection;
-use axum::extract::rejection::{FormRejection, JsonRejection, PathRejection, QueryRejection};
 use axum::extract::{FromRequest, FromRequestParts, Request};
 use axum::http::StatusCode;
 use axum::http::request::Parts;
@@ -50,115 +49,80 @@ impl IntoResponse for Rejection {
     }
 }
 
-/// `axum::extract::Path`, answering a bad segment as the site's 400.
-#[derive(Debug, Clone, Copy, Default)]
-pub struct Path<T>(pub T);
+/// Declares a wrapper of one of axum's extractors that answers its refusal with `code` and `what`,
+/// in the site's shapes. `parts` for extractors of the request head, `body` for those that read the body.
+macro_rules! wrap {
+    ($(#[$doc:meta])* $name:ident, parts, $inner:ident: $($bound:path),+; $code:literal, $what:literal) => {
+        $(#[$doc])*
+        #[derive(Debug, Clone, Copy, Default)]
+        pub struct $name<T>(pub T);
 
-impl<T, S> FromRequestParts<S> for Path<T>
-where
-    T: DeserializeOwned + Send,
-    S: Send + Sync,
-{
-    type Rejection = Rejection;
+        impl<T, S> FromRequestParts<S> for $name<T>
+        where
+            T: $($bound +)+,
+            S: Send + Sync,
+        {
+            type Rejection = Rejection;
 
-    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
-        match axum::extract::Path::<T>::from_request_parts(parts, state).await {
-            Ok(axum::extract::Path(value)) => Ok(Self(value)),
-            Err(e) => Err(path_rejection(parts.uri.path(), &e)),
+            async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+                match $inner::<T>::from_request_parts(parts, state).await {
+                    Ok($inner(value)) => Ok(Self(value)),
+                    Err(e) => Err(Rejection::new(parts.uri.path(), e.status(), $code, $what, e.body_text())),
+                }
+            }
         }
-    }
-}
+    };
+    ($(#[$doc:meta])* $name:ident, body, $inner:ident: $($bound:path),+; $code:literal, $what:literal) => {
+        $(#[$doc])*
+        #[derive(Debug, Clone, Copy, Default)]
+        pub struct $name<T>(pub T);
 
-fn path_rejection(path: &str, e: &PathRejection) -> Rejection {
-    Rejection::new(path, e.status(), "invalid_path", "Địa chỉ không hợp lệ. / The address is not valid", e.body_text())
-}
+        impl<T, S> FromRequest<S> for $name<T>
+        where
+            T: $($bound +)+,
+            S: Send + Sync,
+        {
+            type Rejection = Rejection;
 
-/// `axum::extract::Query`, answering a bad query string as the site's 400.
-#[derive(Debug, Clone, Copy, Default)]
-pub struct Query<T>(pub T);
-
-impl<T, S> FromRequestParts<S> for Query<T>
-where
-    T: DeserializeOwned,
-    S: Send + Sync,
-{
-    type Rejection = Rejection;
-
-    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
-        match axum::extract::Query::<T>::from_request_parts(parts, state).await {
-            Ok(axum::extract::Query(value)) => Ok(Self(value)),
-            Err(e) => Err(query_rejection(parts.uri.path(), &e)),
+            async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
+                let path = req.uri().path().to_owned();
+                match $inner::<T>::from_request(req, state).await {
+                    Ok($inner(value)) => Ok(Self(value)),
+                    Err(e) => Err(Rejection::new(&path, e.status(), $code, $what, e.body_text())),
+                }
+            }
         }
-    }
+    };
 }
 
-fn query_rejection(path: &str, e: &QueryRejection) -> Rejection {
-    Rejection::new(
-        path,
-        e.status(),
-        "invalid_query",
-        "Tham số trên địa chỉ không hợp lệ. / The query string is not valid",
-        e.body_text(),
-    )
-}
+use axum::extract::Path as AxumPath;
+use axum::extract::Query as AxumQuery;
+use axum::{Form as AxumForm, Json as AxumJson};
 
-/// `axum::Form`, answering a bad form as the site's 4xx.
-#[derive(Debug, Clone, Copy, Default)]
-pub struct Form<T>(pub T);
-
-impl<T, S> FromRequest<S> for Form<T>
-where
-    T: DeserializeOwned,
-    S: Send + Sync,
-{
-    type Rejection = Rejection;
-
-    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
-        let path = req.uri().path().to_owned();
-        match axum::Form::<T>::from_request(req, state).await {
-            Ok(axum::Form(value)) => Ok(Self(value)),
-            Err(e) => Err(form_rejection(&path, &e)),
-        }
-    }
-}
-
-fn form_rejection(path: &str, e: &FormRejection) -> Rejection {
-    Rejection::new(path, e.status(), "invalid_form", "Biểu mẫu không hợp lệ. / The form is not valid", e.body_text())
-}
-
-/// `axum::Json`, answering a bad body as the site's 4xx; also a response, like axum's.
-#[derive(Debug, Clone, Copy, Default)]
-pub struct Json<T>(pub T);
-
-impl<T, S> FromRequest<S> for Json<T>
-where
-    T: DeserializeOwned,
-    S: Send + Sync,
-{
-    type Rejection = Rejection;
-
-    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
-        let path = req.uri().path().to_owned();
-        match axum::Json::<T>::from_request(req, state).await {
-            Ok(axum::Json(value)) => Ok(Self(value)),
-            Err(e) => Err(json_rejection(&path, &e)),
-        }
-    }
-}
-
-fn json_rejection(path: &str, e: &JsonRejection) -> Rejection {
-    Rejection::new(
-        path,
-        e.status(),
-        "invalid_json",
-        "Nội dung JSON không hợp lệ. / The JSON body is not valid",
-        e.body_text(),
-    )
-}
+wrap!(
+    /// `axum::extract::Path`, answering a bad segment as the site's 400.
+    Path, parts, AxumPath: DeserializeOwned, Send;
+    "invalid_path", "Địa chỉ không hợp lệ. / The address is not valid"
+);
+wrap!(
+    /// `axum::extract::Query`, answering a bad query string as the site's 400.
+    Query, parts, AxumQuery: DeserializeOwned;
+    "invalid_query", "Tham số trên địa chỉ không hợp lệ. / The query string is not valid"
+);
+wrap!(
+    /// `axum::Form`, answering a bad form as the site's 4xx.
+    Form, body, AxumForm: DeserializeOwned;
+    "invalid_form", "Biểu mẫu không hợp lệ. / The form is not valid"
+);
+wrap!(
+    /// `axum::Json`, answering a bad body as the site's 4xx; also a response, like axum's.
+    Json, body, AxumJson: DeserializeOwned;
+    "invalid_json", "Nội dung JSON không hợp lệ. / The JSON body is not valid"
+);
 
 impl<T: Serialize> IntoResponse for Json<T> {
     fn into_response(self) -> Response {
-        axum::Json(self.0).into_response()
+        AxumJson(self.0).into_response()
     }
 }
 
