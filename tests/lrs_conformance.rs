@@ -466,3 +466,60 @@ async fn alternate_request_syntax_carries_the_method_headers_and_content() {
         assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
     }
 }
+
+fn multipart(boundary: &str, statement: &Value, parts: &[(&str, &str, &[u8])]) -> Vec<u8> {
+    let mut body = format!("--{boundary}\r\nContent-Type: application/json\r\n\r\n{statement}").into_bytes();
+    for (content_type, hash, bytes) in parts {
+        body.extend_from_slice(
+            format!(
+                "\r\n--{boundary}\r\nContent-Type: {content_type}\r\nContent-Transfer-Encoding: binary\r\n\
+                 X-Experience-API-Hash: {hash}\r\n\r\n"
+            )
+            .as_bytes(),
+        );
+        body.extend_from_slice(bytes);
+    }
+    body.extend_from_slice(format!("\r\n--{boundary}--\r\n").as_bytes());
+    body
+}
+
+#[tokio::test]
+async fn attachments_are_checked_by_sha2_stored_and_returned_as_multipart() {
+    use sha2::Digest;
+    for db in TestDb::all() {
+        let lrs = Lrs::start(&db).await;
+        let bytes = "chứng nhận hoàn thành".as_bytes();
+        let hash = hex::encode(sha2::Sha256::digest(bytes));
+        let id = "eeeeeeee-0000-4000-8000-000000000001";
+        let mut s = statement(id, "acc-1", "a");
+        s["attachments"] = json!([{"usageType": "http://adlnet.gov/expapi/attachments/signature",
+            "display": {"vi-VN": "giấy chứng nhận"}, "contentType": "text/plain", "length": bytes.len(), "sha2": hash}]);
+        let send = |body: Vec<u8>| {
+            lrs.request(Method::POST, "statements")
+                .header("Content-Type", "multipart/mixed; boundary=ranh-gioi")
+                .body(body)
+                .send()
+        };
+        let wrong = hex::encode(sha2::Sha256::digest(b"khac"));
+        let response = send(multipart("ranh-gioi", &s, &[("text/plain", &wrong, bytes)])).await.unwrap();
+        assert_eq!(response.status(), StatusCode::BAD_REQUEST, "a part whose bytes do not match its hash");
+        let response = send(multipart("ranh-gioi", &s, &[("text/plain", &hash, b"khac")])).await.unwrap();
+        assert_eq!(response.status(), StatusCode::BAD_REQUEST, "bytes that do not match the hash");
+        assert_eq!(lrs.post(&s).await.0, StatusCode::BAD_REQUEST, "an attachment without a part or a fileUrl");
+        let response = send(multipart("ranh-gioi", &s, &[("text/plain", &hash, bytes)])).await.unwrap();
+        assert_eq!(response.status(), StatusCode::OK, "{}", response.text().await.unwrap());
+
+        let response =
+            lrs.request(Method::GET, &format!("statements?statementId={id}&attachments=true")).send().await.unwrap();
+        assert_eq!(response.status(), StatusCode::OK);
+        let content_type = response.headers()["content-type"].to_str().unwrap().to_owned();
+        assert!(content_type.starts_with("multipart/mixed; boundary="), "{content_type}");
+        let body = response.bytes().await.unwrap();
+        assert!(body.windows(bytes.len()).any(|w| w == bytes), "the attachment's bytes come back");
+        assert!(String::from_utf8_lossy(&body).contains(&format!("X-Experience-API-Hash: {hash}")));
+        // Kept in the media store, not served to the public.
+        assert_eq!(db.query("SELECT COUNT(*) FROM xapi_attachment").trim(), "1");
+        let public = reqwest::get(format!("{}/media/{hash}", lrs.base)).await.unwrap();
+        assert_eq!(public.status(), StatusCode::NOT_FOUND);
+    }
+}

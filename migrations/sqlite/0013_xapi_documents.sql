@@ -16,13 +16,12 @@ CREATE TABLE xapi_document (
     PRIMARY KEY (client, kind, activity_id, agent_key, registration, doc_id)
 );
 
--- Attachments of statements (multipart/mixed): the content is in the media store under
--- media_key; one row per statement and hash.
+-- Attachments of statements (multipart/mixed), by their SHA-2: the bytes are in the media store
+-- under media_key (a key /media/ never serves); a statement lists the hashes it carries.
 CREATE TABLE xapi_attachment (
-    statement_id TEXT NOT NULL,
-    sha2         TEXT NOT NULL,
+    sha2         TEXT PRIMARY KEY,
     content_type TEXT NOT NULL,
     length       INTEGER NOT NULL,
     media_key    TEXT NOT NULL,
-    PRIMARY KEY (statement_id, sha2)
+    stored_ms    INTEGER NOT NULL
 );

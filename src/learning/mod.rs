@@ -43,7 +43,7 @@ pub fn routes() -> Vec<Route> {
         Route::get("/media/{key}", Public, media::serve),
         // The learning record store, xAPI 1.0.3 (issue 24). GET routes answer HEAD too.
         Route::get("/xapi/statements", xapi::CLIENT, xapi::get),
-        Route::post("/xapi/statements", xapi::CLIENT, xapi::post),
+        Route::upload("/xapi/statements", xapi::CLIENT, xapi::post, xapi::STATEMENTS_LIMIT),
         Route::put("/xapi/statements", xapi::CLIENT, xapi::put),
         Route::get("/xapi/about", Public, xapi::resources::about),
         Route::get("/xapi/agents", xapi::CLIENT, xapi::resources::agents),

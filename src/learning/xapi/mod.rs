@@ -12,6 +12,7 @@ use serde::Deserialize;
 use serde_json::{Map, Value, json};
 
 mod alternate;
+mod attachments;
 mod documents;
 pub mod formats;
 mod formats_out;
@@ -39,6 +40,9 @@ pub struct LrsClient {
     /// Reads every statement; without it a client reads only the statements it wrote.
     pub read_all: bool,
 }
+
+/// The largest statements POST: a batch with its attachments (`multipart/mixed`).
+pub const STATEMENTS_LIMIT: usize = 16 << 20;
 
 /// The authority of the platform's own statements (client keys start with `xapi-`).
 pub const OWN_AUTHORITY: &str = "hocvuso";
@@ -94,6 +98,32 @@ fn raw_json(body: String) -> Response {
 }
 
 /// `POST /xapi/statements`: one statement or an array; answers the ids.
+/// The statements of a request body, JSON or `multipart/mixed` with attachments (checked against
+/// the statements' `attachments`).
+fn received(headers: &HeaderMap, body: Bytes) -> Result<(Value, Vec<attachments::Part>), AppError> {
+    let content_type = headers.get(axum::http::header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("");
+    let (json, parts) = match attachments::boundary(content_type) {
+        None => (body, Vec::new()),
+        Some(boundary) => {
+            let mut parts = attachments::parse(&body, &boundary?)?;
+            let first = parts.remove(0);
+            if !first.content_type.starts_with("application/json") {
+                return Err(bad(
+                    "multipart: phần đầu phải là application/json / the first part must be the statements",
+                ));
+            }
+            (first.bytes, parts)
+        }
+    };
+    let value = statements::parse_body(&json)?;
+    let list = match &value {
+        Value::Array(list) => list.as_slice(),
+        one => std::slice::from_ref(one),
+    };
+    attachments::check(list, &parts)?;
+    Ok((value, parts))
+}
+
 /// With `?method=` (the alternate request syntax), the request the form carries.
 pub async fn post(
     State(state): State<AppState>,
@@ -110,13 +140,13 @@ pub async fn post(
     }
     let result = async {
         require_version(&headers)?;
-        let body = statements::parse_body(&body)?;
+        let (body, parts) = received(&headers, body)?;
         match method {
             Method::PUT => {
                 let id = pairs.iter().find(|(n, _)| n == "statementId").map(|(_, v)| v.as_str());
-                statements::put_value(&state, &client, id, body).await
+                statements::put_value(&state, &client, id, body, parts).await
             }
-            Method::POST => statements::post_values(&state, &client, body).await,
+            Method::POST => statements::post_values(&state, &client, body, parts).await,
             _ => Err(bad("method: phải là GET, PUT hoặc POST / must be GET, PUT or POST")),
         }
     }
@@ -140,7 +170,8 @@ pub async fn put(
 ) -> Response {
     let result = async {
         require_version(&headers)?;
-        statements::put_value(&state, &client, query.statement_id.as_deref(), statements::parse_body(&body)?).await
+        let (body, parts) = received(&headers, body)?;
+        statements::put_value(&state, &client, query.statement_id.as_deref(), body, parts).await
     }
     .await;
     with_version(result.unwrap_or_else(IntoResponse::into_response))

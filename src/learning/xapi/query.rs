@@ -96,14 +96,17 @@ pub async fn answer(
     languages: &[String],
 ) -> Result<Response, AppError> {
     let format = q.format()?;
-    q.flag("attachments")?;
+    let attach = q.flag("attachments")?;
     let single = match (q.get("statementId"), q.get("voidedStatementId")) {
         (Some(_), Some(_)) => return Err(bad("statementId, voidedStatementId: chỉ một / only one of them")),
         (Some(id), None) => Some((id, false)),
         (None, Some(id)) => Some((id, true)),
         (None, None) => None,
     };
-    let Some((id, voided)) = single else { return list(state, client, q, format, languages).await };
+    let Some((id, voided)) = single else {
+        let body = list(state, client, q, format, languages).await?;
+        return if attach { super::attachments::multipart(state, body).await } else { Ok(raw_json(body)) };
+    };
     if let Some((name, _)) = q
         .pairs
         .iter()
@@ -120,7 +123,8 @@ pub async fn answer(
     ).bind(&id).bind(voided).bind(client.read_all).bind(&client.key).fetch_optional(pool).await)?;
     let (stored_ms, body) =
         row.ok_or_else(|| AppError::not_found("statement_not_found", "Không có statement này. / No such statement."))?;
-    let mut response = raw_json(shape(body, format, languages));
+    let body = shape(body, format, languages);
+    let mut response = if attach { super::attachments::multipart(state, body).await? } else { raw_json(body) };
     let modified = DateTime::from_timestamp_millis(stored_ms).unwrap_or_default();
     if let Ok(value) = HeaderValue::from_str(&modified.format("%a, %d %b %Y %H:%M:%S GMT").to_string()) {
         response.headers_mut().insert(axum::http::header::LAST_MODIFIED, value);
@@ -149,7 +153,7 @@ async fn list(
     q: &GetQuery,
     format: Format,
     languages: &[String],
-) -> Result<Response, AppError> {
+) -> Result<String, AppError> {
     let related_agents = q.flag("related_agents")?;
     let related_activities = q.flag("related_activities")?;
     let ascending = q.flag("ascending")?;
@@ -225,9 +229,7 @@ async fn list(
     let statements: Vec<String> =
         rows.into_iter().take(limit).map(|(_, _, body)| shape(body, format, languages)).collect();
     // The bodies are stored JSON: joined, not parsed and printed again (unless a format asks).
-    let body =
-        format!("{{\"statements\":[{}],\"more\":{}}}", statements.join(","), Value::String(more.unwrap_or_default()));
-    Ok(raw_json(body))
+    Ok(format!("{{\"statements\":[{}],\"more\":{}}}", statements.join(","), Value::String(more.unwrap_or_default())))
 }
 
 /// A stored statement in the format asked for: as stored (`exact`), identifiers only (`ids`), or

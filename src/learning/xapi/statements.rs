@@ -6,6 +6,7 @@ use axum::response::{IntoResponse, Response};
 use chrono::{DateTime, SecondsFormat};
 use serde_json::Value;
 
+use super::attachments::Part;
 use super::validate::{self, Invalid, VERB_VOIDED};
 use super::{LrsClient, VERSION, actor_key, bad, parse_uuid};
 use crate::app::AppState;
@@ -115,6 +116,7 @@ pub(super) async fn store_all(
     state: &AppState,
     client: &LrsClient,
     values: Vec<Value>,
+    parts: Vec<Part>,
 ) -> Result<Vec<String>, AppError> {
     let home = super::home_page(state);
     let authority = super::authority(state, client);
@@ -137,6 +139,8 @@ pub(super) async fn store_all(
             return Err(conflict(&c.statement.id));
         }
     }
+    // The bytes before the statements that name them: a stored statement never lacks its attachments.
+    super::attachments::keep(state, parts).await?;
     let mut ids = Vec::with_capacity(checked.len());
     for c in checked {
         let id = c.statement.id.clone();
@@ -166,13 +170,18 @@ pub(super) fn parse_body(body: &[u8]) -> Result<Value, AppError> {
 }
 
 /// `POST /xapi/statements`: one statement or an array; answers the ids.
-pub(super) async fn post_values(state: &AppState, client: &LrsClient, body: Value) -> Result<Response, AppError> {
+pub(super) async fn post_values(
+    state: &AppState,
+    client: &LrsClient,
+    body: Value,
+    parts: Vec<Part>,
+) -> Result<Response, AppError> {
     let values = match body {
         Value::Array(values) if !values.is_empty() => values,
         Value::Array(_) => return Err(bad("mảng rỗng / empty array")),
         one => vec![one],
     };
-    Ok(Json(store_all(state, client, values).await?).into_response())
+    Ok(Json(store_all(state, client, values, parts).await?).into_response())
 }
 
 /// `PUT /xapi/statements?statementId=…`: one statement under the given id; 204.
@@ -181,6 +190,7 @@ pub(super) async fn put_value(
     client: &LrsClient,
     statement_id: Option<&str>,
     body: Value,
+    parts: Vec<Part>,
 ) -> Result<Response, AppError> {
     let id = statement_id
         .and_then(|s| parse_uuid(&Value::String(s.into())))
@@ -194,6 +204,6 @@ pub(super) async fn put_value(
         _ => {}
     }
     statement.insert("id".into(), Value::String(id));
-    store_all(state, client, vec![Value::Object(statement)]).await?;
+    store_all(state, client, vec![Value::Object(statement)], parts).await?;
     Ok(StatusCode::NO_CONTENT.into_response())
 }
