@@ -1,5 +1,7 @@
-//! The learning record store: the xAPI 1.0.3 statements resource (`POST`/`PUT`/`GET
-//! /xapi/statements`), for the platform's own progress and for outside content with HTTP basic
+//! The learning record store, xAPI 1.0.3 (issue 24; the conformance statement is in the README):
+//! statements (`statements`: write, `validate`/`formats`: checks, `query`/`formats_out`: reads,
+//! `attachments`), the other resources (`resources`, `documents`) and the alternate request syntax
+//! (`alternate`), for the platform's own progress and for outside content with HTTP basic
 //! credentials. Learners appear only as accounts on this platform (`{homePage, name}` with the
 //! pseudonymous account id): statements carrying an e-mail, a name or another identifier are refused.
 
