@@ -156,8 +156,7 @@ pub fn is_language_tag(tag: &str) -> bool {
     while rest.first().is_some_and(|s| is_variant(s)) {
         rest = &rest[1..];
     }
-    while let Some(singleton) = rest.first().filter(|s| s.len() == 1 && !s.eq_ignore_ascii_case("x")) {
-        let _ = singleton;
+    while rest.first().is_some_and(|s| s.len() == 1 && !s.eq_ignore_ascii_case("x")) {
         let count = rest[1..].iter().take_while(|s| s.len() >= 2).count();
         if count == 0 {
             return false;

@@ -2,7 +2,6 @@
 //! (the Person of an account agent), `/xapi/activities` (the stored definition) and the document
 //! resources (state, activity profile, agent profile; see `documents`).
 
-use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::{HeaderMap, Method, Uri};
 use axum::response::{IntoResponse, Response};
@@ -106,14 +105,20 @@ async fn document(
 pub async fn documents(
     State(state): State<AppState>,
     axum::Extension(client): axum::Extension<LrsClient>,
-    alternate: Option<axum::Extension<Alternate>>,
-    method: Method,
-    uri: Uri,
-    Query(pairs): Query<Pairs>,
-    headers: HeaderMap,
-    body: Bytes,
+    request: axum::extract::Request,
 ) -> Response {
-    let method = alternate.map_or(method, |a| a.0.0);
-    let result = document(&state, &client, method, &uri, &pairs, &headers, &body).await;
+    let (parts, body) = request.into_parts();
+    let method = parts.extensions.get::<Alternate>().map_or(parts.method.clone(), |a| a.0.clone());
+    let pairs: Pairs =
+        url::form_urlencoded::parse(parts.uri.query().unwrap_or_default().as_bytes()).into_owned().collect();
+    let result = async {
+        let body = axum::body::to_bytes(body, crate::web::BODY_LIMIT).await.map_err(|_| AppError::Status {
+            status: axum::http::StatusCode::PAYLOAD_TOO_LARGE,
+            code: "too_large",
+            message: "tài liệu quá lớn / the document is too large".into(),
+        })?;
+        document(&state, &client, method, &parts.uri, &pairs, &parts.headers, &body).await
+    }
+    .await;
     with_version(result.unwrap_or_else(IntoResponse::into_response))
 }

@@ -185,13 +185,13 @@ pub fn rules(s: &Map<String, Value>, path: &str) -> Result<(), Invalid> {
                 privacy(agent, &at(&format!("context.{key}")))?;
             }
         }
-        if kind != "Activity" {
-            if let Some(key) = ["revision", "platform"].into_iter().find(|k| context.contains_key(*k)) {
-                return Err(Invalid::at(
-                    at(&format!("context.{key}")),
-                    "only allowed when the object is an Activity (xAPI 1.0.3, 2.4.6)",
-                ));
-            }
+        if kind != "Activity"
+            && let Some(key) = ["revision", "platform"].into_iter().find(|k| context.contains_key(*k))
+        {
+            return Err(Invalid::at(
+                at(&format!("context.{key}")),
+                "only allowed when the object is an Activity (xAPI 1.0.3, 2.4.6)",
+            ));
         }
     }
     if let Some(score) = s.get("result").and_then(|r| r.get("score")) {
