@@ -523,3 +523,18 @@ async fn attachments_are_checked_by_sha2_stored_and_returned_as_multipart() {
         assert_eq!(public.status(), StatusCode::NOT_FOUND);
     }
 }
+
+#[tokio::test]
+async fn a_valid_authority_is_replaced_by_the_clients_own() {
+    for db in TestDb::all() {
+        let lrs = Lrs::start(&db).await;
+        let id = "ffffffff-0000-4000-8000-000000000001";
+        let claimed =
+            json!({"objectType": "Agent", "account": {"homePage": "https://khac.example", "name": "quan-tri"}});
+        let (status, body) = lrs.post(&with(&statement(id, "acc-1", "a"), &["authority"], claimed)).await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        let (_, one) = lrs.get(&format!("statements?statementId={id}")).await;
+        assert_eq!(one["authority"]["account"]["name"], lrs.key.as_str(), "{one}");
+        assert_eq!(one["authority"]["account"]["homePage"], format!("{HOME}/xapi/clients"));
+    }
+}
