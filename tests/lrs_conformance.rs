@@ -460,6 +460,14 @@ async fn alternate_request_syntax_carries_the_method_headers_and_content() {
             lrs.client.post(format!("{}/xapi/statements?method=GET", lrs.base)).form(&form).send().await.unwrap();
         assert_eq!(response.status(), StatusCode::OK);
         assert_eq!(response.json::<Value>().await.unwrap()["id"], id);
+        let agent = actor("acc-1").to_string();
+        let form = [("agent", agent.as_str()), ("Authorization", auth.as_str()), ("X-Experience-API-Version", "1.0.3")];
+        let response =
+            lrs.client.post(format!("{}/xapi/agents?method=GET", lrs.base)).form(&form).send().await.unwrap();
+        assert_eq!(response.status(), StatusCode::OK);
+        assert_eq!(response.json::<Value>().await.unwrap()["objectType"], "Person");
+        let plain = lrs.request(Method::POST, &format!("agents?agent={}", enc(&agent))).send().await.unwrap();
+        assert_eq!(plain.status(), StatusCode::METHOD_NOT_ALLOWED);
         let stranger = [("statementId", id), ("X-Experience-API-Version", "1.0.3")];
         let response =
             lrs.client.post(format!("{}/xapi/statements?method=GET", lrs.base)).form(&stranger).send().await.unwrap();

@@ -48,6 +48,8 @@ pub fn routes() -> Vec<Route> {
         Route::get("/xapi/about", Public, xapi::resources::about),
         Route::get("/xapi/agents", xapi::CLIENT, xapi::resources::agents),
         Route::get("/xapi/activities", xapi::CLIENT, xapi::resources::activities),
+        Route::post("/xapi/agents", xapi::CLIENT, xapi::resources::agents_alternate),
+        Route::post("/xapi/activities", xapi::CLIENT, xapi::resources::activities_alternate),
         Route::get("/xapi/activities/state", xapi::CLIENT, xapi::resources::documents),
         Route::put("/xapi/activities/state", xapi::CLIENT, xapi::resources::documents),
         Route::post("/xapi/activities/state", xapi::CLIENT, xapi::resources::documents),

@@ -80,6 +80,46 @@ pub async fn activities(
     with_version(result.unwrap_or_else(IntoResponse::into_response))
 }
 
+fn not_alternate_get(alternate: Option<axum::Extension<Alternate>>) -> Option<Response> {
+    if alternate.is_some_and(|a| a.0.0 == Method::GET) {
+        return None;
+    }
+    Some(with_version(
+        AppError::Status {
+            status: axum::http::StatusCode::METHOD_NOT_ALLOWED,
+            code: "method_not_allowed",
+            message: "chỉ GET (hoặc POST ?method=GET) / only GET, or POST ?method=GET".into(),
+        }
+        .into_response(),
+    ))
+}
+
+/// `POST /xapi/agents?method=GET` (the alternate request syntax): answered as the GET.
+pub async fn agents_alternate(
+    alternate: Option<axum::Extension<Alternate>>,
+    headers: HeaderMap,
+    query: Query<Pairs>,
+) -> Response {
+    match not_alternate_get(alternate) {
+        Some(refused) => refused,
+        None => agents(headers, query).await,
+    }
+}
+
+/// `POST /xapi/activities?method=GET` (the alternate request syntax): answered as the GET.
+pub async fn activities_alternate(
+    state: State<AppState>,
+    client: axum::Extension<LrsClient>,
+    alternate: Option<axum::Extension<Alternate>>,
+    headers: HeaderMap,
+    query: Query<Pairs>,
+) -> Response {
+    match not_alternate_get(alternate) {
+        Some(refused) => refused,
+        None => activities(state, client, headers, query).await,
+    }
+}
+
 async fn document(
     state: &AppState,
     client: &LrsClient,
