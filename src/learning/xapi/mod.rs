@@ -99,7 +99,6 @@ fn raw_json(body: String) -> Response {
     ([(axum::http::header::CONTENT_TYPE, "application/json")], body).into_response()
 }
 
-/// `POST /xapi/statements`: one statement or an array; answers the ids.
 /// The statements of a request body, JSON or `multipart/mixed` with attachments (checked against
 /// the statements' `attachments`).
 fn received(headers: &HeaderMap, body: Bytes) -> Result<(Value, Vec<attachments::Part>), AppError> {
@@ -126,7 +125,8 @@ fn received(headers: &HeaderMap, body: Bytes) -> Result<(Value, Vec<attachments:
     Ok((value, parts))
 }
 
-/// With `?method=` (the alternate request syntax), the request the form carries.
+/// `POST /xapi/statements`: one statement or an array; answers the ids. With `?method=` (the
+/// alternate request syntax), the request the form carries.
 pub async fn post(
     State(state): State<AppState>,
     axum::Extension(client): axum::Extension<LrsClient>,
