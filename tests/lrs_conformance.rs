@@ -177,6 +177,23 @@ async fn personal_identifiers_are_refused_saying_why() {
             (with(&good, &["context"], json!({"team": member})), "context.team.member[0].mbox"),
             (with(&good, &["authority"], json!({"mbox": "mailto:admin@example.com"})), "authority.mbox"),
             (with(&good, &["actor", "account", "homePage"], json!("https://other.example")), "actor.account.homePage"),
+            (
+                with(
+                    &good,
+                    &["actor"],
+                    json!({"objectType": "Group", "member": [actor("acc-1"), {"name": "Bình", "account": {"homePage": HOME, "name": "acc-2"}}]}),
+                ),
+                "actor.member[1].name",
+            ),
+            (
+                with(
+                    &good,
+                    &["object"],
+                    json!({"objectType": "SubStatement", "actor": {"mbox": "mailto:c@example.com"},
+                "verb": {"id": "http://adlnet.gov/expapi/verbs/attempted"}, "object": {"id": "https://a.example/b"}}),
+                ),
+                "object.actor.mbox",
+            ),
         ];
         for (bad, property) in &cases {
             let (status, body) = lrs.post(bad).await;
