@@ -142,6 +142,18 @@ impl Media {
         Ok(true)
     }
 
+    /// Stores bytes the public `/media/` route must never serve (the learning record store's
+    /// attachments): no row in `media`, and a key with a `/`, which `/media/{key}` refuses.
+    pub async fn put_private(&self, key: &str, bytes: Bytes) -> anyhow::Result<()> {
+        anyhow::ensure!(key.contains('/'), "a private media key needs a folder");
+        self.objects.put(&Path::from(key), PutPayload::from(bytes)).await?;
+        Ok(())
+    }
+
+    pub async fn get_private(&self, key: &str) -> anyhow::Result<Bytes> {
+        Ok(self.objects.get(&Path::from(key)).await?.bytes().await?)
+    }
+
     pub async fn exists(store: &Store, key: &str) -> sqlx::Result<bool> {
         let found: Option<i64> = on_pool!(store, pool => sqlx::query_scalar("SELECT size FROM media WHERE key = $1")
             .bind(key).fetch_optional(pool).await)?;

@@ -30,6 +30,9 @@ pub struct Statement {
     pub body: String,
     /// The key of the xAPI client that wrote it, or `hocvuso` for the platform's own records.
     pub authority: String,
+    /// A voiding statement's target (xAPI `voided` verb): voided in the same transaction, if it
+    /// was written by the same client and is not itself a voiding statement.
+    pub voids: Option<String>,
 }
 
 #[derive(Clone, Debug)]
@@ -147,6 +150,16 @@ async fn write_records(store: &Store, records: &[Record]) -> sqlx::Result<Vec<Ou
             };
             outcomes.push(outcome);
         }
+        for record in records {
+            let s = &record.statement;
+            if let Some(target) = &s.voids
+                && stored.contains(&s.id)
+                && std::ptr::eq(first[s.id.as_str()], s)
+            {
+                sqlx::query("UPDATE xapi_statement SET voided = TRUE WHERE id = $1 AND authority = $2 AND verb_id <> $3")
+                    .bind(target).bind(&s.authority).bind(&s.verb_id).execute(&mut *tx).await?;
+            }
+        }
         for run in distinct_runs(&changes) {
             let mut upsert = QueryBuilder::new(INSERT_PROGRESS);
             upsert.push_values(run, |mut row, p| {
@@ -237,6 +250,7 @@ mod tests {
             content_hash: hash.into(),
             body: "{}".into(),
             authority: "hocvuso".into(),
+            voids: None,
         };
         Record { statement, progress: None }
     }

@@ -5,7 +5,7 @@ use axum::Router;
 use axum::extract::DefaultBodyLimit;
 use axum::handler::Handler;
 use axum::http::Method;
-use axum::routing::{MethodRouter, get, post, put};
+use axum::routing::{MethodRouter, delete, get, post, put};
 
 use crate::app::AppState;
 use crate::web::access::{Access, guard};
@@ -40,6 +40,14 @@ impl Route {
         T: 'static,
     {
         Self { method: Method::PUT, path, access, handler: put(handler) }
+    }
+
+    pub fn delete<H, T>(path: &'static str, access: Access, handler: H) -> Self
+    where
+        H: Handler<T, AppState>,
+        T: 'static,
+    {
+        Self { method: Method::DELETE, path, access, handler: delete(handler) }
     }
 
     /// A POST that takes a file: its own body limit instead of the site's small one.
