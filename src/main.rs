@@ -104,6 +104,11 @@ enum Command {
         #[command(subcommand)]
         what: TrackingWhat,
     },
+    /// The learning assistant: measure it on questions with their expected themes; load the built-in FAQ.
+    Assistant {
+        #[command(subcommand)]
+        what: AssistantWhat,
+    },
     /// Restore the database from a backup file made by `backup`.
     Restore {
         #[arg(long, value_name = "FILE")]
@@ -149,6 +154,21 @@ enum ContentWhat {
         /// The content folder (one sub-folder per program, e.g. content/).
         dir: PathBuf,
     },
+}
+
+#[derive(Subcommand)]
+enum AssistantWhat {
+    /// Ask every question of a JSON-lines file ({"question": ..., "themes": [...]}) and print top-1,
+    /// top-3 and the latency (p50, p95).
+    Eval {
+        file: PathBuf,
+        /// Print each question with the passages it got.
+        #[arg(long)]
+        verbose: bool,
+    },
+    /// Load FAQ entries (the built-in data-builtin/assistant-faq.toml when no file is given);
+    /// entries already loaded stay as the editors left them.
+    FaqImport { file: Option<PathBuf> },
 }
 
 #[derive(Subcommand)]
@@ -332,6 +352,12 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Tracking { what: TrackingWhat::Rebuild } => commands::tracking::rebuild(&config).await?,
         Command::Tracking { what: TrackingWhat::Snapshot { quarter } } => {
             commands::tracking::snapshot(&config, quarter.as_deref()).await?
+        }
+        Command::Assistant { what: AssistantWhat::Eval { file, verbose } } => {
+            commands::assistant::eval(&config, &file, verbose).await?
+        }
+        Command::Assistant { what: AssistantWhat::FaqImport { file } } => {
+            commands::assistant::faq_import(&config, file.as_deref()).await?
         }
         Command::Backup { to } => commands::backup::backup(&config, &to).await?,
         Command::Restore { from, force } => commands::backup::restore(&config, &from, force).await?,

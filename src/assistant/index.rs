@@ -1,0 +1,239 @@
+//! The assistant's full-text index: one document per passage (a lesson section under its `##`
+//! heading, or an FAQ entry), each text twice: as written (NFC, lower case) and folded for
+//! Vietnamese (diacritics removed, đ → d). A question matches the folded copy whether or not it
+//! carries diacritics, the copy as written rewards the right diacritics, fuzzy terms forgive one
+//! typo in longer words (below exact matches), adjacent words reward phrases, and the synonym list
+//! adds the everyday words' counterparts (below the words typed).
+
+use std::collections::HashSet;
+
+use tantivy::collector::TopDocs;
+use tantivy::query::{BooleanQuery, BoostQuery, FuzzyTermQuery, Occur, PhraseQuery, Query, TermQuery};
+use tantivy::schema::{Field, IndexRecordOption, STORED, Schema, TextFieldIndexing, TextOptions, Value};
+use tantivy::tokenizer::{AsciiFoldingFilter, LowerCaser, SimpleTokenizer, TextAnalyzer};
+use tantivy::{Index, IndexReader, TantivyDocument, Term, doc};
+
+use super::synonyms::{Expansion, Synonyms};
+use super::text::{folded_words, is_function_word, near};
+use crate::domain::text::clean;
+
+/// Where a passage comes from.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub enum Origin {
+    Lesson { slug: String },
+    Faq { id: i64 },
+}
+
+#[derive(Clone, Debug)]
+pub struct Passage {
+    pub origin: Origin,
+    /// The lesson's title, or the FAQ question.
+    pub title: String,
+    /// The section's heading (empty for an FAQ entry and a lesson's opening).
+    pub heading: String,
+    /// The section's text, or the FAQ answer: plain text, one line per paragraph or list item.
+    pub text: String,
+    /// Text about the whole lesson (summary, check questions and explanations): it counts for every section.
+    pub context: String,
+    pub competences: Vec<String>,
+    pub themes: Vec<String>,
+}
+
+/// A passage that answers, with how well.
+#[derive(Clone, Debug)]
+pub struct Hit {
+    pub passage: usize,
+    pub score: f32,
+    /// The share of the question's topic words the passage contains (typos and synonyms count).
+    pub coverage: f32,
+}
+
+struct Fields {
+    id: Field,
+    head: [Field; 2],
+    body: [Field; 2],
+    context: [Field; 2],
+}
+
+pub struct AssistantIndex {
+    reader: IndexReader,
+    fields: Fields,
+    pub passages: Vec<Passage>,
+    synonyms: Synonyms,
+}
+
+const ORIGINAL: &str = "vi_original";
+const FOLDED: &str = "vi_folded";
+/// Weights of the parts of a passage, and of the kinds of evidence.
+const HEAD: f32 = 2.0;
+const BODY: f32 = 1.0;
+const CONTEXT: f32 = 0.6;
+const AS_WRITTEN: f32 = 0.5;
+const FUNCTION: f32 = 0.25;
+const FUZZY: f32 = 0.35;
+const PHRASE: f32 = 0.8;
+const SYNONYM: f32 = 0.45;
+
+impl AssistantIndex {
+    pub fn build(passages: Vec<Passage>, synonyms: Synonyms) -> tantivy::Result<Self> {
+        let mut schema = Schema::builder();
+        let options = |tokenizer: &str| {
+            TextOptions::default().set_indexing_options(
+                TextFieldIndexing::default()
+                    .set_tokenizer(tokenizer)
+                    .set_index_option(IndexRecordOption::WithFreqsAndPositions),
+            )
+        };
+        let mut pair = |name: &str| {
+            [
+                schema.add_text_field(&format!("{name}_o"), options(ORIGINAL)),
+                schema.add_text_field(&format!("{name}_f"), options(FOLDED)),
+            ]
+        };
+        let (head, body, context) = (pair("head"), pair("body"), pair("context"));
+        let id = schema.add_u64_field("id", STORED);
+        let fields = Fields { id, head, body, context };
+        let index = Index::create_in_ram(schema.build());
+        index.tokenizers().register(ORIGINAL, TextAnalyzer::builder(SimpleTokenizer::default()).filter(LowerCaser).build());
+        index.tokenizers().register(
+            FOLDED,
+            TextAnalyzer::builder(SimpleTokenizer::default()).filter(LowerCaser).filter(AsciiFoldingFilter).build(),
+        );
+        let mut writer = index.writer_with_num_threads::<TantivyDocument>(1, 15_000_000)?;
+        for (n, p) in passages.iter().enumerate() {
+            let head_text = clean(&format!("{} {}", p.title, p.heading));
+            let body_text = clean(&p.text);
+            let context_text = clean(&p.context);
+            writer.add_document(doc!(
+                fields.id => n as u64,
+                fields.head[0] => head_text.as_str(), fields.head[1] => head_text.as_str(),
+                fields.body[0] => body_text.as_str(), fields.body[1] => body_text.as_str(),
+                fields.context[0] => context_text.as_str(), fields.context[1] => context_text.as_str(),
+            ))?;
+        }
+        writer.commit()?;
+        let reader = index.reader()?;
+        Ok(Self { reader, fields, passages, synonyms })
+    }
+
+    /// The best passages for a question, best first, at most one per lesson or FAQ entry.
+    pub fn search(&self, question: &str, limit: usize) -> Vec<Hit> {
+        let question = clean(question);
+        let written: Vec<String> = lower_words(&question);
+        let folded = folded_words(&question);
+        if folded.is_empty() || written.len() != folded.len() {
+            return Vec::new();
+        }
+        let expansions = self.synonyms.expand(&folded);
+        let query = self.query(&written, &folded, &expansions);
+        let searcher = self.reader.searcher();
+        let Ok(found) = searcher.search(&query, &TopDocs::with_limit(limit * 8).order_by_score()) else {
+            return Vec::new();
+        };
+        let mut seen = HashSet::new();
+        let mut hits = Vec::new();
+        for (score, address) in found {
+            let Ok(doc) = searcher.doc::<TantivyDocument>(address) else { continue };
+            let Some(n) = doc.get_first(self.fields.id).and_then(|v| v.as_u64()) else { continue };
+            let n = n as usize;
+            let Some(passage) = self.passages.get(n) else { continue };
+            if !seen.insert(passage.origin.clone()) {
+                continue;
+            }
+            let coverage = coverage(passage, &written, &folded, &expansions);
+            hits.push(Hit { passage: n, score, coverage });
+            if hits.len() == limit {
+                break;
+            }
+        }
+        hits
+    }
+
+    fn query(&self, written: &[String], folded: &[String], expansions: &[Expansion]) -> BooleanQuery {
+        let f = &self.fields;
+        let weighted = [(f.head, HEAD), (f.body, BODY), (f.context, CONTEXT)];
+        let mut clauses: Vec<(Occur, Box<dyn Query>)> = Vec::new();
+        let mut push = |query: Box<dyn Query>, boost: f32| {
+            clauses.push((Occur::Should, Box::new(BoostQuery::new(query, boost))));
+        };
+        for (w, fw) in written.iter().zip(folded) {
+            let weight = if is_function_word(fw) { FUNCTION } else { 1.0 };
+            for (pair, part) in weighted {
+                push(Box::new(TermQuery::new(term(pair[1], fw), IndexRecordOption::WithFreqs)), part * weight);
+                if w != fw {
+                    push(
+                        Box::new(TermQuery::new(term(pair[0], w), IndexRecordOption::WithFreqs)),
+                        part * weight * AS_WRITTEN,
+                    );
+                }
+                if weight == 1.0 && fw.chars().count() >= 5 {
+                    push(Box::new(FuzzyTermQuery::new(term(pair[1], fw), 1, true)), part * FUZZY);
+                }
+            }
+        }
+        for pair in folded.windows(2) {
+            if pair.iter().all(|w| is_function_word(w)) {
+                continue;
+            }
+            for (fields, part) in weighted {
+                let terms = pair.iter().map(|w| term(fields[1], w)).collect();
+                push(Box::new(PhraseQuery::new(terms)), part * PHRASE);
+            }
+        }
+        for Expansion { phrase, .. } in expansions {
+            for (fields, part) in weighted {
+                let query: Box<dyn Query> = if phrase.len() == 1 {
+                    Box::new(TermQuery::new(term(fields[1], &phrase[0]), IndexRecordOption::WithFreqs))
+                } else {
+                    Box::new(PhraseQuery::new(phrase.iter().map(|w| term(fields[1], w)).collect()))
+                };
+                push(query, part * SYNONYM);
+            }
+        }
+        BooleanQuery::new(clauses)
+    }
+}
+
+fn term(field: Field, word: &str) -> Term {
+    Term::from_field_text(field, word)
+}
+
+/// Lower-case words as written (NFC), split where `folded_words` splits.
+fn lower_words(text: &str) -> Vec<String> {
+    text.split(|c: char| !c.is_alphanumeric()).filter(|w| !w.is_empty()).map(str::to_lowercase).collect()
+}
+
+/// How much of the question's topic the passage holds: each topic word counts 1 when found as
+/// written, a little less when found only folded (another word may fold the same), through a
+/// synonym whose phrase the passage holds, or with one typo.
+fn coverage(passage: &Passage, written: &[String], folded: &[String], expansions: &[Expansion]) -> f32 {
+    let all = format!("{} {} {} {}", passage.title, passage.heading, passage.text, passage.context);
+    let as_written: HashSet<String> = lower_words(&all).into_iter().collect();
+    let folded_all = folded_words(&all);
+    let as_folded: HashSet<&str> = folded_all.iter().map(String::as_str).collect();
+    let by_synonym: Vec<(usize, usize)> = expansions
+        .iter()
+        .filter(|x| folded_all.windows(x.phrase.len()).any(|w| w == x.phrase.as_slice()))
+        .map(|x| x.span)
+        .collect();
+    let mut total = 0.0;
+    let mut found = 0.0;
+    for (i, (w, fw)) in written.iter().zip(folded).enumerate() {
+        if is_function_word(fw) {
+            continue;
+        }
+        total += 1.0;
+        found += if as_written.contains(w) {
+            1.0
+        } else if as_folded.contains(fw.as_str()) {
+            if w == fw { 1.0 } else { 0.7 }
+        } else if by_synonym.iter().any(|(s, e)| (*s..*e).contains(&i)) {
+            0.8
+        } else if fw.len() >= 5 && as_folded.iter().any(|x| near(fw, x)) {
+            0.7
+        } else {
+            0.0
+        };
+    }
+    if total == 0.0 { 0.0 } else { found / total }
+}
