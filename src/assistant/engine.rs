@@ -16,9 +16,9 @@ use crate::learning::content;
 use crate::store::Store;
 
 /// The share of the question's topic words the best passage must hold to be given as the answer.
-pub const MIN_COVERAGE: f32 = 0.6;
+pub const MIN_COVERAGE: f32 = 0.45;
 /// Further passages are shown when they hold at least this share.
-const MIN_OTHER_COVERAGE: f32 = 0.45;
+const MIN_OTHER_COVERAGE: f32 = 0.35;
 const SNIPPET_CHARS: usize = 600;
 
 pub struct Built {

@@ -5,7 +5,7 @@
 //! typo in longer words (below exact matches), adjacent words reward phrases, and the synonym list
 //! adds the everyday words' counterparts (below the words typed).
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 
 use tantivy::collector::TopDocs;
 use tantivy::query::{BooleanQuery, BoostQuery, FuzzyTermQuery, Occur, PhraseQuery, Query, TermQuery};
@@ -14,7 +14,7 @@ use tantivy::tokenizer::{AsciiFoldingFilter, LowerCaser, SimpleTokenizer, TextAn
 use tantivy::{Index, IndexReader, TantivyDocument, Term, doc};
 
 use super::synonyms::{Expansion, Synonyms};
-use super::text::{folded_words, is_function_word, near};
+use super::text::{folded_words, is_function, is_function_word, near};
 use crate::domain::text::clean;
 
 /// Where a passage comes from.
@@ -33,7 +33,8 @@ pub struct Passage {
     pub heading: String,
     /// The section's text, or the FAQ answer: plain text, one line per paragraph or list item.
     pub text: String,
-    /// Text about the whole lesson (summary, check questions and explanations): it counts for every section.
+    /// Text about the whole lesson (summary, every section, check questions and explanations): it
+    /// counts for every section, less than the section's own text.
     pub context: String,
     pub competences: Vec<String>,
     pub themes: Vec<String>,
@@ -59,7 +60,42 @@ pub struct AssistantIndex {
     reader: IndexReader,
     fields: Fields,
     pub passages: Vec<Passage>,
+    words: Vec<Words>,
+    /// Inverse document frequency of each folded word over the passages.
+    idf: HashMap<String, f32>,
+    /// The weight of a word no passage holds.
+    unknown_idf: f32,
     synonyms: Synonyms,
+}
+
+/// A passage's words, kept to judge how much of a question it holds.
+struct Words {
+    written: HashSet<String>,
+    folded: Vec<String>,
+    folded_set: HashSet<String>,
+    pairs: HashSet<(String, String)>,
+    context: HashSet<String>,
+    context_pairs: HashSet<(String, String)>,
+}
+
+fn pairs(words: &[String]) -> HashSet<(String, String)> {
+    words.windows(2).map(|w| (w[0].clone(), w[1].clone())).collect()
+}
+
+impl Words {
+    fn of(p: &Passage) -> Self {
+        let section = format!("{} {} {}", p.title, p.heading, p.text);
+        let folded = folded_words(&section);
+        let context = folded_words(&p.context);
+        Self {
+            written: lower_words(&clean(&section)).into_iter().collect(),
+            folded_set: folded.iter().cloned().collect(),
+            pairs: pairs(&folded),
+            folded,
+            context_pairs: pairs(&context),
+            context: context.into_iter().collect(),
+        }
+    }
 }
 
 const ORIGINAL: &str = "vi_original";
@@ -73,6 +109,8 @@ const FUNCTION: f32 = 0.25;
 const FUZZY: f32 = 0.35;
 const PHRASE: f32 = 0.8;
 const SYNONYM: f32 = 0.45;
+/// In the re-ranking, a passage's score counts for this much even when it holds none of the question.
+const RERANK_FLOOR: f32 = 0.3;
 
 impl AssistantIndex {
     pub fn build(passages: Vec<Passage>, synonyms: Synonyms) -> tantivy::Result<Self> {
@@ -113,7 +151,17 @@ impl AssistantIndex {
         }
         writer.commit()?;
         let reader = index.reader()?;
-        Ok(Self { reader, fields, passages, synonyms })
+        let words: Vec<Words> = passages.iter().map(Words::of).collect();
+        let mut df: HashMap<String, f32> = HashMap::new();
+        for w in &words {
+            for word in w.folded_set.union(&w.context) {
+                *df.entry(word.clone()).or_default() += 1.0;
+            }
+        }
+        let n = passages.len() as f32;
+        let idf = df.into_iter().map(|(w, d)| (w, (1.0 + n / d).ln())).collect();
+        let unknown_idf = (1.0 + n.max(1.0)).ln();
+        Ok(Self { reader, fields, passages, words, idf, unknown_idf, synonyms })
     }
 
     /// The best passages for a question, best first, at most one per lesson or FAQ entry.
@@ -127,25 +175,24 @@ impl AssistantIndex {
         let expansions = self.synonyms.expand(&folded);
         let query = self.query(&written, &folded, &expansions);
         let searcher = self.reader.searcher();
-        let Ok(found) = searcher.search(&query, &TopDocs::with_limit(limit * 8).order_by_score()) else {
+        let Ok(found) = searcher.search(&query, &TopDocs::with_limit(limit * 8 + 20).order_by_score()) else {
             return Vec::new();
         };
+        // Re-ranked by how much of the question each passage holds: BM25 alone lets one word that
+        // folds like another ("lịch sự", "lịch sử") win over a passage that holds the whole question.
+        let mut hits: Vec<Hit> = found
+            .into_iter()
+            .filter_map(|(score, address)| {
+                let doc = searcher.doc::<TantivyDocument>(address).ok()?;
+                let n = doc.get_first(self.fields.id).and_then(|v| v.as_u64())? as usize;
+                let coverage = self.coverage(self.words.get(n)?, &written, &folded, &expansions);
+                Some(Hit { passage: n, score: score * (RERANK_FLOOR + coverage), coverage })
+            })
+            .collect();
+        hits.sort_by(|a, b| b.score.total_cmp(&a.score));
         let mut seen = HashSet::new();
-        let mut hits = Vec::new();
-        for (score, address) in found {
-            let Ok(doc) = searcher.doc::<TantivyDocument>(address) else { continue };
-            let Some(n) = doc.get_first(self.fields.id).and_then(|v| v.as_u64()) else { continue };
-            let n = n as usize;
-            let Some(passage) = self.passages.get(n) else { continue };
-            if !seen.insert(passage.origin.clone()) {
-                continue;
-            }
-            let coverage = coverage(passage, &written, &folded, &expansions);
-            hits.push(Hit { passage: n, score, coverage });
-            if hits.len() == limit {
-                break;
-            }
-        }
+        hits.retain(|h| seen.insert(self.passages[h.passage].origin.clone()));
+        hits.truncate(limit);
         hits
     }
 
@@ -203,37 +250,61 @@ fn lower_words(text: &str) -> Vec<String> {
     text.split(|c: char| !c.is_alphanumeric()).filter(|w| !w.is_empty()).map(str::to_lowercase).collect()
 }
 
-/// How much of the question's topic the passage holds: each topic word counts 1 when found as
-/// written, a little less when found only folded (another word may fold the same), through a
-/// synonym whose phrase the passage holds, or with one typo.
-fn coverage(passage: &Passage, written: &[String], folded: &[String], expansions: &[Expansion]) -> f32 {
-    let all = format!("{} {} {} {}", passage.title, passage.heading, passage.text, passage.context);
-    let as_written: HashSet<String> = lower_words(&all).into_iter().collect();
-    let folded_all = folded_words(&all);
-    let as_folded: HashSet<&str> = folded_all.iter().map(String::as_str).collect();
-    let by_synonym: Vec<(usize, usize)> = expansions
-        .iter()
-        .filter(|x| folded_all.windows(x.phrase.len()).any(|w| w == x.phrase.as_slice()))
-        .map(|x| x.span)
-        .collect();
-    let mut total = 0.0;
-    let mut found = 0.0;
-    for (i, (w, fw)) in written.iter().zip(folded).enumerate() {
-        if is_function_word(fw) {
-            continue;
+impl AssistantIndex {
+    /// How much of the question's topic the passage holds, each topic word weighted by its rarity
+    /// (a word no passage holds weighs most, so a question on another subject scores low). A word
+    /// counts 1 when the section holds it as written, a little less when only folded (another word
+    /// may fold the same), through a synonym whose phrase the section holds, or with one typo; half
+    /// as much when only the lesson's summary or checks hold it.
+    fn coverage(&self, words: &Words, written: &[String], folded: &[String], expansions: &[Expansion]) -> f32 {
+        let by_synonym: Vec<(usize, usize)> = expansions
+            .iter()
+            .filter(|x| words.folded.windows(x.phrase.len()).any(|w| w == x.phrase.as_slice()))
+            .map(|x| x.span)
+            .collect();
+        // A question typed with diacritics is taken at its word: a passage that holds its words only
+        // folded ("lúa" for "lừa") holds other words.
+        let marked = written.iter().zip(folded).any(|(w, fw)| w != fw);
+        let mut total = 0.0;
+        let mut found = 0.0;
+        for (i, (w, fw)) in written.iter().zip(folded).enumerate() {
+            if is_function(w, fw) {
+                continue;
+            }
+            let weight = self.idf.get(fw.as_str()).copied().unwrap_or(self.unknown_idf);
+            total += weight;
+            let credit = if words.written.contains(w) {
+                1.0
+            } else if words.folded_set.contains(fw.as_str()) {
+                if marked { 0.35 } else { 1.0 }
+            } else if by_synonym.iter().any(|(s, e)| (*s..*e).contains(&i)) {
+                0.8
+            } else if fw.len() >= 5 && words.folded_set.iter().any(|x| near(fw, x)) {
+                0.7
+            } else if words.context.contains(fw.as_str()) {
+                0.5
+            } else {
+                0.0
+            };
+            found += weight * credit;
         }
-        total += 1.0;
-        found += if as_written.contains(w) {
-            1.0
-        } else if as_folded.contains(fw.as_str()) {
-            if w == fw { 1.0 } else { 0.7 }
-        } else if by_synonym.iter().any(|(s, e)| (*s..*e).contains(&i)) {
-            0.8
-        } else if fw.len() >= 5 && as_folded.iter().any(|x| near(fw, x)) {
-            0.7
-        } else {
-            0.0
-        };
+        let words_share = if total == 0.0 { 0.0 } else { found / total };
+        // Vietnamese words are mostly two syllables: adjacent topic syllables of the question found
+        // side by side in the passage tell "thời tiết" from "thời gian" and "tiết kiệm".
+        let asked: Vec<(usize, &String)> =
+            written.iter().zip(folded).enumerate().filter(|(_, (w, fw))| !is_function(w, fw)).map(|(i, (_, fw))| (i, fw)).collect();
+        let question_pairs: Vec<(String, String)> = asked
+            .windows(2)
+            .filter(|x| x[1].0 == x[0].0 + 1)
+            .map(|x| (x[0].1.clone(), x[1].1.clone()))
+            .collect();
+        if question_pairs.len() < 2 {
+            return words_share;
+        }
+        let held: f32 = question_pairs
+            .iter()
+            .map(|p| if words.pairs.contains(p) { 1.0 } else if words.context_pairs.contains(p) { 0.5 } else { 0.0 })
+            .sum();
+        (words_share + held / question_pairs.len() as f32) / 2.0
     }
-    if total == 0.0 { 0.0 } else { found / total }
 }

@@ -11,15 +11,8 @@ use crate::learning::lesson::{self, Block};
 /// The passages of one lesson version.
 pub fn of_lesson(version: &Version) -> Vec<Passage> {
     let source = &version.source;
-    let context = std::iter::once(source.summary.clone())
-        .chain(source.checks.iter().map(|c| {
-            let right = c.choices.get(c.answer).map_or("", String::as_str);
-            format!("{} {} {}", c.question, right, c.explain)
-        }))
-        .collect::<Vec<_>>()
-        .join("\n");
     let parts = lesson::blocks(&source.body, 1).unwrap_or_default();
-    parts
+    let sections: Vec<(String, String)> = parts
         .into_iter()
         .map(|part| {
             let text = part
@@ -34,20 +27,31 @@ pub fn of_lesson(version: &Version) -> Vec<Passage> {
                 .filter(|t| !t.is_empty())
                 .collect::<Vec<_>>()
                 .join("\n");
-            Passage {
-                origin: Origin::Lesson { slug: source.slug.clone() },
-                title: source.title.clone(),
-                heading: part.title.unwrap_or_default(),
-                text,
-                context: context.clone(),
-                competences: source.competences.clone(),
-                themes: source.themes.clone(),
-            }
+            (part.title.unwrap_or_default(), text)
         })
-        .filter(|p| !p.text.is_empty())
+        .collect();
+    let context = std::iter::once(source.summary.clone())
+        .chain(sections.iter().map(|(h, t)| format!("{h}\n{t}")))
+        .chain(source.checks.iter().map(|c| {
+            let right = c.choices.get(c.answer).map_or("", String::as_str);
+            format!("{} {} {}", c.question, right, c.explain)
+        }))
+        .collect::<Vec<_>>()
+        .join("\n");
+    sections
+        .into_iter()
+        .filter(|(_, text)| !text.is_empty())
+        .map(|(heading, text)| Passage {
+            origin: Origin::Lesson { slug: source.slug.clone() },
+            title: source.title.clone(),
+            heading,
+            text,
+            context: context.clone(),
+            competences: source.competences.clone(),
+            themes: source.themes.clone(),
+        })
         .collect()
 }
-
 pub fn of_faq(entry: &Entry) -> Passage {
     Passage {
         origin: Origin::Faq { id: entry.id },

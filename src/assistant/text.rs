@@ -15,6 +15,26 @@ const FUNCTION_WORDS: &[&str] = &[
     "voi", "vui", "xin",
 ];
 
+/// The same words as written with their diacritics: in a question typed with diacritics, "trồng"
+/// is a topic word even though it folds like "trong".
+const FUNCTION_WORDS_MARKED: &[&str] = &[
+    "a", "ai", "anh", "bao", "bà", "bạn", "bằng", "bị", "bỏ", "chi", "cho", "chứ", "chị", "con", "các", "cách", "có",
+    "còn", "cũng", "của", "cứ", "cụ", "em", "gì", "giúp", "hay", "hỏi", "khi", "không", "là", "làm", "lên", "minh", "muốn",
+    "mà", "mình", "một", "nhiều", "nhé", "như", "những", "nào", "này", "nè", "nên", "nếu", "phải", "ra", "rồi", "sao",
+    "sẽ", "thì", "thế", "trong", "tôi", "từ", "và", "vào", "vì", "vậy", "về", "với", "xin", "à", "ông", "đi", "điều",
+    "đâu", "đây", "đã", "đó", "được", "đến", "để", "đều", "ơi", "ở",
+];
+
+/// Whether a word as written (lower case, NFC) with its folded form asks rather than tells; a word
+/// with diacritics is judged as written.
+pub fn is_function(written: &str, folded: &str) -> bool {
+    if written == folded {
+        is_function_word(folded)
+    } else {
+        FUNCTION_WORDS_MARKED.contains(&written)
+    }
+}
+
 /// Folded words (letters and digits), in order.
 pub fn folded_words(text: &str) -> Vec<String> {
     fold(&clean(text))

@@ -57,6 +57,12 @@ pub async fn eval(config: &Config, file: &Path, verbose: bool) -> anyhow::Result
                 .collect();
             let mark = if hits.iter().any(|h| *h) { "ok  " } else { "MISS" };
             println!("{mark} {} -> {}", c.question, got.join(" | "));
+            {
+                for hit in built.index.search(&c.question, 3) {
+                    let p = &built.index.passages[hit.passage];
+                    println!("     candidate: {} / {} (coverage {:.2})", p.title, p.heading, hit.coverage);
+                }
+            }
         }
     }
     times.sort_by(f64::total_cmp);
