@@ -94,16 +94,19 @@ pub struct Answer {
 
 /// The passages that answer `question`, or none (`found` false).
 pub fn answer(index: &AssistantIndex, question: &str) -> Answer {
-    let hits = index.search(question, 5);
-    let found = hits.first().is_some_and(|h| h.coverage >= MIN_COVERAGE);
-    if !found {
-        return Answer { found, passages: Vec::new(), top_lesson: None };
-    }
-    let chosen: Vec<&Hit> =
-        hits.iter().enumerate().filter(|(i, h)| *i == 0 || h.coverage >= MIN_OTHER_COVERAGE).map(|(_, h)| h).take(3).collect();
+    let hits = index.search(question, 8);
+    // The answer is the best-ranked passage that holds enough of the question; others follow when
+    // they hold a fair share.
+    let Some(best) = hits.iter().position(|h| h.coverage >= MIN_COVERAGE) else {
+        return Answer { found: false, passages: Vec::new(), top_lesson: None };
+    };
+    let chosen: Vec<&Hit> = std::iter::once(&hits[best])
+        .chain(hits.iter().enumerate().filter(|(i, h)| *i != best && h.coverage >= MIN_OTHER_COVERAGE).map(|(_, h)| h))
+        .take(3)
+        .collect();
     let passages: Vec<PassageOut> = chosen.iter().map(|h| out(index, h)).collect();
     let top_lesson = passages.first().and_then(|p| p.lesson.clone());
-    Answer { found, passages, top_lesson }
+    Answer { found: true, passages, top_lesson }
 }
 
 fn out(index: &AssistantIndex, hit: &Hit) -> PassageOut {

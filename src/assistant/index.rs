@@ -51,6 +51,7 @@ pub struct Hit {
 
 struct Fields {
     id: Field,
+    title: [Field; 2],
     head: [Field; 2],
     body: [Field; 2],
     context: [Field; 2],
@@ -101,6 +102,7 @@ impl Words {
 const ORIGINAL: &str = "vi_original";
 const FOLDED: &str = "vi_folded";
 /// Weights of the parts of a passage, and of the kinds of evidence.
+const TITLE: f32 = 1.5;
 const HEAD: f32 = 2.0;
 const BODY: f32 = 1.0;
 const CONTEXT: f32 = 0.6;
@@ -128,9 +130,9 @@ impl AssistantIndex {
                 schema.add_text_field(&format!("{name}_f"), options(FOLDED)),
             ]
         };
-        let (head, body, context) = (pair("head"), pair("body"), pair("context"));
+        let (title, head, body, context) = (pair("title"), pair("head"), pair("body"), pair("context"));
         let id = schema.add_u64_field("id", STORED);
-        let fields = Fields { id, head, body, context };
+        let fields = Fields { id, title, head, body, context };
         let index = Index::create_in_ram(schema.build());
         index.tokenizers().register(ORIGINAL, TextAnalyzer::builder(SimpleTokenizer::default()).filter(LowerCaser).build());
         index.tokenizers().register(
@@ -139,11 +141,19 @@ impl AssistantIndex {
         );
         let mut writer = index.writer_with_num_threads::<TantivyDocument>(1, 15_000_000)?;
         for (n, p) in passages.iter().enumerate() {
-            let head_text = clean(&format!("{} {}", p.title, p.heading));
+            // The heading tells the sections of a lesson apart; the lesson's title is the same for
+            // all of them, so it counts with the lesson's other text (an FAQ's question is its heading).
+            let head_text = clean(if p.heading.is_empty() && matches!(p.origin, Origin::Faq { .. }) {
+                &p.title
+            } else {
+                &p.heading
+            });
             let body_text = clean(&p.text);
+            let title_text = clean(&p.title);
             let context_text = clean(&p.context);
             writer.add_document(doc!(
                 fields.id => n as u64,
+                fields.title[0] => title_text.as_str(), fields.title[1] => title_text.as_str(),
                 fields.head[0] => head_text.as_str(), fields.head[1] => head_text.as_str(),
                 fields.body[0] => body_text.as_str(), fields.body[1] => body_text.as_str(),
                 fields.context[0] => context_text.as_str(), fields.context[1] => context_text.as_str(),
@@ -198,7 +208,7 @@ impl AssistantIndex {
 
     fn query(&self, written: &[String], folded: &[String], expansions: &[Expansion]) -> BooleanQuery {
         let f = &self.fields;
-        let weighted = [(f.head, HEAD), (f.body, BODY), (f.context, CONTEXT)];
+        let weighted = [(f.title, TITLE), (f.head, HEAD), (f.body, BODY), (f.context, CONTEXT)];
         let mut clauses: Vec<(Occur, Box<dyn Query>)> = Vec::new();
         let mut push = |query: Box<dyn Query>, boost: f32| {
             clauses.push((Occur::Should, Box::new(BoostQuery::new(query, boost))));
