@@ -104,6 +104,11 @@ enum Command {
         #[command(subcommand)]
         what: TrackingWhat,
     },
+    /// The assessment: calibrate the adaptive placement test's item parameters from stored answers.
+    Assessment {
+        #[command(subcommand)]
+        what: AssessmentWhat,
+    },
     /// The learning assistant: measure it on questions with their expected themes; load the built-in FAQ.
     Assistant {
         #[command(subcommand)]
@@ -154,6 +159,13 @@ enum ContentWhat {
         /// The content folder (one sub-folder per program, e.g. content/).
         dir: PathBuf,
     },
+}
+
+#[derive(Subcommand)]
+enum AssessmentWhat {
+    /// Fit 2PL parameters (discrimination, location) from the answers of exams and placements;
+    /// items with fewer than 30 answers keep the default from their difficulty. Prints the fit.
+    Calibrate,
 }
 
 #[derive(Subcommand)]
@@ -353,6 +365,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Tracking { what: TrackingWhat::Snapshot { quarter } } => {
             commands::tracking::snapshot(&config, quarter.as_deref()).await?
         }
+        Command::Assessment { what: AssessmentWhat::Calibrate } => commands::assistant::calibrate(&config).await?,
         Command::Assistant { what: AssistantWhat::Eval { file, verbose } } => {
             commands::assistant::eval(&config, &file, verbose).await?
         }

@@ -76,8 +76,23 @@ fn import_content(db: &TestDb) {
         "lessons = [\"bai-mot\", \"bai-hai\", \"cai-dat-vneid-thu\", \"chuyen-tien-qr-thu\"]",
     );
     std::fs::write(to.join("thu/program.toml"), program).unwrap();
+    std::fs::write(to.join("cau-hoi/xep-lop.toml"), placement_bank()).unwrap();
     let out = db.cli(&["content", "import", to.to_str().unwrap()]);
     assert!(out.status.success(), "{}", stderr(&out));
+}
+
+/// Thirty single-choice items of competence 4.2 (domain 4), easy, medium and hard, for placements.
+fn placement_bank() -> String {
+    (0..30)
+        .map(|n| {
+            let difficulty = [1, 2, 2, 3, 2][n % 5];
+            format!(
+                "[[item]]\nid = \"xl-{n}\"\nkind = \"single\"\ncompetence = \"4.2\"\nthemes = [\"an_toan_lua_dao\"]\n\
+                 level = 1\ndifficulty = {difficulty}\nquestion = \"Câu xếp lớp số {n}?\"\n\
+                 choices = [\"Đáp án đúng\", \"Đáp án sai\"]\nanswer = 0\nexplain = \"Câu dùng cho kiểm thử.\"\n\n"
+            )
+        })
+        .collect()
 }
 
 fn copy(from: &std::path::Path, to: &std::path::Path) {
@@ -230,5 +245,49 @@ async fn the_api_wants_json_and_recommendations_skip_what_is_mastered() {
         assert!(recommended.contains(&"chuyen-tien-qr-thu"), "{after}");
         let home = learner.get("/hoc").await;
         assert!(home.body.contains("/bai-hoc/chuyen-tien-qr-thu") && home.body.contains("Nên học tiếp"), "{}", home.body);
+    }
+}
+
+#[tokio::test]
+async fn placement_adapts_stops_by_its_standard_error_and_issues_no_certificate() {
+    for db in TestDb::all() {
+        let backend = db.backend();
+        import_content(&db);
+        let base = serve(&db, db.config()).await;
+        let learner = learner(&db, &base, "xeplop").await;
+        let home = learner.get("/xep-lop").await;
+        assert_eq!(home.status, StatusCode::OK, "{}", home.body);
+        let started = learner.post("/xep-lop/4", &[("csrf", &home.csrf())]).await;
+        assert_eq!(started.status, StatusCode::SEE_OTHER, "{}", started.body);
+        let at = started.next.clone().unwrap();
+        let mut asked = 0;
+        let done = loop {
+            let page = learner.get(&at).await;
+            assert_eq!(page.status, StatusCode::OK, "{}", page.body);
+            if page.body.contains("Kết quả xếp lớp") {
+                break page;
+            }
+            asked += 1;
+            assert!(asked <= 20, "{backend}: the cap is 20 items");
+            let value = common::exam::choice(&page, if asked % 2 == 0 { "Đáp án đúng" } else { "Đáp án sai" });
+            let n = asked.to_string();
+            let sent = learner.post(&at, &[("c", &value), ("n", &n), ("csrf", &page.csrf())]).await;
+            assert_eq!(sent.status, StatusCode::SEE_OTHER);
+            // A resend of the same answer changes nothing.
+            learner.post(&at, &[("c", &value), ("n", &n), ("csrf", &page.csrf())]).await;
+        };
+        let se: f64 = db.query("SELECT se FROM placement").trim().parse().unwrap();
+        assert!(se <= 0.4, "{backend}: stopped by its standard error ({se}) after {asked} items");
+        assert!(asked < 20, "{backend}: fewer items than the cap: {asked}");
+        assert_eq!(db.scalar("SELECT count(*) FROM certificate"), 0, "a placement never issues a certificate");
+        assert!(!done.body.contains("/verify/") && done.body.contains("không cấp chứng chỉ"), "{}", done.body);
+        assert_eq!(db.scalar("SELECT count(*) FROM learner_level WHERE competence IN ('4.1', '4.2', '4.3', '4.4')"), 4);
+        let stored = db.scalar("SELECT count(*) FROM learner_level");
+        assert_eq!(stored, 4, "only the domain's competences");
+
+        // The answers calibrate the items (too few here to replace the defaults) and the fit is reported.
+        let out = db.cli(&["assessment", "calibrate"]);
+        assert!(out.status.success(), "{}", stderr(&out));
+        assert!(stdout(&out).contains("fit: mean log-likelihood"), "{}", stdout(&out));
     }
 }

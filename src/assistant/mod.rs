@@ -12,13 +12,15 @@ pub mod index;
 pub mod irt;
 pub mod pages;
 pub mod passages;
+pub mod placement;
+pub mod placement_pages;
 pub mod queue;
 pub mod recommend;
 pub mod synonyms;
 pub mod text;
 
 use crate::learning::EDITORS;
-use crate::web::access::Access::{self, Public};
+use crate::web::access::Access::{self, Public, SignedIn};
 use crate::web::access::Scope;
 use crate::web::routes::Route;
 
@@ -30,6 +32,10 @@ pub fn routes() -> Vec<Route> {
         Route::get("/tro-ly", Public, pages::form),
         Route::post("/tro-ly", Public, pages::ask),
         Route::post("/tro-ly/khong-giup-duoc", Public, pages::unhelpful),
+        Route::get("/xep-lop", SignedIn, placement_pages::home),
+        Route::post("/xep-lop/{domain}", SignedIn, placement_pages::start),
+        Route::get("/xep-lop/bai/{id}", SignedIn, placement_pages::show),
+        Route::post("/xep-lop/bai/{id}", SignedIn, placement_pages::answer),
         Route::get("/bien-tap/tro-ly", EDIT, editor::home),
         Route::post("/bien-tap/tro-ly/hoi-dap", EDIT, editor::save),
         Route::post("/bien-tap/tro-ly/hoi-dap/{id}/an", EDIT, editor::hide),

@@ -92,3 +92,44 @@ pub async fn faq_import(config: &Config, file: Option<&Path>) -> anyhow::Result<
     );
     Ok(())
 }
+
+/// `hocvuso assessment calibrate`: fits 2PL parameters from every stored answer (exam sittings and
+/// placements), keeps those of items with enough answers, and reports the fit.
+pub async fn calibrate(config: &Config) -> anyhow::Result<()> {
+    use crate::assistant::irt::{self, Params};
+    use crate::assistant::placement;
+    let store = open_store(config).await?;
+    let entries = crate::assessment::bank::entries(&store).await?;
+    let (respondents, items, answers) = placement::stored_answers(&store).await?;
+    let defaults: Vec<Params> = items
+        .iter()
+        .map(|id| {
+            let d = entries.iter().find(|e| e.id == *id).map_or(2, |e| e.difficulty as u8);
+            Params::from_difficulty(d)
+        })
+        .collect();
+    let fit = irt::calibrate(respondents, &defaults, &answers);
+    let mut counts = vec![0usize; items.len()];
+    for (_, i, _) in &answers {
+        counts[*i] += 1;
+    }
+    let fitted: Vec<(String, Params, usize)> = fit
+        .params
+        .iter()
+        .enumerate()
+        .filter_map(|(i, p)| p.map(|p| (items[i].clone(), p, counts[i])))
+        .collect();
+    placement::save_params(&store, &fitted).await?;
+    store.close().await;
+    println!("answers: {} from {respondents} sittings and placements, {} items answered", answers.len(), items.len());
+    println!(
+        "fitted: {} items (at least {} answers each); the others keep the default from their difficulty",
+        fitted.len(),
+        irt::MIN_ANSWERS
+    );
+    println!(
+        "fit: mean log-likelihood per answer {:.4} (defaults {:.4}); mean |observed - expected| share right {:.3}",
+        fit.log_likelihood, fit.default_log_likelihood, fit.mean_residual
+    );
+    Ok(())
+}
