@@ -244,7 +244,7 @@ async fn the_api_wants_json_and_recommendations_skip_what_is_mastered() {
         assert!(!recommended.contains(&"bai-mot") && !recommended.contains(&"cai-dat-vneid-thu"), "mastered: {after}");
         assert!(recommended.contains(&"chuyen-tien-qr-thu"), "{after}");
         let home = learner.get("/hoc").await;
-        assert!(home.body.contains("/bai-hoc/chuyen-tien-qr-thu") && home.body.contains("Nên học tiếp"), "{}", home.body);
+        assert!(home.body.contains("/bai-hoc/chuyen-tien-qr-thu") && home.body.contains("Gợi ý bài nên học"), "{}", home.body);
     }
 }
 

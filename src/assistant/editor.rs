@@ -13,7 +13,7 @@ use crate::app::AppState;
 use crate::identity::audit::Actor;
 use crate::web::access::{Ctx, Nav, Staff};
 use crate::web::error::{AppError, PageError};
-use crate::web::extract::{Form, Path};
+use crate::web::extract::Form;
 use crate::web::pages::{page_with_status, render};
 
 #[derive(Template)]
@@ -87,20 +87,20 @@ pub async fn save(
 
 #[derive(Deserialize)]
 pub struct HideForm {
+    id: i64,
     #[serde(default)]
     show: Option<String>,
 }
 
-/// `POST /bien-tap/tro-ly/hoi-dap/{id}/an`: hides an entry from the assistant (or shows it again).
+/// `POST /bien-tap/tro-ly/hoi-dap/an`: hides an entry from the assistant (or shows it again).
 pub async fn hide(
     State(state): State<AppState>,
     ctx: Ctx,
     staff: Staff,
-    Path(id): Path<i64>,
     Form(form): Form<HideForm>,
 ) -> Result<Redirect, PageError> {
     let actor = Actor { account_id: staff.id(), address: ctx.address() };
-    if !faq::set_hidden(&state.store, id, form.show.is_none(), actor).await? {
+    if !faq::set_hidden(&state.store, form.id, form.show.is_none(), actor).await? {
         return Err(AppError::not_found("no_faq", "Không có mục hỏi đáp này. / No such FAQ entry.").into());
     }
     state.catalog.invalidate();

@@ -38,7 +38,7 @@ pub fn routes() -> Vec<Route> {
         Route::post("/xep-lop/bai/{id}", SignedIn, placement_pages::answer),
         Route::get("/bien-tap/tro-ly", EDIT, editor::home),
         Route::post("/bien-tap/tro-ly/hoi-dap", EDIT, editor::save),
-        Route::post("/bien-tap/tro-ly/hoi-dap/{id}/an", EDIT, editor::hide),
+        Route::post("/bien-tap/tro-ly/hoi-dap/an", EDIT, editor::hide),
         Route::post("/bien-tap/tro-ly/nhom/xong", EDIT, editor::resolve),
     ]
 }
