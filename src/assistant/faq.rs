@@ -204,3 +204,21 @@ pub async fn import(store: &Store, drafts: &[Draft], actor: Actor<'_>) -> sqlx::
     });
     Ok(added)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_builtin_entries_are_valid_against_the_builtin_framework() {
+        let framework = Framework::parse(crate::learning::framework::BUILTIN).unwrap();
+        let entries = builtin(&framework).unwrap();
+        assert!(entries.len() >= 30);
+        let mut keys: Vec<_> = entries.iter().map(|e| e.key.clone().unwrap()).collect();
+        keys.sort();
+        keys.dedup();
+        assert_eq!(keys.len(), entries.len(), "keys are unique");
+        let mut bad = Draft { question: "Hỏi?".into(), answer: "ngắn".into(), ..Default::default() };
+        assert_eq!(bad.check(&framework).len(), 3);
+    }
+}

@@ -14,7 +14,7 @@ use tantivy::tokenizer::{AsciiFoldingFilter, LowerCaser, SimpleTokenizer, TextAn
 use tantivy::{Index, IndexReader, TantivyDocument, Term, doc};
 
 use super::synonyms::{Expansion, Synonyms};
-use super::text::{folded_words, is_function, is_function_word, near};
+use super::text::{folded_words, is_function, near};
 use crate::domain::text::clean;
 
 /// Where a passage comes from.
@@ -179,11 +179,19 @@ impl AssistantIndex {
         let question = clean(question);
         let written: Vec<String> = lower_words(&question);
         let folded = folded_words(&question);
+        // Whether each word says what the question is about: not a function word, unless it was
+        // typed in capitals as an abbreviation ("AI", "OTP"), which no function word is.
+        let topic: Vec<bool> = question
+            .split(|c: char| !c.is_alphanumeric())
+            .filter(|w| !w.is_empty())
+            .zip(written.iter().zip(&folded))
+            .map(|(raw, (w, fw))| !is_function(w, fw) || (raw.chars().count() >= 2 && raw.chars().all(|c| c.is_uppercase())))
+            .collect();
         if folded.is_empty() || written.len() != folded.len() {
             return Vec::new();
         }
         let expansions = self.synonyms.expand(&folded);
-        let query = self.query(&written, &folded, &expansions);
+        let query = self.query(&written, &folded, &topic, &expansions);
         let searcher = self.reader.searcher();
         let Ok(found) = searcher.search(&query, &TopDocs::with_limit(limit * 8 + 20).order_by_score()) else {
             return Vec::new();
@@ -195,7 +203,7 @@ impl AssistantIndex {
             .filter_map(|(score, address)| {
                 let doc = searcher.doc::<TantivyDocument>(address).ok()?;
                 let n = doc.get_first(self.fields.id).and_then(|v| v.as_u64())? as usize;
-                let coverage = self.coverage(self.words.get(n)?, &written, &folded, &expansions);
+                let coverage = self.coverage(self.words.get(n)?, &written, &folded, &topic, &expansions);
                 Some(Hit { passage: n, score: score * (RERANK_FLOOR + coverage), coverage })
             })
             .collect();
@@ -206,15 +214,15 @@ impl AssistantIndex {
         hits
     }
 
-    fn query(&self, written: &[String], folded: &[String], expansions: &[Expansion]) -> BooleanQuery {
+    fn query(&self, written: &[String], folded: &[String], topic: &[bool], expansions: &[Expansion]) -> BooleanQuery {
         let f = &self.fields;
         let weighted = [(f.title, TITLE), (f.head, HEAD), (f.body, BODY), (f.context, CONTEXT)];
         let mut clauses: Vec<(Occur, Box<dyn Query>)> = Vec::new();
         let mut push = |query: Box<dyn Query>, boost: f32| {
             clauses.push((Occur::Should, Box::new(BoostQuery::new(query, boost))));
         };
-        for (w, fw) in written.iter().zip(folded) {
-            let weight = if is_function_word(fw) { FUNCTION } else { 1.0 };
+        for ((w, fw), is_topic) in written.iter().zip(folded).zip(topic) {
+            let weight = if *is_topic { 1.0 } else { FUNCTION };
             for (pair, part) in weighted {
                 push(Box::new(TermQuery::new(term(pair[1], fw), IndexRecordOption::WithFreqs)), part * weight);
                 if w != fw {
@@ -228,8 +236,8 @@ impl AssistantIndex {
                 }
             }
         }
-        for pair in folded.windows(2) {
-            if pair.iter().all(|w| is_function_word(w)) {
+        for (pair, topics) in folded.windows(2).zip(topic.windows(2)) {
+            if !topics.iter().any(|t| *t) {
                 continue;
             }
             for (fields, part) in weighted {
@@ -266,7 +274,14 @@ impl AssistantIndex {
     /// counts 1 when the section holds it as written, a little less when only folded (another word
     /// may fold the same), through a synonym whose phrase the section holds, or with one typo; half
     /// as much when only the lesson's summary or checks hold it.
-    fn coverage(&self, words: &Words, written: &[String], folded: &[String], expansions: &[Expansion]) -> f32 {
+    fn coverage(
+        &self,
+        words: &Words,
+        written: &[String],
+        folded: &[String],
+        topic: &[bool],
+        expansions: &[Expansion],
+    ) -> f32 {
         let by_synonym: Vec<(usize, usize)> = expansions
             .iter()
             .filter(|x| words.folded.windows(x.phrase.len()).any(|w| w == x.phrase.as_slice()))
@@ -278,7 +293,7 @@ impl AssistantIndex {
         let mut total = 0.0;
         let mut found = 0.0;
         for (i, (w, fw)) in written.iter().zip(folded).enumerate() {
-            if is_function(w, fw) {
+            if !topic[i] {
                 continue;
             }
             let weight = self.idf.get(fw.as_str()).copied().unwrap_or(self.unknown_idf);
@@ -302,7 +317,7 @@ impl AssistantIndex {
         // Vietnamese words are mostly two syllables: adjacent topic syllables of the question found
         // side by side in the passage tell "thời tiết" from "thời gian" and "tiết kiệm".
         let asked: Vec<(usize, &String)> =
-            written.iter().zip(folded).enumerate().filter(|(_, (w, fw))| !is_function(w, fw)).map(|(i, (_, fw))| (i, fw)).collect();
+            folded.iter().enumerate().filter(|(i, _)| topic[*i]).collect();
         let question_pairs: Vec<(String, String)> = asked
             .windows(2)
             .filter(|x| x[1].0 == x[0].0 + 1)
