@@ -105,8 +105,13 @@ fn copy(from: &std::path::Path, to: &std::path::Path) {
 }
 
 async fn ask(browser: &Browser, question: &str) -> Value {
-    let response =
-        browser.client.post(format!("{}/api/v1/assistant/ask", browser.base)).json(&json!({ "question": question })).send().await.unwrap();
+    let response = browser
+        .client
+        .post(format!("{}/api/v1/assistant/ask", browser.base))
+        .json(&json!({ "question": question }))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(response.status(), StatusCode::OK);
     response.json().await.unwrap()
 }
@@ -128,7 +133,10 @@ async fn questions_find_the_section_that_answers_and_nothing_fits_says_so() {
             assert_eq!(reply["found"], true, "{backend} {question}: {reply}");
             assert_eq!(lessons(&reply)[0], "cai-dat-vneid-thu", "{backend} {question}: {reply}");
             let first = &reply["passages"][0];
-            assert!(first["title"].as_str().unwrap().contains("Cài đặt ứng dụng"), "the section, not the lesson: {reply}");
+            assert!(
+                first["title"].as_str().unwrap().contains("Cài đặt ứng dụng"),
+                "the section, not the lesson: {reply}"
+            );
             assert!(first["snippet"].as_str().unwrap().contains("CH Play"), "{reply}");
             assert!(!first["snippet"].as_str().unwrap().contains("passcode"), "only the section that answers: {reply}");
             assert_eq!(first["themes"], json!(["vneid_danh_tinh_so"]));
@@ -167,7 +175,10 @@ async fn stored_questions_carry_no_numbers_and_unhelpful_ones_reach_the_editors(
         let reply = ask(&visitor, "Tôi là 025090123456, số máy 0912 345 678, làm sao trồng lúa?").await;
         assert_eq!(reply["found"], false, "{reply}");
         let stored = db.query("SELECT question FROM assistant_question");
-        assert!(!stored.contains("025090123456") && !stored.contains("345 678") && !stored.contains("0912"), "{backend}: {stored}");
+        assert!(
+            !stored.contains("025090123456") && !stored.contains("345 678") && !stored.contains("0912"),
+            "{backend}: {stored}"
+        );
         assert!(stored.contains("[số đã ẩn]") && stored.contains("trồng lúa"), "{stored}");
         assert_eq!(db.scalar("SELECT count(*) FROM assistant_question"), 1);
 
@@ -204,7 +215,15 @@ async fn stored_questions_carry_no_numbers_and_unhelpful_ones_reach_the_editors(
             .await;
         assert_eq!(saved.status, StatusCode::SEE_OTHER, "{}", saved.body);
         let bad = editor
-            .post("/bien-tap/tro-ly/hoi-dap", &[("question", "Hỏi gì?"), ("answer", "Trả lời đủ dài."), ("themes", "khong_co"), ("csrf", &queue.csrf())])
+            .post(
+                "/bien-tap/tro-ly/hoi-dap",
+                &[
+                    ("question", "Hỏi gì?"),
+                    ("answer", "Trả lời đủ dài."),
+                    ("themes", "khong_co"),
+                    ("csrf", &queue.csrf()),
+                ],
+            )
             .await;
         assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
         assert!(bad.body.contains("khong_co"));
@@ -223,7 +242,13 @@ async fn the_api_wants_json_and_recommendations_skip_what_is_mastered() {
         let base = serve(&db, db.config()).await;
         let url = format!("{base}/api/v1/assistant/ask");
         let client = reqwest::Client::new();
-        let plain = client.post(&url).header("content-type", "text/plain").body("{\"question\": \"vneid\"}").send().await.unwrap();
+        let plain = client
+            .post(&url)
+            .header("content-type", "text/plain")
+            .body("{\"question\": \"vneid\"}")
+            .send()
+            .await
+            .unwrap();
         assert_eq!(plain.status(), StatusCode::UNSUPPORTED_MEDIA_TYPE, "{backend}");
         let body: Value = plain.json().await.unwrap();
         assert_eq!(body["error"], "unsupported_media_type");
@@ -236,15 +261,21 @@ async fn the_api_wants_json_and_recommendations_skip_what_is_mastered() {
 
         let learner = learner(&db, &base, "hocvien").await;
         let before = ask(&learner, "nên học gì tiếp?").await;
-        let recommended: Vec<&str> = before["recommendations"].as_array().unwrap().iter().map(|r| r["lesson"].as_str().unwrap()).collect();
+        let recommended: Vec<&str> =
+            before["recommendations"].as_array().unwrap().iter().map(|r| r["lesson"].as_str().unwrap()).collect();
         assert!(recommended.contains(&"bai-mot"), "{backend}: {before}");
         let _ = take(&learner, 0).await;
         let after = ask(&learner, "nên học gì tiếp?").await;
-        let recommended: Vec<&str> = after["recommendations"].as_array().unwrap().iter().map(|r| r["lesson"].as_str().unwrap()).collect();
+        let recommended: Vec<&str> =
+            after["recommendations"].as_array().unwrap().iter().map(|r| r["lesson"].as_str().unwrap()).collect();
         assert!(!recommended.contains(&"bai-mot") && !recommended.contains(&"cai-dat-vneid-thu"), "mastered: {after}");
         assert!(recommended.contains(&"chuyen-tien-qr-thu"), "{after}");
         let home = learner.get("/hoc").await;
-        assert!(home.body.contains("/bai-hoc/chuyen-tien-qr-thu") && home.body.contains("Gợi ý bài nên học"), "{}", home.body);
+        assert!(
+            home.body.contains("/bai-hoc/chuyen-tien-qr-thu") && home.body.contains("Gợi ý bài nên học"),
+            "{}",
+            home.body
+        );
     }
 }
 

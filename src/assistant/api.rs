@@ -63,7 +63,11 @@ pub async fn reply(state: &AppState, user: Option<&Principal>, question: &str) -
         let list: Vec<String> = recommendations.iter().map(|r| format!("• {} — {}", r.title, r.reason)).collect();
         format!("Bạn nên học tiếp:\n{}", list.join("\n"))
     } else {
-        let help = if found.found { String::new() } else { help::for_account(&state.store, user.map(Principal::id)).await?.sentence() };
+        let help = if found.found {
+            String::new()
+        } else {
+            help::for_account(&state.store, user.map(Principal::id)).await?.sentence()
+        };
         engine::text(&found, &help)
     };
     let answered = found.found || what_next;

@@ -134,7 +134,9 @@ impl AssistantIndex {
         let id = schema.add_u64_field("id", STORED);
         let fields = Fields { id, title, head, body, context };
         let index = Index::create_in_ram(schema.build());
-        index.tokenizers().register(ORIGINAL, TextAnalyzer::builder(SimpleTokenizer::default()).filter(LowerCaser).build());
+        index
+            .tokenizers()
+            .register(ORIGINAL, TextAnalyzer::builder(SimpleTokenizer::default()).filter(LowerCaser).build());
         index.tokenizers().register(
             FOLDED,
             TextAnalyzer::builder(SimpleTokenizer::default()).filter(LowerCaser).filter(AsciiFoldingFilter).build(),
@@ -185,7 +187,9 @@ impl AssistantIndex {
             .split(|c: char| !c.is_alphanumeric())
             .filter(|w| !w.is_empty())
             .zip(written.iter().zip(&folded))
-            .map(|(raw, (w, fw))| !is_function(w, fw) || (raw.chars().count() >= 2 && raw.chars().all(|c| c.is_uppercase())))
+            .map(|(raw, (w, fw))| {
+                !is_function(w, fw) || (raw.chars().count() >= 2 && raw.chars().all(|c| c.is_uppercase()))
+            })
             .collect();
         if folded.is_empty() || written.len() != folded.len() {
             return Vec::new();
@@ -316,19 +320,23 @@ impl AssistantIndex {
         let words_share = if total == 0.0 { 0.0 } else { found / total };
         // Vietnamese words are mostly two syllables: adjacent topic syllables of the question found
         // side by side in the passage tell "thời tiết" from "thời gian" and "tiết kiệm".
-        let asked: Vec<(usize, &String)> =
-            folded.iter().enumerate().filter(|(i, _)| topic[*i]).collect();
-        let question_pairs: Vec<(String, String)> = asked
-            .windows(2)
-            .filter(|x| x[1].0 == x[0].0 + 1)
-            .map(|x| (x[0].1.clone(), x[1].1.clone()))
-            .collect();
+        let asked: Vec<(usize, &String)> = folded.iter().enumerate().filter(|(i, _)| topic[*i]).collect();
+        let question_pairs: Vec<(String, String)> =
+            asked.windows(2).filter(|x| x[1].0 == x[0].0 + 1).map(|x| (x[0].1.clone(), x[1].1.clone())).collect();
         if question_pairs.len() < 2 {
             return words_share;
         }
         let held: f32 = question_pairs
             .iter()
-            .map(|p| if words.pairs.contains(p) { 1.0 } else if words.context_pairs.contains(p) { 0.5 } else { 0.0 })
+            .map(|p| {
+                if words.pairs.contains(p) {
+                    1.0
+                } else if words.context_pairs.contains(p) {
+                    0.5
+                } else {
+                    0.0
+                }
+            })
             .sum();
         (words_share + held / question_pairs.len() as f32) / 2.0
     }

@@ -153,10 +153,8 @@ pub fn calibrate(respondents: usize, defaults: &[Params], answers: &[(usize, usi
             break;
         }
     }
-    let thetas: Vec<f64> = by_person
-        .iter()
-        .map(|given| eap(&given.iter().map(|(i, r)| (params[*i], *r)).collect::<Vec<_>>()).0)
-        .collect();
+    let thetas: Vec<f64> =
+        by_person.iter().map(|given| eap(&given.iter().map(|(i, r)| (params[*i], *r)).collect::<Vec<_>>()).0).collect();
     let ll = |ps: &[Params]| {
         let total: f64 = answers
             .iter()

@@ -48,7 +48,8 @@ pub async fn ask(
         Err(AppError::Status { message, .. }) => (None, Some(message)),
         Err(e) => return Err(e.into()),
     };
-    let page = AskPage { nav: ctx.nav(), question: form.question.chars().take(500).collect(), reply, thanked: false, error };
+    let page =
+        AskPage { nav: ctx.nav(), question: form.question.chars().take(500).collect(), reply, thanked: false, error };
     Ok(Html(render(&page)?))
 }
 

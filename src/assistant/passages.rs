@@ -89,10 +89,10 @@ pub fn plain(markdown: &str) -> String {
                     _ => out.push_str("• "),
                 }
             }
-            Event::End(TagEnd::Paragraph | TagEnd::Item | TagEnd::Heading(_) | TagEnd::TableRow) => {
-                if !out.ends_with('\n') {
-                    out.push('\n');
-                }
+            Event::End(TagEnd::Paragraph | TagEnd::Item | TagEnd::Heading(_) | TagEnd::TableRow)
+                if !out.ends_with('\n') =>
+            {
+                out.push('\n');
             }
             Event::End(TagEnd::TableCell) => out.push_str(" — "),
             _ => {}

@@ -61,7 +61,12 @@ pub async fn fitted(store: &Store) -> sqlx::Result<HashMap<String, Params>> {
 }
 
 /// Starts a placement over a domain; None when the bank has no item for it.
-pub async fn start(store: &Store, framework: &Framework, account_id: &str, domain: &str) -> sqlx::Result<Option<String>> {
+pub async fn start(
+    store: &Store,
+    framework: &Framework,
+    account_id: &str,
+    domain: &str,
+) -> sqlx::Result<Option<String>> {
     let Some(domain) = framework.domains.iter().find(|d| d.code == domain) else { return Ok(None) };
     let codes: Vec<&str> = domain.competences.iter().map(|c| c.code.as_str()).collect();
     let fitted = fitted(store).await?;

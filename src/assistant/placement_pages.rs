@@ -35,7 +35,9 @@ pub async fn start(State(state): State<AppState>, ctx: Ctx, Path(domain): Path<S
     let snapshot = state.catalog.snapshot(&state.store).await?;
     match placement::start(&state.store, &snapshot.framework, user.id(), &domain).await? {
         Some(id) => Ok(Redirect::to(&format!("/xep-lop/bai/{id}"))),
-        None => Err(AppError::not_found("no_items", "Chưa có câu hỏi cho lĩnh vực này. / No items for this domain.").into()),
+        None => {
+            Err(AppError::not_found("no_items", "Chưa có câu hỏi cho lĩnh vực này. / No items for this domain.").into())
+        }
     }
 }
 
@@ -94,7 +96,8 @@ pub async fn show(State(state): State<AppState>, ctx: Ctx, Path(id): Path<String
         let snapshot = state.catalog.snapshot(&state.store).await?;
         let known = recommend::known(&state, user.id(), user.account.person_id).await?;
         let domain = snapshot.framework.domains.iter().find(|d| d.code == p.domain);
-        let codes: Vec<&str> = domain.map(|d| d.competences.iter().map(|c| c.code.as_str()).collect()).unwrap_or_default();
+        let codes: Vec<&str> =
+            domain.map(|d| d.competences.iter().map(|c| c.code.as_str()).collect()).unwrap_or_default();
         let mastered_lessons = recommend::mastered_lessons(&snapshot, &known)
             .into_iter()
             .filter_map(|slug| snapshot.lessons.get(&slug))

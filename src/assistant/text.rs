@@ -19,29 +19,21 @@ const FUNCTION_WORDS: &[&str] = &[
 /// is a topic word even though it folds like "trong".
 const FUNCTION_WORDS_MARKED: &[&str] = &[
     "a", "ai", "anh", "bao", "bà", "bạn", "bằng", "bị", "bỏ", "chi", "cho", "chứ", "chị", "con", "các", "cách", "có",
-    "còn", "cũng", "của", "cứ", "cụ", "em", "gì", "giúp", "hay", "hỏi", "khi", "không", "là", "làm", "lên", "minh", "muốn",
-    "mà", "mình", "một", "nhiều", "nhé", "như", "những", "nào", "này", "nè", "nên", "nếu", "phải", "ra", "rồi", "sao",
-    "sẽ", "thì", "thế", "trong", "tôi", "từ", "và", "vào", "vì", "vậy", "về", "với", "xin", "à", "ông", "đi", "điều",
-    "đâu", "đây", "đã", "đó", "được", "đến", "để", "đều", "ơi", "ở",
+    "còn", "cũng", "của", "cứ", "cụ", "em", "gì", "giúp", "hay", "hỏi", "khi", "không", "là", "làm", "lên", "minh",
+    "muốn", "mà", "mình", "một", "nhiều", "nhé", "như", "những", "nào", "này", "nè", "nên", "nếu", "phải", "ra", "rồi",
+    "sao", "sẽ", "thì", "thế", "trong", "tôi", "từ", "và", "vào", "vì", "vậy", "về", "với", "xin", "à", "ông", "đi",
+    "điều", "đâu", "đây", "đã", "đó", "được", "đến", "để", "đều", "ơi", "ở",
 ];
 
 /// Whether a word as written (lower case, NFC) with its folded form asks rather than tells; a word
 /// with diacritics is judged as written.
 pub fn is_function(written: &str, folded: &str) -> bool {
-    if written == folded {
-        is_function_word(folded)
-    } else {
-        FUNCTION_WORDS_MARKED.contains(&written)
-    }
+    if written == folded { is_function_word(folded) } else { FUNCTION_WORDS_MARKED.contains(&written) }
 }
 
 /// Folded words (letters and digits), in order.
 pub fn folded_words(text: &str) -> Vec<String> {
-    fold(&clean(text))
-        .split(|c: char| !c.is_alphanumeric())
-        .filter(|w| !w.is_empty())
-        .map(str::to_owned)
-        .collect()
+    fold(&clean(text)).split(|c: char| !c.is_alphanumeric()).filter(|w| !w.is_empty()).map(str::to_owned).collect()
 }
 
 pub fn is_function_word(folded: &str) -> bool {
@@ -78,9 +70,7 @@ pub fn near(a: &str, b: &str) -> bool {
     let prefix = a.iter().zip(&b).take_while(|(x, y)| x == y).count();
     let (ra, rb) = (&a[prefix..], &b[prefix..]);
     match (ra.len(), rb.len()) {
-        (x, y) if x == y => {
-            ra[1..] == rb[1..] || (x >= 2 && ra[0] == rb[1] && ra[1] == rb[0] && ra[2..] == rb[2..])
-        }
+        (x, y) if x == y => ra[1..] == rb[1..] || (x >= 2 && ra[0] == rb[1] && ra[1] == rb[0] && ra[2..] == rb[2..]),
         (x, y) if x > y => ra[1..] == *rb,
         _ => *ra == rb[1..],
     }

@@ -53,7 +53,13 @@ pub async fn eval(config: &Config, file: &Path, verbose: bool) -> anyhow::Result
             let got: Vec<String> = answer
                 .passages
                 .iter()
-                .map(|p| format!("{} [{}]", p.lesson.clone().unwrap_or_else(|| format!("faq {}", p.faq.unwrap_or(0))), p.themes.join(",")))
+                .map(|p| {
+                    format!(
+                        "{} [{}]",
+                        p.lesson.clone().unwrap_or_else(|| format!("faq {}", p.faq.unwrap_or(0))),
+                        p.themes.join(",")
+                    )
+                })
                 .collect();
             let mark = if hits.iter().any(|h| *h) { "ok  " } else { "MISS" };
             println!("{mark} {} -> {}", c.question, got.join(" | "));
@@ -80,7 +86,9 @@ pub async fn faq_import(config: &Config, file: Option<&Path>) -> anyhow::Result<
     let store = open_store(config).await?;
     let framework = crate::learning::framework::current(&store).await?;
     let drafts = match file {
-        Some(f) => faq::parse(&std::fs::read_to_string(f).with_context(|| format!("reading {}", f.display()))?, &framework),
+        Some(f) => {
+            faq::parse(&std::fs::read_to_string(f).with_context(|| format!("reading {}", f.display()))?, &framework)
+        }
         None => faq::builtin(&framework),
     }?;
     let added = faq::import(&store, &drafts, Actor::CLI).await?;
@@ -113,12 +121,8 @@ pub async fn calibrate(config: &Config) -> anyhow::Result<()> {
     for (_, i, _) in &answers {
         counts[*i] += 1;
     }
-    let fitted: Vec<(String, Params, usize)> = fit
-        .params
-        .iter()
-        .enumerate()
-        .filter_map(|(i, p)| p.map(|p| (items[i].clone(), p, counts[i])))
-        .collect();
+    let fitted: Vec<(String, Params, usize)> =
+        fit.params.iter().enumerate().filter_map(|(i, p)| p.map(|p| (items[i].clone(), p, counts[i]))).collect();
     placement::save_params(&store, &fitted).await?;
     store.close().await;
     println!("answers: {} from {respondents} sittings and placements, {} items answered", answers.len(), items.len());
