@@ -62,6 +62,12 @@ pub async fn reply(state: &AppState, user: Option<&Principal>, question: &str) -
     let answer = if what_next && !recommendations.is_empty() {
         let list: Vec<String> = recommendations.iter().map(|r| format!("• {} — {}", r.title, r.reason)).collect();
         format!("Bạn nên học tiếp:\n{}", list.join("\n"))
+    } else if let (Some(llm), true) = (&state.config.assistant_llm, found.found) {
+        // The optional language model rephrases the passages; without an answer from it, the passages are the answer.
+        match super::llm::rephrase(llm, &question, &found.passages).await {
+            Some(text) => text,
+            None => engine::text(&found, ""),
+        }
     } else {
         let help = if found.found {
             String::new()

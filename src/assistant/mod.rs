@@ -10,6 +10,7 @@ pub mod faq;
 pub mod help;
 pub mod index;
 pub mod irt;
+pub mod llm;
 pub mod pages;
 pub mod passages;
 pub mod placement;
