@@ -194,7 +194,10 @@ impl AssistantIndex {
         if folded.is_empty() || written.len() != folded.len() {
             return Vec::new();
         }
-        let expansions = self.synonyms.expand(&folded);
+        // A synonym is brought only by words that say what the question is about: "ai" (who) does
+        // not bring "trí tuệ nhân tạo", "AI" does.
+        let expansions: Vec<Expansion> =
+            self.synonyms.expand(&folded).into_iter().filter(|x| (x.span.0..x.span.1).any(|i| topic[i])).collect();
         let query = self.query(&written, &folded, &topic, &expansions);
         let searcher = self.reader.searcher();
         let Ok(found) = searcher.search(&query, &TopDocs::with_limit(limit * 8 + 20).order_by_score()) else {
