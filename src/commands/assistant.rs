@@ -36,6 +36,14 @@ pub async fn eval(config: &Config, file: &Path, verbose: bool) -> anyhow::Result
     let built = Assistant::default().index(&store, &snapshot).await?;
     store.close().await;
     let passages = built.index.passages.len();
+    let faq_entries =
+        built.index.passages.iter().filter(|p| matches!(p.origin, crate::assistant::index::Origin::Faq { .. })).count();
+    if faq_entries == 0 {
+        eprintln!(
+            "chưa có mục hỏi đáp nào; nạp bộ có sẵn bằng `hocvuso assistant faq-import` / no FAQ entries yet: load the \
+             built-in ones with `hocvuso assistant faq-import`"
+        );
+    }
     let (mut top1, mut top3) = (0, 0);
     let mut times = Vec::with_capacity(cases.len());
     // One warm-up pass, so the figures are those of a running server.
@@ -74,7 +82,7 @@ pub async fn eval(config: &Config, file: &Path, verbose: bool) -> anyhow::Result
     times.sort_by(f64::total_cmp);
     let pct = |n: usize| 100.0 * n as f64 / cases.len() as f64;
     let at = |q: f64| times[((times.len() as f64 * q).ceil() as usize).clamp(1, times.len()) - 1];
-    println!("questions: {} (passages indexed: {passages})", cases.len());
+    println!("questions: {} (passages indexed: {passages}, of which FAQ entries: {faq_entries})", cases.len());
     println!("top-1: {:.1}%", pct(top1));
     println!("top-3: {:.1}%", pct(top3));
     println!("latency p50: {:.2} ms, p95: {:.2} ms", at(0.5), at(0.95));
