@@ -39,6 +39,8 @@ pub struct Shared {
     pub vneid: Option<Arc<crate::identity::oidc::Vneid>>,
     pub media: crate::learning::media::Media,
     pub catalog: Arc<crate::learning::catalog::Catalog>,
+    /// The assistant's index, rebuilt with the catalog's change counter (issue 23).
+    pub assistant: Arc<crate::assistant::engine::Assistant>,
     pub records: crate::learning::records::Writer,
     pub items: Arc<crate::assessment::bank::Cache>,
     pub papers: Arc<crate::assessment::sitting::Papers>,
@@ -72,6 +74,7 @@ impl AppState {
             vneid,
             media,
             catalog,
+            assistant: Arc::default(),
             records,
             items: Arc::default(),
             papers: Arc::default(),
@@ -98,6 +101,8 @@ pub fn table() -> Vec<Route> {
         crate::certificates::routes(),
         crate::tracking::routes(),
         crate::portal::routes(),
+        // Issue 23: the learning assistant.
+        crate::assistant::routes(),
     ]
     .into_iter()
     .flatten()

@@ -156,6 +156,61 @@ pub struct Config {
     pub public_lookups_per_minute: std::num::NonZeroU32,
     /// The reverse proxies whose `X-Forwarded-For` / `Forwarded` name the client (`HOCVUSO_TRUSTED_PROXIES`).
     pub trusted_proxies: Vec<ipnet::IpNet>,
+    /// An OpenAI-compatible chat endpoint that rephrases the assistant's passages; `None` (the default)
+    /// when `HOCVUSO_ASSISTANT_LLM_URL` is not set.
+    pub assistant_llm: Option<LlmConfig>,
+}
+
+/// The assistant's optional language model: `HOCVUSO_ASSISTANT_LLM_URL` (the API's base, e.g.
+/// `http://10.0.0.5:8000/v1`; `/chat/completions` is added), `HOCVUSO_ASSISTANT_LLM_MODEL` (default
+/// `default`), `HOCVUSO_ASSISTANT_LLM_KEY` (a bearer token, optional, never printed) and
+/// `HOCVUSO_ASSISTANT_LLM_TIMEOUT_MS` (default 2000; past it the passages are answered as they are).
+#[derive(Clone)]
+pub struct LlmConfig {
+    pub url: url::Url,
+    pub model: String,
+    pub key: Option<String>,
+    pub timeout: std::time::Duration,
+}
+
+impl std::fmt::Debug for LlmConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("LlmConfig")
+            .field("url", &self.url.as_str())
+            .field("model", &self.model)
+            .field("key", &self.key.as_ref().map(|_| "***"))
+            .field("timeout", &self.timeout)
+            .finish()
+    }
+}
+
+impl LlmConfig {
+    fn from_lookup(get: &impl Fn(&str) -> Option<String>) -> anyhow::Result<Option<Self>> {
+        let Some(raw) = get("HOCVUSO_ASSISTANT_LLM_URL").filter(|v| !v.trim().is_empty()) else { return Ok(None) };
+        let mut url = url::Url::parse(raw.trim())
+            .ok()
+            .filter(|u| matches!(u.scheme(), "http" | "https"))
+            .with_context(|| format!("HOCVUSO_ASSISTANT_LLM_URL \"{raw}\" is not an absolute http(s) address"))?;
+        if !url.path().ends_with('/') {
+            url.set_path(&format!("{}/", url.path()));
+        }
+        let url = url.join("chat/completions").context("HOCVUSO_ASSISTANT_LLM_URL")?;
+        let timeout = match get("HOCVUSO_ASSISTANT_LLM_TIMEOUT_MS") {
+            None => 2000,
+            Some(v) => v
+                .trim()
+                .parse::<u64>()
+                .ok()
+                .filter(|n| (1..=60_000).contains(n))
+                .with_context(|| format!("HOCVUSO_ASSISTANT_LLM_TIMEOUT_MS must be 1 to 60000 (got \"{v}\")"))?,
+        };
+        Ok(Some(Self {
+            url,
+            model: get("HOCVUSO_ASSISTANT_LLM_MODEL").unwrap_or_else(|| "default".into()),
+            key: get("HOCVUSO_ASSISTANT_LLM_KEY"),
+            timeout: std::time::Duration::from_millis(timeout),
+        }))
+    }
 }
 
 /// Parses `HOCVUSO_TRUSTED_PROXIES`: addresses or CIDR ranges separated by commas or spaces; the
@@ -343,6 +398,7 @@ impl Config {
             vneid_confirm,
             public_lookups_per_minute,
             trusted_proxies,
+            assistant_llm: LlmConfig::from_lookup(&get)?,
         })
     }
 

@@ -2,6 +2,7 @@
 
 pub mod app;
 pub mod assessment;
+pub mod assistant;
 pub mod certificates;
 pub mod commands;
 pub mod config;

@@ -104,6 +104,16 @@ enum Command {
         #[command(subcommand)]
         what: TrackingWhat,
     },
+    /// The assessment: calibrate the adaptive placement test's item parameters from stored answers.
+    Assessment {
+        #[command(subcommand)]
+        what: AssessmentWhat,
+    },
+    /// The learning assistant: measure it on questions with their expected themes; load the built-in FAQ.
+    Assistant {
+        #[command(subcommand)]
+        what: AssistantWhat,
+    },
     /// Restore the database from a backup file made by `backup`.
     Restore {
         #[arg(long, value_name = "FILE")]
@@ -149,6 +159,28 @@ enum ContentWhat {
         /// The content folder (one sub-folder per program, e.g. content/).
         dir: PathBuf,
     },
+}
+
+#[derive(Subcommand)]
+enum AssessmentWhat {
+    /// Fit 2PL parameters (discrimination, location) from the answers of exams and placements;
+    /// items with fewer than 30 answers keep the default from their difficulty. Prints the fit.
+    Calibrate,
+}
+
+#[derive(Subcommand)]
+enum AssistantWhat {
+    /// Ask every question of a JSON-lines file ({"question": ..., "themes": [...]}) and print top-1,
+    /// top-3 and the latency (p50, p95).
+    Eval {
+        file: PathBuf,
+        /// Print each question with the passages it got.
+        #[arg(long)]
+        verbose: bool,
+    },
+    /// Load FAQ entries (the built-in data-builtin/assistant-faq.toml when no file is given);
+    /// entries already loaded stay as the editors left them.
+    FaqImport { file: Option<PathBuf> },
 }
 
 #[derive(Subcommand)]
@@ -332,6 +364,13 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Tracking { what: TrackingWhat::Rebuild } => commands::tracking::rebuild(&config).await?,
         Command::Tracking { what: TrackingWhat::Snapshot { quarter } } => {
             commands::tracking::snapshot(&config, quarter.as_deref()).await?
+        }
+        Command::Assessment { what: AssessmentWhat::Calibrate } => commands::assistant::calibrate(&config).await?,
+        Command::Assistant { what: AssistantWhat::Eval { file, verbose } } => {
+            commands::assistant::eval(&config, &file, verbose).await?
+        }
+        Command::Assistant { what: AssistantWhat::FaqImport { file } } => {
+            commands::assistant::faq_import(&config, file.as_deref()).await?
         }
         Command::Backup { to } => commands::backup::backup(&config, &to).await?,
         Command::Restore { from, force } => commands::backup::restore(&config, &from, force).await?,

@@ -72,6 +72,7 @@ fn path_for(route: &Route, in_scope: bool, samples: &Samples, request: (i64, i64
             "id" if route.path.contains("/cau-hoi/") => "t11-1".into(),
             "id" => "1".into(),
             "group" => "nguoi_dan".into(),
+            "domain" => "4".into(),
             "number" | "list" => "1".into(),
             other => panic!("the matrix has no sample value for path parameter {{{other}}} of {}: add one", route.path),
         };

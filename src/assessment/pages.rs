@@ -359,6 +359,8 @@ struct ResultPage {
     rows: Vec<CompetenceRow>,
     certificate: Option<String>,
     already_held: bool,
+    /// What to learn next after this result (issue 23).
+    recommended: Vec<crate::assistant::recommend::Recommendation>,
 }
 
 /// `GET /kiem-tra/ket-qua/{id}`
@@ -417,8 +419,11 @@ pub async fn result(State(state): State<AppState>, ctx: Ctx, Path(id): Path<Stri
              AND withdrawn_at IS NULL ORDER BY issued_at LIMIT 1")
             .bind(user.id()).bind(&sitting.paper.target_group).fetch_optional(pool).await?);
     }
+    let known = crate::assistant::recommend::known(&state, user.id(), user.account.person_id).await?;
+    let recommended = crate::assistant::recommend::next(&snapshot, &known, 3);
     let page = ResultPage {
         nav: ctx.nav(),
+        recommended,
         label: target_group_label(&sitting.paper.target_group),
         percent: grade.percent(),
         right: grade.right,

@@ -181,5 +181,14 @@ async fn demo_content(config: &Config, store: &Store, dir: &std::path::Path) -> 
             bail!("nội dung có lỗi / the content has problems");
         }
     }
+    // The assistant's built-in FAQ (issue 23); entries already there stay as the editors left them.
+    let framework = crate::learning::framework::current(store).await?;
+    let added = crate::assistant::faq::import(
+        store,
+        &crate::assistant::faq::builtin(&framework)?,
+        crate::identity::audit::Actor::CLI,
+    )
+    .await?;
+    eprintln!("đã thêm {added} mục hỏi đáp của trợ lý / added {added} assistant FAQ entries");
     Ok(())
 }

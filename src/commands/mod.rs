@@ -1,5 +1,6 @@
 //! What each subcommand does. `main.rs` only parses the command line and calls these.
 
+pub mod assistant;
 pub mod backup;
 pub mod certificates;
 pub mod demo;

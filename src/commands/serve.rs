@@ -21,6 +21,17 @@ pub async fn run(config: Config, store: Store) -> anyhow::Result<()> {
     crate::certificates::keys::ensure(&state.store, &state.keys.signing).await?;
     crate::certificates::vneid::spawn(&state);
     crate::tracking::snapshot::spawn(state.store.clone());
+    // The assistant's index is built on start, not at the first question (issue 23).
+    let warm = state.clone();
+    tokio::spawn(async move {
+        let built = match warm.catalog.snapshot(&warm.store).await {
+            Ok(snapshot) => warm.assistant.index(&warm.store, &snapshot).await.map(|_| ()),
+            Err(e) => Err(e),
+        };
+        if let Err(e) = built {
+            tracing::warn!(error = %e, "the assistant's index will be built at the first question");
+        }
+    });
     axum::serve(listener, crate::app(state).into_make_service_with_connect_info::<std::net::SocketAddr>())
         .with_graceful_shutdown(shutdown_signal())
         .await?;

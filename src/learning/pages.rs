@@ -165,6 +165,8 @@ struct HomePage {
     others: Vec<ProgramCard>,
     resume: Option<(String, String, i64)>,
     next: Option<(String, String)>,
+    /// What to learn next, weakest competence first (the assistant's recommendations, issue 23).
+    recommended: Vec<crate::assistant::recommend::Recommendation>,
 }
 
 /// The target groups of the signed-in learner's registry record (none for staff and the self-registered).
@@ -200,9 +202,17 @@ pub async fn home(State(state): State<AppState>, ctx: Ctx) -> Result<Html<String
         .flat_map(|p| p.courses.iter().flat_map(Course::lessons))
         .find(|s| snapshot.lessons.contains_key(*s) && !progress.contains_key(*s))
         .and_then(|s| snapshot.lessons.get(s).map(|l| (l.slug.clone(), l.title.clone())));
+    let recommended = match &ctx.user {
+        Some(user) => {
+            let known = crate::assistant::recommend::known(&state, user.id(), user.account.person_id).await?;
+            crate::assistant::recommend::next(&snapshot, &known, 3)
+        }
+        None => Vec::new(),
+    };
     let page = HomePage {
         nav: ctx.nav(),
         signed_in: ctx.user.is_some(),
+        recommended,
         mine: mine.iter().map(|p| card(&snapshot, p, &progress)).collect(),
         others: others.iter().map(|p| card(&snapshot, p, &progress)).collect(),
         resume,

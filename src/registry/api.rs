@@ -140,7 +140,8 @@ pub async fn list_units(
         crate::certificates::status::list,
         crate::tracking::api::unit_indicators,
         crate::portal::open_data::json,
-        crate::portal::open_data::csv
+        crate::portal::open_data::csv,
+        crate::assistant::api::ask
     ),
     components(schemas(
         UnitJson,
@@ -152,7 +153,11 @@ pub async fn list_units(
         crate::tracking::api::IndicatorsJson,
         crate::tracking::api::IndicatorJson,
         crate::portal::open_data::OpenData,
-        crate::portal::open_data::OpenRow
+        crate::portal::open_data::OpenRow,
+        crate::assistant::api::AskBody,
+        crate::assistant::api::AskReply,
+        crate::assistant::engine::PassageOut,
+        crate::assistant::recommend::Recommendation
     ))
 )]
 pub struct ApiDoc;

@@ -340,9 +340,30 @@ fn numeric(raw: String) -> Result<Key, AppError> {
     raw.parse().map(Key::Id).map_err(|_| AppError::hidden())
 }
 
-/// Reads the token from the `x-csrf-token` header, the `csrf` query parameter, or the `csrf` field of a
+/// Under `/api/`, requires a JSON body instead (see below). Elsewhere reads the token from the `x-csrf-token` header, the `csrf` query parameter, or the `csrf` field of a
 /// URL-encoded form, and gives the request back with its body intact.
 async fn check_csrf(req: Request, expected: &str) -> Result<Request, AppError> {
+    // A JSON API call: a page of another site cannot send `application/json` without the browser
+    // asking this server first (CORS, which it does not allow), so the content type is the guard.
+    if req.uri().path().starts_with("/api/") {
+        let json = req
+            .headers()
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.split(';').next())
+            .is_some_and(|v| v.trim().eq_ignore_ascii_case("application/json"));
+        return if json {
+            Ok(req)
+        } else {
+            Err(AppError::Status {
+                status: axum::http::StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                code: "unsupported_media_type",
+                message: "Gửi nội dung JSON với Content-Type: application/json. / Send JSON with Content-Type: \
+                          application/json."
+                    .into(),
+            })
+        };
+    }
     let from_header = header_token(req.headers());
     let from_query = req.uri().query().and_then(|q| {
         url::form_urlencoded::parse(q.as_bytes()).find(|(k, _)| k == "csrf").map(|(_, v)| v.into_owned())

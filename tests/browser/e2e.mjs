@@ -486,6 +486,18 @@ async function accessibility(browser, learnerCookies, exam) {
     await answerChecks(page, { c0: 0, c1: 0 });
     await expectText(page, 'Bạn trả lời đúng 1/2 câu');
   };
+  // The assistant (issue 23): a question posted as a form, and a placement's first question.
+  const asked = async (page) => {
+    await go(page, '/tro-ly');
+    await page.fill('#question', 'mã otp là gì');
+    await submit(page, page.locator('main form.search button[type=submit]'));
+    await expectText(page, 'Trợ lý:');
+  };
+  const placed = async (page) => {
+    await go(page, '/xep-lop');
+    await submit(page, page.locator('form[action="/xep-lop/4"] button'));
+    await expectText(page, 'Xếp lớp: câu 1');
+  };
   let examPages = [];
   let publicExamPages = [];
   if (exam) {
@@ -516,6 +528,10 @@ async function accessibility(browser, learnerCookies, exam) {
     ['news list', '/tin-tuc', true],
     ['news item', newsHref, true],
     ['competence framework', '/khung-nang-luc', true],
+    ['assistant', '/tro-ly', true],
+    ['assistant, an answer', asked, true],
+    ['placement, the domains', '/xep-lop', true],
+    ['placement, a question', placed, true],
     // The error page is drawn without the reader's settings (src/web/error.rs gives it an empty Nav): it
     // forgets the larger text and who is logged in. Checked with axe all the same; the text size is not asserted.
     ['not found (error page)', async (page) => {
@@ -527,6 +543,7 @@ async function accessibility(browser, learnerCookies, exam) {
   await checkPages(browser, 'visitor', null, [
     ['login', '/dang-nhap', true],
     ['lesson, not logged in', '/bai-hoc/bai-mot', true],
+    ['assistant, not logged in', '/tro-ly', true],
     ['home, the province against its targets', '/', true],
     ['public statistics, communes', '/thong-ke?nam=2025', true],
     ['public statistics, a commune', '/thong-ke/04792?nam=2025', true],
@@ -544,6 +561,7 @@ async function accessibility(browser, learnerCookies, exam) {
     ['editor home', '/bien-tap', true],
     ['new lesson', '/bien-tap/bai-hoc/moi', true],
     ['edit lesson', '/bien-tap/bai-hoc/bai-mot', true],
+    ['assistant: FAQ and unanswered questions', '/bien-tap/tro-ly', true],
   ]);
 
   if (ADMIN && ADMIN_PASSWORD) {
