@@ -97,6 +97,8 @@ pub fn table() -> Vec<Route> {
         crate::assessment::routes(),
         crate::certificates::routes(),
         crate::tracking::routes(),
+        // Issue 21: quarterly reports and their approval, the responsibility matrix, rankings.
+        crate::reports::routes(),
         crate::portal::routes(),
     ]
     .into_iter()
