@@ -53,7 +53,7 @@ pub fn percent(share: f64) -> String {
 /// +2.5 points → "+2,5 điểm %".
 pub fn points(change: f64) -> String {
     let sign = if change > 0.05 { "+" } else { "" };
-    format!("{sign}{change:.1} điểm\u{a0}%").replace('.', ",")
+    format!("{sign}{change:.1}\u{a0}điểm\u{a0}%").replace('.', ",")
 }
 
 pub fn value_text(line: &IndicatorLine) -> String {
