@@ -98,7 +98,9 @@ async fn a_pass_issues_a_certificate_that_verifies_outside_our_code() {
         let file = db.write("chung-nhan.pdf", &raw);
         let text = std::process::Command::new("pdftotext").arg(&file).arg("-").output().expect("pdftotext");
         let text = String::from_utf8_lossy(&text.stdout).replace('\u{a0}', " ");
-        for words in ["Chứng nhận đạt chuẩn kỹ năng số cơ bản", "Cấp cho", "Đối tượng: Người dân", "Kết quả theo từng năng lực"] {
+        for words in
+            ["Chứng nhận đạt chuẩn kỹ năng số cơ bản", "Cấp cho", "Đối tượng: Người dân", "Kết quả theo từng năng lực"]
+        {
             assert!(text.contains(words), "{words} not in the PDF's text:\n{text}");
         }
         let png = db.dir.path().join("trang");
@@ -109,7 +111,11 @@ async fn a_pass_issues_a_certificate_that_verifies_outside_our_code() {
             .status()
             .expect("pdftoppm");
         assert!(drawn.success());
-        let qr = std::process::Command::new("zbarimg").args(["--raw", "-q"]).arg(png.with_extension("png")).output().expect("zbarimg");
+        let qr = std::process::Command::new("zbarimg")
+            .args(["--raw", "-q"])
+            .arg(png.with_extension("png"))
+            .output()
+            .expect("zbarimg");
         let qr = String::from_utf8_lossy(&qr.stdout).trim().to_owned();
         assert!(qr.ends_with(&format!("/verify/{id}")), "the QR code reads {qr:?}");
 

@@ -77,7 +77,8 @@ fn csv_rows(file: &Path) -> String {
 }
 
 fn pdf_text(file: &Path) -> String {
-    let out = Command::new("pdftotext").args(["-layout"]).arg(file).arg("-").output().expect("pdftotext (poppler-utils)");
+    let out =
+        Command::new("pdftotext").args(["-layout"]).arg(file).arg("-").output().expect("pdftotext (poppler-utils)");
     assert!(out.status.success(), "pdftotext: {}", String::from_utf8_lossy(&out.stderr));
     String::from_utf8(out.stdout).unwrap().replace('\u{a0}', " ")
 }
@@ -100,22 +101,38 @@ async fn report_files_carry_the_hand_computed_figures() {
         // The province: adults 6, 1 passed = 16,67 %; target 80 % of 6 = 4.8 → 5, 4 missing;
         // the quarter before 0 %: +16,67 points.
         let xlsx = db.write("p.xlsx", "");
-        assert_exit(&db.cli(&["report", "quarterly", "--quarter", "2025Q4", "--format", "xlsx", "--out", path_str(&xlsx)]), 0);
+        assert_exit(
+            &db.cli(&["report", "quarterly", "--quarter", "2025Q4", "--format", "xlsx", "--out", path_str(&xlsx)]),
+            0,
+        );
         let cells = xlsx_cells(&xlsx);
         let row = line_with(&cells, "'nguoi_truong_thanh_ky_nang_so'");
         assert!(row.starts_with("Chỉ tiêu\t"), "{row}");
         let values: Vec<&str> = row.split('\t').collect();
-        assert_eq!(&values[3..11], ["1", "6", "16.67", "80", "4", "0", "16.67", "'Chưa đạt'"], "{}: {row}", db.backend());
+        assert_eq!(
+            &values[3..11],
+            ["1", "6", "16.67", "80", "4", "0", "16.67", "'Chưa đạt'"],
+            "{}: {row}",
+            db.backend()
+        );
         // The lagging communes: 04795 (2 adults, none passed at the quarter's end) before 04792.
         let lag = cells.lines().filter(|l| l.starts_with("Chậm tiến độ\t")).collect::<Vec<_>>();
         assert!(lag.len() >= 3, "{cells}");
         assert!(lag[1].contains("'04795'") && lag[2].contains("'04792'"), "{lag:?}");
         // The task matrix: every task of tasks.toml, a suy_luan lead waiting for confirmation.
         assert!(cells.contains("'Chủ trì (chờ xác nhận)'"), "{cells}");
-        assert!(cells.contains("Mô hình\t'Mỗi xã, phường tổ chức buổi học cộng đồng hằng tuần'\t'IV.5.4.a'\t'Chưa có dữ liệu'"), "{cells}");
+        assert!(
+            cells.contains(
+                "Mô hình\t'Mỗi xã, phường tổ chức buổi học cộng đồng hằng tuần'\t'IV.5.4.a'\t'Chưa có dữ liệu'"
+            ),
+            "{cells}"
+        );
 
         let csv = db.write("p.csv", "");
-        assert_exit(&db.cli(&["report", "quarterly", "--quarter", "2025Q4", "--format", "csv", "--out", path_str(&csv)]), 0);
+        assert_exit(
+            &db.cli(&["report", "quarterly", "--quarter", "2025Q4", "--format", "csv", "--out", path_str(&csv)]),
+            0,
+        );
         let rows = csv_rows(&csv);
         assert!(rows.starts_with("Phần\tMã\tNội dung\tĐạt\tTổng số"), "{rows}");
         let row = line_with(&rows, "\tnguoi_truong_thanh_ky_nang_so\t");
@@ -123,7 +140,10 @@ async fn report_files_carry_the_hand_computed_figures() {
         assert_eq!(&values[3..11], ["1", "6", "16.67", "80.00", "4", "0.00", "16.67", "Chưa đạt"], "{row}");
 
         let pdf = db.write("p.pdf", "");
-        assert_exit(&db.cli(&["report", "quarterly", "--quarter", "2025Q4", "--format", "pdf", "--out", path_str(&pdf)]), 0);
+        assert_exit(
+            &db.cli(&["report", "quarterly", "--quarter", "2025Q4", "--format", "pdf", "--out", path_str(&pdf)]),
+            0,
+        );
         let text = pdf_text(&pdf);
         assert!(text.contains("Báo cáo quý 4/2025"), "{text}");
         assert!(text.contains("Chỉ tiêu so với mục tiêu năm 2025"), "{text}");
@@ -133,13 +153,41 @@ async fn report_files_carry_the_hand_computed_figures() {
         assert!(text.contains("Các xã, phường chậm tiến độ nhất"), "{text}");
 
         // A commune's report: its villages lag, the tasks are the province's.
-        assert_exit(&db.cli(&["report", "quarterly", "--quarter", "2025Q4", "--unit", "04792", "--format", "pdf", "--out", path_str(&pdf)]), 0);
+        assert_exit(
+            &db.cli(&[
+                "report",
+                "quarterly",
+                "--quarter",
+                "2025Q4",
+                "--unit",
+                "04792",
+                "--format",
+                "pdf",
+                "--out",
+                path_str(&pdf),
+            ]),
+            0,
+        );
         let text = pdf_text(&pdf);
         let line = line_with(&text, "1/4");
         assert!(line.contains("25,0 %") && line.contains("+25,0 điểm"), "{line}");
         assert!(text.contains("Các thôn, tổ dân phố chậm tiến độ nhất"), "{text}");
         // An agency's: no counted figures, its tasks only.
-        assert_exit(&db.cli(&["report", "quarterly", "--quarter", "2025Q4", "--unit", "so_gddt", "--format", "csv", "--out", path_str(&csv)]), 0);
+        assert_exit(
+            &db.cli(&[
+                "report",
+                "quarterly",
+                "--quarter",
+                "2025Q4",
+                "--unit",
+                "so_gddt",
+                "--format",
+                "csv",
+                "--out",
+                path_str(&csv),
+            ]),
+            0,
+        );
         let rows = csv_rows(&csv);
         assert!(rows.contains("chưa có dữ liệu") && rows.contains("IV.3.1") && !rows.contains("IV.1.3\t"), "{rows}");
 
@@ -175,7 +223,8 @@ async fn approval_goes_up_in_order_and_locks_the_files() {
         let tinh = account(&db, "tinh.duyet", "quan_tri_tinh", "25", None).await;
         let nganh = account(&db, "so.gddt", "can_bo_nganh", "25", Some("SO-GDDT")).await;
         let base = serve(&db, db.config()).await;
-        let (commune, other, province, agency) = (Browser::new(&base), Browser::new(&base), Browser::new(&base), Browser::new(&base));
+        let (commune, other, province, agency) =
+            (Browser::new(&base), Browser::new(&base), Browser::new(&base), Browser::new(&base));
         commune.login("xa.dong", &xa).await;
         other.login("xa.tay", &xa2).await;
         province.login("tinh.duyet", &tinh).await;
@@ -204,7 +253,13 @@ async fn approval_goes_up_in_order_and_locks_the_files() {
         assert!(!matrix.body.contains("action=\"/quan-ly/nhiem-vu/IV.1.1/ban_tgdv\""));
         let csrf = matrix.csrf();
         let form = |status: &'static str, progress: &'static str| {
-            [("csrf", csrf.clone()), ("quy", "2025Q4".into()), ("trang_thai", status.into()), ("tien_do", progress.into()), ("minh_chung", "Công văn 12/SGDĐT".into())]
+            [
+                ("csrf", csrf.clone()),
+                ("quy", "2025Q4".into()),
+                ("trang_thai", status.into()),
+                ("tien_do", progress.into()),
+                ("minh_chung", "Công văn 12/SGDĐT".into()),
+            ]
         };
         let post = |path: &'static str, f: [(&'static str, String); 5]| {
             let agency = &agency;
@@ -215,7 +270,10 @@ async fn approval_goes_up_in_order_and_locks_the_files() {
         };
         assert_eq!(post("/quan-ly/nhiem-vu/IV.3.1/so_gddt", form("dang_thuc_hien", "60")).await, StatusCode::SEE_OTHER);
         assert_eq!(post("/quan-ly/nhiem-vu/IV.1.1/ban_tgdv", form("hoan_thanh", "100")).await, StatusCode::FORBIDDEN);
-        assert_eq!(post("/quan-ly/nhiem-vu/IV.3.1/so_gddt", form("dang_thuc_hien", "150")).await, StatusCode::BAD_REQUEST);
+        assert_eq!(
+            post("/quan-ly/nhiem-vu/IV.3.1/so_gddt", form("dang_thuc_hien", "150")).await,
+            StatusCode::BAD_REQUEST
+        );
         assert_eq!(post("/quan-ly/nhiem-vu/IV.9.9/so_gddt", form("dang_thuc_hien", "10")).await, StatusCode::NOT_FOUND);
         assert_eq!(db.scalar("SELECT count(*) FROM task_update WHERE agency_code = 'so_gddt' AND progress = 60"), 1);
         assert_eq!(submit(&agency, "so_gddt", "gui").await, StatusCode::SEE_OTHER);
@@ -229,7 +287,11 @@ async fn approval_goes_up_in_order_and_locks_the_files() {
         assert_eq!(submit(&province, "04795", "duyet").await, StatusCode::SEE_OTHER);
 
         // An approved report's files, then the data change: the same bytes, and the page counts the change.
-        let paths = ["/quan-ly/bao-cao/04792/2025Q4/tai/pdf", "/quan-ly/bao-cao/04792/2025Q4/tai/xlsx", "/quan-ly/bao-cao/04792/2025Q4/tai/csv"];
+        let paths = [
+            "/quan-ly/bao-cao/04792/2025Q4/tai/pdf",
+            "/quan-ly/bao-cao/04792/2025Q4/tai/xlsx",
+            "/quan-ly/bao-cao/04792/2025Q4/tai/csv",
+        ];
         let mut before = Vec::new();
         for p in paths {
             before.push(bytes(&commune, p).await);
@@ -241,12 +303,32 @@ async fn approval_goes_up_in_order_and_locks_the_files() {
             assert!(bytes(&commune, p).await == *b, "{}: {p} changed after approval", db.backend());
         }
         let csv = db.write("a.csv", "");
-        assert_exit(&db.cli(&["report", "quarterly", "--quarter", "2025Q4", "--unit", "04792", "--format", "csv", "--out", path_str(&csv)]), 0);
+        assert_exit(
+            &db.cli(&[
+                "report",
+                "quarterly",
+                "--quarter",
+                "2025Q4",
+                "--unit",
+                "04792",
+                "--format",
+                "csv",
+                "--out",
+                path_str(&csv),
+            ]),
+            0,
+        );
         assert_eq!(std::fs::read(&csv).unwrap(), before[2]);
         let page = commune.get("/quan-ly/bao-cao/04792/2025Q4").await;
         // Adults' and public sector's numerators moved (2 figures), VNeID level… only those counted.
         assert!(page.body.contains("Đã duyệt") && page.body.contains("số liệu đã thay đổi"), "{}", page.body);
-        let n: usize = page.body.split("<strong>").nth(2).and_then(|s| s.split(' ').next()).and_then(|n| n.parse().ok()).unwrap_or(0);
+        let n: usize = page
+            .body
+            .split("<strong>")
+            .nth(2)
+            .and_then(|s| s.split(' ').next())
+            .and_then(|n| n.parse().ok())
+            .unwrap_or(0);
         assert!(n >= 2, "{}", page.body);
         // 04795 was approved too, so its file stays; an agency report is locked for task updates.
         assert!(bytes(&other, "/quan-ly/bao-cao/04795/2025Q4/tai/csv").await == open);
@@ -289,7 +371,10 @@ async fn matrix_and_rankings_show_their_figures() {
         assert_eq!(r.status, StatusCode::SEE_OTHER);
         let matrix = province.get("/quan-ly/nhiem-vu?quy=2025Q4").await;
         assert!(!matrix.body.contains("action=\"/quan-ly/nhiem-vu/IV.1.2/xac-nhan\""));
-        assert_eq!(province.post("/quan-ly/nhiem-vu/IV.1.1/xac-nhan", &[("csrf", &csrf)]).await.status, StatusCode::NOT_FOUND);
+        assert_eq!(
+            province.post("/quan-ly/nhiem-vu/IV.1.1/xac-nhan", &[("csrf", &csrf)]).await.status,
+            StatusCode::NOT_FOUND
+        );
 
         // 04792: adults 1/4 (target 80 %: 0,3125), public sector 1/1 (target 80 %: 1), VNeID 0/4,
         // identity 0/4, households 0/2 …: the page prints A, C and the score; the CSV its inputs.

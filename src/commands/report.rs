@@ -9,7 +9,13 @@ use crate::tracking::snapshot::Quarter;
 
 /// Writes the report of `unit` (the province by default, a commune's code or an agency's code) for
 /// `quarter`: the stored file of an approved report, else one made from the figures now.
-pub async fn quarterly(config: &Config, quarter: &str, unit: Option<&str>, format: &str, out: &Path) -> anyhow::Result<()> {
+pub async fn quarterly(
+    config: &Config,
+    quarter: &str,
+    unit: Option<&str>,
+    format: &str,
+    out: &Path,
+) -> anyhow::Result<()> {
     let quarter = Quarter::parse(quarter)
         .ok_or_else(|| anyhow::anyhow!("quý viết như 2025Q4 / a quarter is written like 2025Q4: {quarter:?}"))?;
     let unit = unit.unwrap_or(crate::domain::unit::PROVINCE_CODE);

@@ -82,11 +82,7 @@ impl World for MemoryWorld {
         if id == self.main { Ok(self.source.clone()) } else { Err(FileError::NotSource) }
     }
     fn file(&self, id: FileId) -> FileResult<Bytes> {
-        self.files
-            .iter()
-            .find(|(fid, _)| *fid == id)
-            .map(|(_, b)| b.clone())
-            .ok_or(FileError::AccessDenied)
+        self.files.iter().find(|(fid, _)| *fid == id).map(|(_, b)| b.clone()).ok_or(FileError::AccessDenied)
     }
     fn font(&self, index: usize) -> Option<Font> {
         SHARED.fonts.get(index).cloned()
@@ -109,17 +105,16 @@ pub fn pdf(doc: &Document) -> Result<Vec<u8>, DocumentError> {
         files.push((id, Bytes::new(bytes.clone())));
     }
     let world = MemoryWorld { main, source: Source::new(main, doc.template.to_owned()), files };
-    let document: PagedDocument = typst::compile(&world).output.map_err(|errors| {
-        DocumentError(errors.iter().map(|e| e.message.to_string()).collect::<Vec<_>>().join("; "))
-    })?;
+    let document: PagedDocument = typst::compile(&world)
+        .output
+        .map_err(|errors| DocumentError(errors.iter().map(|e| e.message.to_string()).collect::<Vec<_>>().join("; ")))?;
     let options = typst_pdf::PdfOptions {
         ident: typst::foundations::Smart::Custom(doc.ident.to_owned()),
         creator: typst::foundations::Smart::Custom(Some("hocvuso".to_owned())),
         ..Default::default()
     };
-    let bytes = typst_pdf::pdf(&document, &options).map_err(|errors| {
-        DocumentError(errors.iter().map(|e| e.message.to_string()).collect::<Vec<_>>().join("; "))
-    })?;
+    let bytes = typst_pdf::pdf(&document, &options)
+        .map_err(|errors| DocumentError(errors.iter().map(|e| e.message.to_string()).collect::<Vec<_>>().join("; ")))?;
     // Typst memoises across compilations; keep only what recent documents used.
     typst::comemo::evict(10);
     Ok(bytes)

@@ -47,7 +47,12 @@ pub fn commune_score(inputs: &[Input]) -> Score {
         })
         .sum::<f64>()
         / n;
-    Score { achievement, improvement, counted: counted.len(), score: WEIGHT_ACHIEVEMENT * achievement + WEIGHT_IMPROVEMENT * improvement }
+    Score {
+        achievement,
+        improvement,
+        counted: counted.len(),
+        score: WEIGHT_ACHIEVEMENT * achievement + WEIGHT_IMPROVEMENT * improvement,
+    }
 }
 
 /// An agency's score: the mean progress (0..100) of its parts of tasks, a lead part weighing 2 and

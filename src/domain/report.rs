@@ -112,12 +112,19 @@ pub fn next(reporter: &Reporter, current: Option<State>, action: Action, around:
     match action {
         Action::Submit => match current {
             State::Draft | State::Returned => Ok(State::Submitted),
-            State::Submitted => Err(Refusal { code: "report_already_submitted", message: "Báo cáo đã được gửi." }),
-            State::Approved => Err(Refusal { code: "report_approved", message: "Báo cáo đã được duyệt, không gửi lại." }),
+            State::Submitted => {
+                Err(Refusal { code: "report_already_submitted", message: "Báo cáo đã được gửi." })
+            }
+            State::Approved => Err(Refusal {
+                code: "report_approved",
+                message: "Báo cáo đã được duyệt, không gửi lại.",
+            }),
         },
         Action::Approve => {
             if current != State::Submitted {
-                return Err(Refusal { code: "report_not_submitted", message: "Chỉ duyệt được báo cáo đã gửi." });
+                return Err(Refusal {
+                    code: "report_not_submitted", message: "Chỉ duyệt được báo cáo đã gửi."
+                });
             }
             if reporter.is_province() && around.pending_below > 0 {
                 return Err(Refusal {
@@ -129,7 +136,10 @@ pub fn next(reporter: &Reporter, current: Option<State>, action: Action, around:
         }
         Action::Return => {
             if !matches!(current, State::Submitted | State::Approved) {
-                return Err(Refusal { code: "report_not_returnable", message: "Chỉ trả lại báo cáo đã gửi hoặc đã duyệt." });
+                return Err(Refusal {
+                    code: "report_not_returnable",
+                    message: "Chỉ trả lại báo cáo đã gửi hoặc đã duyệt.",
+                });
             }
             if !reporter.is_province() && around.province_approved {
                 return Err(Refusal {
@@ -155,10 +165,16 @@ mod tests {
         assert_eq!(next(&commune, Some(State::Submitted), Action::Approve, none), Ok(State::Approved));
         assert_eq!(next(&commune, Some(State::Approved), Action::Return, none), Ok(State::Returned));
         let locked = Around { province_approved: true, ..none };
-        assert_eq!(next(&commune, Some(State::Approved), Action::Return, locked).unwrap_err().code, "province_report_approved");
+        assert_eq!(
+            next(&commune, Some(State::Approved), Action::Return, locked).unwrap_err().code,
+            "province_report_approved"
+        );
         let pending = Around { pending_below: 1, ..none };
         let p = Reporter::Province;
-        assert_eq!(next(&p, Some(State::Submitted), Action::Approve, pending).unwrap_err().code, "reports_below_not_approved");
+        assert_eq!(
+            next(&p, Some(State::Submitted), Action::Approve, pending).unwrap_err().code,
+            "reports_below_not_approved"
+        );
         assert_eq!(next(&p, Some(State::Submitted), Action::Approve, none), Ok(State::Approved));
         assert_eq!(Reporter::parse("so_gddt"), Some(Reporter::Agency("so_gddt".into())));
         assert_eq!(Reporter::parse("25"), Some(Reporter::Province));

@@ -47,9 +47,15 @@ pub async fn stored_file(
     format: Format3,
 ) -> sqlx::Result<Option<Vec<u8>>> {
     let sql = match format {
-        Format3::Pdf => "SELECT file_pdf FROM quarterly_report WHERE reporter = $1 AND quarter = $2 AND state = 'da_duyet'",
-        Format3::Xlsx => "SELECT file_xlsx FROM quarterly_report WHERE reporter = $1 AND quarter = $2 AND state = 'da_duyet'",
-        Format3::Csv => "SELECT file_csv FROM quarterly_report WHERE reporter = $1 AND quarter = $2 AND state = 'da_duyet'",
+        Format3::Pdf => {
+            "SELECT file_pdf FROM quarterly_report WHERE reporter = $1 AND quarter = $2 AND state = 'da_duyet'"
+        }
+        Format3::Xlsx => {
+            "SELECT file_xlsx FROM quarterly_report WHERE reporter = $1 AND quarter = $2 AND state = 'da_duyet'"
+        }
+        Format3::Csv => {
+            "SELECT file_csv FROM quarterly_report WHERE reporter = $1 AND quarter = $2 AND state = 'da_duyet'"
+        }
     };
     let bytes: Option<Option<Vec<u8>>> = on_pool!(store, pool => sqlx::query_scalar(sql)
         .bind(reporter.key()).bind(quarter.to_string()).fetch_optional(pool).await)?;
@@ -85,7 +91,8 @@ fn refused(r: report::Refusal) -> AppError {
     AppError::Conflict { code: r.code, message: r.message.to_owned() }
 }
 
-const PENDING_BELOW: &str = "SELECT COUNT(*) FROM quarterly_report WHERE quarter = $1 AND reporter <> $2 AND state <> 'da_duyet'";
+const PENDING_BELOW: &str =
+    "SELECT COUNT(*) FROM quarterly_report WHERE quarter = $1 AND reporter <> $2 AND state <> 'da_duyet'";
 const PROVINCE_STATE: &str = "SELECT state FROM quarterly_report WHERE quarter = $1 AND reporter = $2";
 
 /// Moves a report one step, in one transaction with its audit entry (`report.submit`,

@@ -162,15 +162,17 @@ pub async fn gather(store: &Store, reporter: &Reporter, quarter: Quarter) -> Res
             let unit = reporter.key();
             let current =
                 if taken { figures_at(store, unit, year, &q).await? } else { figures(store, unit, year).await? };
-            let previous = if before_taken {
-                Some(figures_at(store, unit, year, &before.to_string()).await?)
-            } else {
-                None
-            };
+            let previous =
+                if before_taken { Some(figures_at(store, unit, year, &before.to_string()).await?) } else { None };
             let models = crate::tracking::visit::rule_statuses(store, unit)
                 .await?
                 .into_iter()
-                .map(|r| ModelLine { name: r.name, seed_ref: r.seed_ref, status: r.status.to_owned(), detail: r.detail })
+                .map(|r| ModelLine {
+                    name: r.name,
+                    seed_ref: r.seed_ref,
+                    status: r.status.to_owned(),
+                    detail: r.detail,
+                })
                 .collect();
             let children = if taken {
                 children_figures_at(store, unit, year, &q).await?

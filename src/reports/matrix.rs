@@ -50,7 +50,11 @@ struct MatrixPage {
     statuses: Vec<(&'static str, &'static str)>,
 }
 
-async fn report_approved(state: &AppState, agency: &str, quarter: crate::tracking::snapshot::Quarter) -> Result<bool, AppError> {
+async fn report_approved(
+    state: &AppState,
+    agency: &str,
+    quarter: crate::tracking::snapshot::Quarter,
+) -> Result<bool, AppError> {
     let stored = super::approval::load(&state.store, &Reporter::Agency(agency.to_owned()), quarter).await?;
     Ok(stored.is_some_and(|s| s.state == ReportState::Approved))
 }
@@ -127,22 +131,19 @@ pub async fn update(
     let quarter = parse_quarter(Some(&form.quy))?;
     let known = matrix().task(&task).is_some_and(|t| t.involves(&agency));
     if !known {
-        return Err(AppError::not_found("task_not_found", "Không có nhiệm vụ này của cơ quan này / No such task").into());
+        return Err(
+            AppError::not_found("task_not_found", "Không có nhiệm vụ này của cơ quan này / No such task").into()
+        );
     }
     if !agencies(&staff).contains(&agency) {
         return Err(AppError::forbidden().into());
     }
     let status = TaskStatus::parse(&form.trang_thai)
         .ok_or_else(|| AppError::bad_request("invalid_status", "Trạng thái không hợp lệ / Invalid status"))?;
-    let progress: i64 = form
-        .tien_do
-        .trim()
-        .trim_end_matches('%')
-        .trim()
-        .parse()
-        .ok()
-        .filter(|p| (0..=100).contains(p))
-        .ok_or_else(|| AppError::bad_request("invalid_progress", "Tiến độ là số từ 0 đến 100 / Progress is 0 to 100"))?;
+    let progress: i64 =
+        form.tien_do.trim().trim_end_matches('%').trim().parse().ok().filter(|p| (0..=100).contains(p)).ok_or_else(
+            || AppError::bad_request("invalid_progress", "Tiến độ là số từ 0 đến 100 / Progress is 0 to 100"),
+        )?;
     let evidence: String = form.minh_chung.trim().chars().take(2000).collect();
     if report_approved(&state, &agency, quarter).await? {
         return Err(AppError::Conflict {

@@ -38,7 +38,8 @@ pub fn parse_quarter(raw: Option<&str>) -> Result<Quarter, AppError> {
 }
 
 fn parse_reporter(raw: &str) -> Result<Reporter, AppError> {
-    Reporter::parse(raw).ok_or_else(|| AppError::not_found("reporter_not_found", "Không có đơn vị báo cáo này / No such reporter"))
+    Reporter::parse(raw)
+        .ok_or_else(|| AppError::not_found("reporter_not_found", "Không có đơn vị báo cáo này / No such reporter"))
 }
 
 /// A report the reader may not read answers 404, like a unit outside their scope.
@@ -72,15 +73,25 @@ pub async fn list(
 ) -> Result<Html<String>, PageError> {
     let quarter = parse_quarter(q.quy.as_deref())?;
     let states = approval::states(&state.store, quarter).await?;
-    let state_of = |key: &str| {
-        states.iter().find(|(k, _)| k == key).map_or("Chưa lập (bản nháp)", |(_, s)| s.label())
-    };
-    let province = staff.user.scope(&[crate::domain::role::Role::QuanTriTinh, crate::domain::role::Role::KiemToan]).is_province();
+    let state_of =
+        |key: &str| states.iter().find(|(k, _)| k == key).map_or("Chưa lập (bản nháp)", |(_, s)| s.label());
+    let province =
+        staff.user.scope(&[crate::domain::role::Role::QuanTriTinh, crate::domain::role::Role::KiemToan]).is_province();
     let mut lines = Vec::new();
     if province {
-        lines.push(ListLine { key: "25".into(), name: reporter_name(&state.store, &Reporter::Province).await?, kind: "Tỉnh", state: state_of("25") });
+        lines.push(ListLine {
+            key: "25".into(),
+            name: reporter_name(&state.store, &Reporter::Province).await?,
+            kind: "Tỉnh",
+            state: state_of("25"),
+        });
         for a in &matrix().agency {
-            lines.push(ListLine { key: a.code.clone(), name: a.name_vi.clone(), kind: "Cơ quan", state: state_of(&a.code) });
+            lines.push(ListLine {
+                key: a.code.clone(),
+                name: a.name_vi.clone(),
+                kind: "Cơ quan",
+                state: state_of(&a.code),
+            });
         }
         for c in units::communes(&state.store).await? {
             let st = state_of(&c.code);
@@ -185,7 +196,12 @@ fn view_rows(data: &ReportData) -> (Vec<IndicatorRow>, Vec<TaskRow>, Vec<LagRow>
         .lagging
         .iter()
         .enumerate()
-        .map(|(i, l)| LagRow { rank: i + 1, name: l.name.clone(), share: percent(l.missing_share), gap: number_vi(l.gap) })
+        .map(|(i, l)| LagRow {
+            rank: i + 1,
+            name: l.name.clone(),
+            share: percent(l.missing_share),
+            gap: number_vi(l.gap),
+        })
         .collect();
     (indicators, tasks, lagging)
 }
@@ -313,7 +329,11 @@ pub async fn act(
     }
     let locked = if action == Action::Approve {
         let data = gather(&state.store, &reporter, quarter).await?;
-        Some(tokio::task::spawn_blocking(move || Locked::make(data)).await.map_err(|e| AppError::Internal(e.into()))??)
+        Some(
+            tokio::task::spawn_blocking(move || Locked::make(data))
+                .await
+                .map_err(|e| AppError::Internal(e.into()))??,
+        )
     } else {
         None
     };

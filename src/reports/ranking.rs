@@ -41,7 +41,10 @@ pub struct AgencyRank {
 
 /// The communes' figures for the quarter and the quarter before (snapshots where taken, the
 /// counters now for a quarter not yet taken).
-async fn inputs(store: &Store, quarter: Quarter) -> Result<(Vec<UnitFigures>, Option<Vec<UnitFigures>>, bool), AppError> {
+async fn inputs(
+    store: &Store,
+    quarter: Quarter,
+) -> Result<(Vec<UnitFigures>, Option<Vec<UnitFigures>>, bool), AppError> {
     let year = quarter.year;
     let taken = snapshot::exists(store, quarter).await?;
     let now = if taken {
@@ -89,7 +92,11 @@ struct RankingPage {
 }
 
 /// `GET /quan-ly/xep-hang?quy=2025Q4`.
-pub async fn page(State(state): State<AppState>, ctx: Ctx, Query(q): Query<QuarterQuery>) -> Result<Html<String>, PageError> {
+pub async fn page(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Query(q): Query<QuarterQuery>,
+) -> Result<Html<String>, PageError> {
     let quarter = parse_quarter(q.quy.as_deref())?;
     let (now, previous, taken) = inputs(&state.store, quarter).await?;
     let mut scored: Vec<(&UnitFigures, ranking::Score)> =
@@ -148,7 +155,16 @@ pub async fn inputs_csv(State(state): State<AppState>, Query(q): Query<QuarterQu
     let (now, previous, _) = inputs(&state.store, quarter).await?;
     let mut out = csv::Writer::from_writer(b"\xEF\xBB\xBF".to_vec());
     let mut write = || -> csv::Result<()> {
-        out.write_record(["Mã xã", "Xã, phường", "Chỉ tiêu", "Đạt", "Tổng số", "Tỷ lệ (%)", "Mục tiêu (%)", "Tỷ lệ quý trước (%)"])?;
+        out.write_record([
+            "Mã xã",
+            "Xã, phường",
+            "Chỉ tiêu",
+            "Đạt",
+            "Tổng số",
+            "Tỷ lệ (%)",
+            "Mục tiêu (%)",
+            "Tỷ lệ quý trước (%)",
+        ])?;
         for u in &now {
             let inputs = commune_inputs(u, previous.as_ref());
             for (f, i) in u.figures.iter().zip(inputs) {

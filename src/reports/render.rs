@@ -204,7 +204,12 @@ fn rows(data: &ReportData) -> Vec<[String; 12]> {
         row[1] = t.code.clone();
         row[5] = t.progress.map(|p| p.to_string()).unwrap_or_default();
         row[10] = t.status_label().into();
-        row[11] = format!("{}: {}{}", t.role_label(), t.agency_name, if t.evidence.is_empty() { String::new() } else { format!(" — {}", t.evidence) });
+        row[11] = format!(
+            "{}: {}{}",
+            t.role_label(),
+            t.agency_name,
+            if t.evidence.is_empty() { String::new() } else { format!(" — {}", t.evidence) }
+        );
         out.push(row);
     }
     for l in &data.lagging {
@@ -244,7 +249,18 @@ pub fn xlsx(data: &ReportData) -> Result<Vec<u8>, XlsxError> {
     sheet.set_name("Chỉ tiêu")?;
     sheet.write_string_with_format(0, 0, &title, &bold)?;
     sheet.write_string(1, 0, &data.source)?;
-    let header = ["Mã", "Chỉ tiêu", "Đạt", "Tổng số", "Tỷ lệ (%)", "Mục tiêu (%)", "Còn thiếu", "Tỷ lệ quý trước (%)", "Thay đổi (điểm %)", "Trạng thái"];
+    let header = [
+        "Mã",
+        "Chỉ tiêu",
+        "Đạt",
+        "Tổng số",
+        "Tỷ lệ (%)",
+        "Mục tiêu (%)",
+        "Còn thiếu",
+        "Tỷ lệ quý trước (%)",
+        "Thay đổi (điểm %)",
+        "Trạng thái",
+    ];
     for (c, h) in header.iter().enumerate() {
         sheet.write_string_with_format(3, c as u16, *h, &bold)?;
     }
@@ -294,7 +310,8 @@ pub fn xlsx(data: &ReportData) -> Result<Vec<u8>, XlsxError> {
 
     let sheet = book.add_worksheet();
     sheet.set_name("Nhiệm vụ")?;
-    for (c, h) in ["Mã", "Nhiệm vụ", "Cơ quan", "Vai trò", "Trạng thái", "Tiến độ (%)", "Minh chứng"].iter().enumerate() {
+    for (c, h) in ["Mã", "Nhiệm vụ", "Cơ quan", "Vai trò", "Trạng thái", "Tiến độ (%)", "Minh chứng"].iter().enumerate()
+    {
         sheet.write_string_with_format(0, c as u16, *h, &bold)?;
     }
     for (i, t) in data.tasks.iter().enumerate() {
@@ -313,7 +330,8 @@ pub fn xlsx(data: &ReportData) -> Result<Vec<u8>, XlsxError> {
 
     let sheet = book.add_worksheet();
     sheet.set_name("Chậm tiến độ")?;
-    for (c, h) in ["Hạng", "Mã", "Đơn vị", "Tỷ lệ còn thiếu (%)", "Số người còn thiếu"].iter().enumerate() {
+    for (c, h) in ["Hạng", "Mã", "Đơn vị", "Tỷ lệ còn thiếu (%)", "Số người còn thiếu"].iter().enumerate()
+    {
         sheet.write_string_with_format(0, c as u16, *h, &bold)?;
     }
     for (i, l) in data.lagging.iter().enumerate() {

@@ -60,8 +60,7 @@ type UpdateRow = (String, String, String, i64, String, Option<String>);
 
 /// The tasks confirmed by the province (leads that were `suy_luan`).
 pub async fn confirmed(store: &Store) -> sqlx::Result<HashSet<String>> {
-    let rows: Vec<String> =
-        on_pool!(store, pool => sqlx::query_scalar("SELECT task_code FROM task_lead_confirmation").fetch_all(pool).await)?;
+    let rows: Vec<String> = on_pool!(store, pool => sqlx::query_scalar("SELECT task_code FROM task_lead_confirmation").fetch_all(pool).await)?;
     Ok(rows.into_iter().collect())
 }
 
