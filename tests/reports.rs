@@ -238,6 +238,9 @@ async fn approval_goes_up_in_order_and_locks_the_files() {
         assert_eq!(commune.get("/quan-ly/bao-cao/25/2025Q4").await.status, StatusCode::NOT_FOUND);
         assert_eq!(commune.get("/quan-ly/bao-cao/04792/2025Q9").await.status, StatusCode::BAD_REQUEST);
         assert_eq!(commune.get("/quan-ly/bao-cao/04792/2025Q4/tai/doc").await.status, StatusCode::NOT_FOUND);
+        // The rankings print every commune's exact figures: not for one commune's staff.
+        assert_ne!(commune.get("/quan-ly/xep-hang?quy=2025Q4").await.status, StatusCode::OK);
+        assert_ne!(commune.get("/quan-ly/xep-hang.csv?quy=2025Q4").await.status, StatusCode::OK);
         // A commune submits only its own report.
         assert_eq!(submit(&other, "04792", "gui").await, StatusCode::NOT_FOUND);
         assert_eq!(submit(&commune, "04792", "gui").await, StatusCode::SEE_OTHER);

@@ -43,7 +43,7 @@ pub async fn home(State(state): State<AppState>, ctx: Ctx) -> Result<Html<String
         links.push(("/quan-ly/bao-cao", "Báo cáo quý: gửi, duyệt, tải về"));
         links.push(("/quan-ly/nhiem-vu", "Ma trận trách nhiệm: nhiệm vụ của các cơ quan"));
     }
-    if has(crate::tracking::api::READERS) {
+    if user.scope(&[QuanTriTinh, KiemToan]).is_province() {
         links.push(("/quan-ly/xep-hang", "Xếp hạng thi đua"));
     }
     if has(COMMUNE_STAFF) {

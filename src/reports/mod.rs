@@ -11,13 +11,16 @@ pub mod ranking;
 pub mod render;
 pub mod tasks;
 
+use crate::domain::role::Role::{KiemToan, QuanTriTinh};
 use crate::web::access::{Access, Scope};
 use crate::web::routes::Route;
 
 pub fn routes() -> Vec<Route> {
     let reports = Access::roles(access::REPORT_ROLES, Scope::Anywhere);
-    let readers = Access::roles(crate::tracking::api::READERS, Scope::Anywhere);
-    let province = Access::roles(&[crate::domain::role::Role::QuanTriTinh], Scope::Province);
+    // Rankings print every commune's exact figures: the province's steering office and auditors only
+    // (staff of one commune read exact figures of their own units only).
+    let readers = Access::roles(&[QuanTriTinh, KiemToan], Scope::Province);
+    let province = Access::roles(&[QuanTriTinh], Scope::Province);
     vec![
         Route::get("/quan-ly/bao-cao", reports, pages::list),
         Route::get("/quan-ly/bao-cao/{reporter}/{quarter}", reports, pages::show),
