@@ -236,7 +236,7 @@ pub fn csv(data: &ReportData) -> Result<Vec<u8>, anyhow::Error> {
     for row in rows(data) {
         out.write_record(row.iter().map(|v| neutralise_formula(v)))?;
     }
-    Ok(out.into_inner().map_err(|e| anyhow::anyhow!("{e}"))?)
+    out.into_inner().map_err(|e| anyhow::anyhow!("{e}"))
 }
 
 /// Sheets: "Chỉ tiêu" (numbers as numbers), "Mô hình", "Nhiệm vụ", "Chậm tiến độ".
