@@ -100,6 +100,8 @@ pub fn table() -> Vec<Route> {
         crate::assessment::routes(),
         crate::certificates::routes(),
         crate::tracking::routes(),
+        // Issue 21: quarterly reports and their approval, the responsibility matrix, rankings.
+        crate::reports::routes(),
         crate::portal::routes(),
         // Issue 23: the learning assistant.
         crate::assistant::routes(),

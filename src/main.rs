@@ -114,6 +114,11 @@ enum Command {
         #[command(subcommand)]
         what: AssistantWhat,
     },
+    /// Quarterly reports (plan section VI): the report of the province, a commune or an agency.
+    Report {
+        #[command(subcommand)]
+        what: ReportWhat,
+    },
     /// Restore the database from a backup file made by `backup`.
     Restore {
         #[arg(long, value_name = "FILE")]
@@ -194,6 +199,26 @@ enum TrackingWhat {
         /// The quarter, as 2025Q4 (default: the last ended quarter).
         #[arg(long)]
         quarter: Option<String>,
+    },
+}
+
+#[derive(Subcommand)]
+enum ReportWhat {
+    /// Write a quarter's report: indicators against targets and the change since the quarter
+    /// before, the community models, the task matrix, the lagging units. An approved report is
+    /// written as stored at its approval.
+    Quarterly {
+        /// The quarter, as 2025Q4.
+        #[arg(long)]
+        quarter: String,
+        /// 25 (the province, default), a commune's code, or an agency's code (e.g. so_gddt).
+        #[arg(long)]
+        unit: Option<String>,
+        /// pdf, xlsx or csv.
+        #[arg(long)]
+        format: String,
+        #[arg(long, value_name = "FILE")]
+        out: PathBuf,
     },
 }
 
@@ -371,6 +396,9 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         }
         Command::Assistant { what: AssistantWhat::FaqImport { file } } => {
             commands::assistant::faq_import(&config, file.as_deref()).await?
+        }
+        Command::Report { what: ReportWhat::Quarterly { quarter, unit, format, out } } => {
+            commands::report::quarterly(&config, &quarter, unit.as_deref(), &format, &out).await?
         }
         Command::Backup { to } => commands::backup::backup(&config, &to).await?,
         Command::Restore { from, force } => commands::backup::restore(&config, &from, force).await?,

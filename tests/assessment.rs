@@ -92,6 +92,32 @@ async fn a_pass_issues_a_certificate_that_verifies_outside_our_code() {
         let pdf = lan.get(&format!("/chung-nhan/{id}/pdf")).await;
         assert_eq!(pdf.status, StatusCode::OK);
         assert_eq!(pdf.headers["content-type"], "application/pdf");
+        // Read by outside tools: the Vietnamese text (pdftotext) and the QR code (pdftoppm, zbarimg),
+        // which leads to the public check.
+        let raw = lan.client.get(format!("{base}/chung-nhan/{id}/pdf")).send().await.unwrap().bytes().await.unwrap();
+        let file = db.write("chung-nhan.pdf", &raw);
+        let text = std::process::Command::new("pdftotext").arg(&file).arg("-").output().expect("pdftotext");
+        let text = String::from_utf8_lossy(&text.stdout).replace('\u{a0}', " ");
+        for words in
+            ["Chứng nhận đạt chuẩn kỹ năng số cơ bản", "Cấp cho", "Đối tượng: Người dân", "Kết quả theo từng năng lực"]
+        {
+            assert!(text.contains(words), "{words} not in the PDF's text:\n{text}");
+        }
+        let png = db.dir.path().join("trang");
+        let drawn = std::process::Command::new("pdftoppm")
+            .args(["-png", "-r", "150", "-singlefile"])
+            .arg(&file)
+            .arg(&png)
+            .status()
+            .expect("pdftoppm");
+        assert!(drawn.success());
+        let qr = std::process::Command::new("zbarimg")
+            .args(["--raw", "-q"])
+            .arg(png.with_extension("png"))
+            .output()
+            .expect("zbarimg");
+        let qr = String::from_utf8_lossy(&qr.stdout).trim().to_owned();
+        assert!(qr.ends_with(&format!("/verify/{id}")), "the QR code reads {qr:?}");
 
         // Outside our code: the published key checks the signature; one changed byte does not.
         let did = json(&anyone, "/.well-known/did.json").await;

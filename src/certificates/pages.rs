@@ -267,20 +267,29 @@ pub async fn pdf(
         })
         .unwrap_or_default();
     let url = verify_url(&state, &row.id);
-    let document = pdf::PdfCertificate {
-        holder_name: &row.holder_name,
-        title: "Chứng nhận đạt chuẩn kỹ năng số cơ bản",
-        profile: target_group_label(&row.target_group),
-        level: u8::try_from(row.level).unwrap_or(0),
-        share_percent: u32::try_from(row.share).unwrap_or(0),
-        competences: &competences,
-        issued_on: &date_vi(row.issued_at),
-        issuer: "Ủy ban nhân dân tỉnh Phú Thọ — Phong trào Bình dân học vụ số",
-        certificate_id: &row.id,
-        verify_url: &url,
-        key_id: &row.kid,
-    };
-    let bytes = pdf::render(&document);
+    let issued_on = date_vi(row.issued_at);
+    let (holder, group, kid, cert_id) =
+        (row.holder_name.clone(), row.target_group.clone(), row.kid.clone(), row.id.clone());
+    let (level, share) = (u8::try_from(row.level).unwrap_or(0), u32::try_from(row.share).unwrap_or(0));
+    // Typesetting takes tens of milliseconds of CPU: off the async workers.
+    let bytes = tokio::task::spawn_blocking(move || {
+        pdf::render(&pdf::PdfCertificate {
+            holder_name: &holder,
+            title: "Chứng nhận đạt chuẩn kỹ năng số cơ bản",
+            profile: target_group_label(&group),
+            level,
+            share_percent: share,
+            competences: &competences,
+            issued_on: &issued_on,
+            issuer: "Ủy ban nhân dân tỉnh Phú Thọ — Phong trào Bình dân học vụ số",
+            certificate_id: &cert_id,
+            verify_url: &url,
+            key_id: &kid,
+        })
+    })
+    .await
+    .map_err(|e| AppError::Internal(e.into()))?
+    .map_err(|e| AppError::Internal(e.into()))?;
     Ok((
         [
             (header::CONTENT_TYPE, "application/pdf".to_owned()),

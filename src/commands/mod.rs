@@ -8,6 +8,7 @@ mod demo_movement;
 pub mod generate;
 pub mod import;
 pub mod learning;
+pub mod report;
 pub mod serve;
 pub mod tracking;
 pub mod user;

@@ -42,6 +42,13 @@ pub async fn home(State(state): State<AppState>, ctx: Ctx) -> Result<Html<String
     if has(crate::tracking::agencies::READERS) {
         links.push(("/quan-ly/co-quan", "Chỉ tiêu theo cơ quan, trường học, doanh nghiệp"));
     }
+    if has(crate::reports::access::REPORT_ROLES) {
+        links.push(("/quan-ly/bao-cao", "Báo cáo quý: gửi, duyệt, tải về"));
+        links.push(("/quan-ly/nhiem-vu", "Ma trận trách nhiệm: nhiệm vụ của các cơ quan"));
+    }
+    if user.scope(&[QuanTriTinh, KiemToan]).is_province() {
+        links.push(("/quan-ly/xep-hang", "Xếp hạng thi đua"));
+    }
     if has(COMMUNE_STAFF) {
         links.push(("/quan-ly/tu-dang-ky", "Người học tự đăng ký chờ xác nhận"));
         links.push(("/quan-tri/chung-nhan", "Chứng nhận và xác nhận lên VNeID"));

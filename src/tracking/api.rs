@@ -90,16 +90,24 @@ pub(super) fn assemble(year: i32, counts: &HashMap<&str, (i64, i64)>, overrides:
 
 /// The figures of these units for `year`, in the order of `targets.toml`; units without any
 /// counter get zeros. Two queries whatever the number of units.
-async fn figures_of(store: &Store, unit_codes: &[String], year: i32) -> sqlx::Result<HashMap<String, Vec<Figure>>> {
+async fn figures_of(
+    store: &Store,
+    unit_codes: &[String],
+    year: i32,
+    quarter: Option<&str>,
+) -> sqlx::Result<HashMap<String, Vec<Figure>>> {
     let mut counts: Vec<CountRow> = Vec::new();
     let mut overrides: Vec<TargetRow> = Vec::new();
     for chunk in unit_codes.chunks(1000) {
         on_pool!(store, pool => {
             let mut q = sqlx::QueryBuilder::new(
-                "SELECT unit_code, indicator, CAST(numerator AS BIGINT), CAST(denominator AS BIGINT) \
-                 FROM indicator_count WHERE year = ",
+                "SELECT unit_code, indicator, CAST(numerator AS BIGINT), CAST(denominator AS BIGINT) FROM ",
             );
-            q.push_bind(i64::from(year)).push(" AND unit_code IN (");
+            match quarter {
+                None => q.push("indicator_count WHERE "),
+                Some(quarter) => q.push("indicator_snapshot WHERE quarter = ").push_bind(quarter).push(" AND "),
+            };
+            q.push("year = ").push_bind(i64::from(year)).push(" AND unit_code IN (");
             let mut list = q.separated(", ");
             for code in chunk {
                 list.push_bind(code);
@@ -137,8 +145,31 @@ async fn figures_of(store: &Store, unit_codes: &[String], year: i32) -> sqlx::Re
 /// Every indicator of one unit (province `25`, a commune or a village) for `year`. A year without
 /// targets gives an empty list.
 pub async fn figures(store: &Store, unit_code: &str, year: i32) -> sqlx::Result<Vec<Figure>> {
-    let mut all = figures_of(store, &[unit_code.to_owned()], year).await?;
+    let mut all = figures_of(store, &[unit_code.to_owned()], year, None).await?;
     Ok(all.remove(unit_code).unwrap_or_default())
+}
+
+/// Like [`figures`], from the quarter's snapshot (`2025Q4`) instead of the counters: units the
+/// snapshot lacks get zeros, so callers check [`super::snapshot::exists`] first. Targets are today's.
+pub async fn figures_at(store: &Store, unit_code: &str, year: i32, quarter: &str) -> sqlx::Result<Vec<Figure>> {
+    let mut all = figures_of(store, &[unit_code.to_owned()], year, Some(quarter)).await?;
+    Ok(all.remove(unit_code).unwrap_or_default())
+}
+
+/// Like [`children_figures`], from the quarter's snapshot (see [`figures_at`]).
+pub async fn children_figures_at(
+    store: &Store,
+    parent_code: &str,
+    year: i32,
+    quarter: &str,
+) -> sqlx::Result<Vec<UnitFigures>> {
+    let children = units::children(store, parent_code).await?;
+    let codes: Vec<String> = children.iter().map(|c| c.code.clone()).collect();
+    let mut all = figures_of(store, &codes, year, Some(quarter)).await?;
+    Ok(children
+        .into_iter()
+        .map(|c| UnitFigures { figures: all.remove(&c.code).unwrap_or_default(), code: c.code, name: c.name })
+        .collect())
 }
 
 /// Every indicator of each child of `parent_code` (the communes of the province, the villages of a
@@ -146,7 +177,7 @@ pub async fn figures(store: &Store, unit_code: &str, year: i32) -> sqlx::Result<
 pub async fn children_figures(store: &Store, parent_code: &str, year: i32) -> sqlx::Result<Vec<UnitFigures>> {
     let children = units::children(store, parent_code).await?;
     let codes: Vec<String> = children.iter().map(|c| c.code.clone()).collect();
-    let mut all = figures_of(store, &codes, year).await?;
+    let mut all = figures_of(store, &codes, year, None).await?;
     Ok(children
         .into_iter()
         .map(|c| UnitFigures { figures: all.remove(&c.code).unwrap_or_default(), code: c.code, name: c.name })

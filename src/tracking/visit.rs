@@ -15,6 +15,7 @@ use crate::app::AppState;
 use crate::domain::role::Role::{self, *};
 use crate::identity::audit::{self, Entry};
 use crate::registry::import::report::neutralise_formula;
+use crate::store::Store;
 use crate::web::access::{Access, Ctx, Scope, Staff};
 use crate::web::error::{AppError, PageError};
 use crate::web::extract::{Path, Query};
@@ -583,58 +584,78 @@ struct RulesPage {
 const NO_DATA: &str = "Chưa có dữ liệu";
 
 /// Accounts holding the one-stop support role over the commune or one of its villages.
-async fn one_stop_staff(state: &AppState, commune: &str) -> Result<i64, AppError> {
+async fn one_stop_staff(store: &Store, commune: &str) -> Result<i64, AppError> {
     let within = UnitScope::unit(commune).predicate(Columns { unit: Some("g.unit_code"), ..Columns::default() }, 1);
     let sql = format!(
         "SELECT COUNT(DISTINCT g.account_id) FROM role_grant g WHERE g.role = 'ho_tro_mot_cua' AND {}",
         within.sql
     );
-    let count: i64 = on_pool!(&state.store, pool =>
+    let count: i64 = on_pool!(store, pool =>
         bind_scope!(sqlx::query_scalar::<_, i64>(sqlx::AssertSqlSafe(sql)), within).fetch_one(pool).await)?;
     Ok(count)
 }
 
 /// For the province: how many of its communes have one-stop support staff, of how many.
-async fn communes_with_one_stop_staff(state: &AppState) -> Result<(i64, i64), AppError> {
+async fn communes_with_one_stop_staff(store: &Store) -> Result<(i64, i64), AppError> {
     const SQL: &str = "SELECT COUNT(DISTINCT substr(unit_code, 1, 5)) FROM role_grant \
          WHERE role = 'ho_tro_mot_cua' AND unit_code <> $1";
-    let with: i64 = on_pool!(&state.store, pool =>
+    let with: i64 = on_pool!(store, pool =>
         sqlx::query_scalar::<_, i64>(SQL).bind(crate::domain::unit::PROVINCE_CODE).fetch_one(pool).await)?;
-    let all = crate::store::units::communes(&state.store).await?.len() as i64;
+    let all = crate::store::units::communes(store).await?.len() as i64;
     Ok((with, all))
 }
 
-async fn one_stop_line(state: &AppState, unit: &str, min: i64) -> Result<(&'static str, String), AppError> {
+async fn one_stop_line(store: &Store, unit: &str, min: i64) -> Result<(&'static str, String), AppError> {
     let verdict = |ok: bool| if ok { "Đạt" } else { "Chưa đạt" };
     match crate::domain::role::commune_of(unit) {
         Some(commune) if unit != crate::domain::unit::PROVINCE_CODE => {
-            let count = one_stop_staff(state, commune).await?;
+            let count = one_stop_staff(store, commune).await?;
             Ok((verdict(count >= min), format!("{count} tài khoản hỗ trợ một cửa của xã (cần ít nhất {min})")))
         }
         _ => {
-            let (with, all) = communes_with_one_stop_staff(state).await?;
+            let (with, all) = communes_with_one_stop_staff(store).await?;
             Ok((verdict(all > 0 && with >= all), format!("{with}/{all} xã, phường có nhân sự hỗ trợ một cửa")))
         }
     }
 }
 
-/// The plan's structural rules for one commune. Only the one-stop rule has data today; the others
-/// wait for the community models and say so rather than show a compliance they cannot know.
+/// One structural rule of the plan for one unit, as pages and reports show it.
+pub struct RuleStatus {
+    pub name: String,
+    pub seed_ref: String,
+    /// "Đạt", "Chưa đạt" or "Chưa có dữ liệu".
+    pub status: &'static str,
+    pub detail: String,
+}
+
+/// The plan's structural rules (the community models) for the province or one commune. Only the
+/// one-stop rule has data today; the others wait for the community records and say so rather than
+/// show a compliance they cannot know. Reports read it too.
+pub async fn rule_statuses(store: &Store, unit: &str) -> Result<Vec<RuleStatus>, AppError> {
+    let mut lines = Vec::new();
+    for rule in &crate::domain::indicators::targets().rules {
+        let (status, detail) = if rule.code == "ho_tro_mot_cua" {
+            let min = rule.parameters.get("min_per_commune").and_then(toml::Value::as_integer).unwrap_or(1);
+            one_stop_line(store, unit, min).await?
+        } else {
+            (NO_DATA, String::new())
+        };
+        lines.push(RuleStatus { name: rule.name_vi.clone(), seed_ref: rule.seed_ref.clone(), status, detail });
+    }
+    Ok(lines)
+}
+
+/// The plan's structural rules for one commune.
 pub async fn rules(
     State(state): State<AppState>,
     ctx: Ctx,
     Path(unit): Path<String>,
 ) -> Result<Html<String>, PageError> {
     let unit_name = unit_name(&state, &unit).await?;
-    let mut lines = Vec::new();
-    for rule in &crate::domain::indicators::targets().rules {
-        let (status, detail) = if rule.code == "ho_tro_mot_cua" {
-            let min = rule.parameters.get("min_per_commune").and_then(toml::Value::as_integer).unwrap_or(1);
-            one_stop_line(&state, &unit, min).await?
-        } else {
-            (NO_DATA, String::new())
-        };
-        lines.push(RuleLine { name: rule.name_vi.clone(), seed_ref: rule.seed_ref.clone(), status, detail });
-    }
-    Ok(Html(render(&RulesPage { nav: ctx.nav(), unit, unit_name, rules: lines })?))
+    let rules = rule_statuses(&state.store, &unit)
+        .await?
+        .into_iter()
+        .map(|r| RuleLine { name: r.name, seed_ref: r.seed_ref, status: r.status, detail: r.detail })
+        .collect();
+    Ok(Html(render(&RulesPage { nav: ctx.nav(), unit, unit_name, rules })?))
 }

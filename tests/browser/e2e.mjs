@@ -582,6 +582,13 @@ async function accessibility(browser, learnerCookies, exam) {
       ['who to visit: VNeID and bank', '/quan-ly/don-vi/04792/can-ho-tro?danh_sach=so_hoa&nam=2025', true],
       ['plan rules', '/quan-ly/don-vi/04792/quy-dinh', true],
       ['people list', '/quan-ly/don-vi/04792/nguoi', true],
+      // Issue 21: quarterly reports, the responsibility matrix, the rankings.
+      ['quarterly reports', '/quan-ly/bao-cao?quy=2025Q4', true],
+      ['province report', '/quan-ly/bao-cao/25/2025Q4', true],
+      ['commune report', '/quan-ly/bao-cao/04792/2025Q4', true],
+      ['agency report', '/quan-ly/bao-cao/so_gddt/2025Q4', true],
+      ['responsibility matrix', '/quan-ly/nhiem-vu?quy=2025Q4', true],
+      ['rankings', '/quan-ly/xep-hang?quy=2025Q4', true],
     ]);
   }
 }
