@@ -126,6 +126,8 @@ pub async fn approve_erasure(
                  birth_date = NULL, phone = NULL, \
                  erased_at = CURRENT_TIMESTAMP, updated_at = CURRENT_TIMESTAMP WHERE id = $1",
             ).bind(person_id).execute(&mut *tx).await.map_err(AppError::from)?;
+            let mut conn: crate::tracking::Conn = (&mut *tx).into();
+            crate::community::rights::erase(&mut conn, person_id).await.map_err(AppError::from)?;
         }
         sqlx::query(
             "UPDATE account SET login = NULL, password_hash = NULL, oidc_subject_hash = NULL, cccd_hash = NULL, \

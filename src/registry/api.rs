@@ -140,7 +140,9 @@ pub async fn list_units(
         crate::certificates::status::list,
         crate::tracking::api::unit_indicators,
         crate::portal::open_data::json,
-        crate::portal::open_data::csv
+        crate::portal::open_data::csv,
+        crate::community::visits_pages::api_post,
+        crate::community::visits_pages::api_households
     ),
     components(schemas(
         UnitJson,
@@ -152,7 +154,13 @@ pub async fn list_units(
         crate::tracking::api::IndicatorsJson,
         crate::tracking::api::IndicatorJson,
         crate::portal::open_data::OpenData,
-        crate::portal::open_data::OpenRow
+        crate::portal::open_data::OpenRow,
+        crate::community::visits::VisitInput,
+        crate::community::visits::Present,
+        crate::community::visits_pages::VisitAnswer,
+        crate::community::visits_pages::HouseholdsJson,
+        crate::community::visits_pages::Household,
+        crate::community::visits_pages::Member
     ))
 )]
 pub struct ApiDoc;

@@ -618,6 +618,19 @@ async fn one_stop_line(state: &AppState, unit: &str, min: i64) -> Result<(&'stat
     }
 }
 
+/// Mentors of the unit with fewer than `min` mentees (from the community models' query), named.
+async fn mentor_line(state: &AppState, unit: &str, min: i64) -> Result<(&'static str, String), AppError> {
+    let (below, total) = crate::community::ambassadors::below_minimum(&state.store, &UnitScope::unit(unit), min).await?;
+    if total == 0 {
+        return Ok((NO_DATA, "Chưa có Đại sứ số nào".into()));
+    }
+    if below.is_empty() {
+        return Ok(("Đạt", format!("{total} Đại sứ số, ai cũng hướng dẫn từ {min} người học trở lên")));
+    }
+    let names: Vec<String> = below.iter().map(|m| format!("{} ({} người học)", m.name, m.mentees)).collect();
+    Ok(("Chưa đạt", format!("{}/{total} Đại sứ số hướng dẫn dưới {min} người học: {}", below.len(), names.join(", "))))
+}
+
 /// The plan's structural rules for one commune. Only the one-stop rule has data today; the others
 /// wait for the community models and say so rather than show a compliance they cannot know.
 pub async fn rules(
@@ -631,6 +644,9 @@ pub async fn rules(
         let (status, detail) = if rule.code == "ho_tro_mot_cua" {
             let min = rule.parameters.get("min_per_commune").and_then(toml::Value::as_integer).unwrap_or(1);
             one_stop_line(&state, &unit, min).await?
+        } else if rule.code == "dai_su_so_mentee" {
+            let min = rule.parameters.get("min_per_mentor").and_then(toml::Value::as_integer).unwrap_or(5);
+            mentor_line(&state, &unit, min).await?
         } else {
             (NO_DATA, String::new())
         };
