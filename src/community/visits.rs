@@ -233,6 +233,15 @@ pub async fn prepare(
     let commune: String = on_pool!(store, pool =>
         sqlx::query_scalar(TEAM).bind(input.team).bind(account).fetch_optional(pool).await)?
     .ok_or_else(not_member)?;
+    let content_hash = content_hash(input.team, &checked);
+    // A resend of a stored visit is answered from what is stored (duplicate or conflict), even when the
+    // household or its people changed since (a person erased, a household moved).
+    const STORED: &str = "SELECT village_code FROM team_visit WHERE id = $1 AND team_id = $2";
+    let stored: Option<String> =
+        on_pool!(store, pool => sqlx::query_scalar(STORED).bind(&checked.id).bind(input.team).fetch_optional(pool).await)?;
+    if let Some(village) = stored {
+        return Ok(new_visit(checked, input.team, commune, village, content_hash, account, address));
+    }
     let village: Option<String> = on_pool!(store, pool => sqlx::query_scalar(HOUSEHOLD)
         .bind(input.team).bind(&commune).bind(&checked.household).fetch_optional(pool).await)?;
     let village = village.filter(|v| scope.covers_unit(v)).ok_or_else(|| {
@@ -251,10 +260,21 @@ pub async fn prepare(
             "Người có mặt phải là thành viên của hộ. / Everyone present must belong to the household.",
         ));
     }
-    let content_hash = content_hash(input.team, &checked);
-    Ok(NewVisit {
+    Ok(new_visit(checked, input.team, commune, village, content_hash, account, address))
+}
+
+fn new_visit(
+    checked: Checked,
+    team: i64,
+    commune: String,
+    village: String,
+    content_hash: String,
+    account: &str,
+    address: Option<&str>,
+) -> NewVisit {
+    NewVisit {
         id: checked.id,
-        team: input.team,
+        team,
         commune,
         village,
         household: checked.household,
@@ -266,7 +286,7 @@ pub async fn prepare(
         content_hash,
         by: account.to_owned(),
         address: address.map(str::to_owned),
-    })
+    }
 }
 
 fn write_batch<'a>(store: &'a Store, visits: &'a [NewVisit]) -> BoxFuture<'a, sqlx::Result<Vec<Outcome>>> {
