@@ -68,10 +68,13 @@ pub struct MentorLine {
 /// touched, the last session with this mentor. `me` is the mentee row.
 const ACTIVITY: &str = "me.assigned_at, \
      (SELECT max(pr.updated_at) FROM progress pr JOIN account a ON a.id = pr.account_id WHERE a.person_id = me.person_id), \
-     (SELECT max(s.recorded_at) FROM mentoring_session s WHERE s.person_id = me.person_id AND s.mentor_id = me.mentor_id)";
+     (SELECT max(s.held_on) FROM mentoring_session s WHERE s.person_id = me.person_id AND s.mentor_id = me.mentor_id)";
 
-fn last_activity(assigned: i64, lesson: Option<i64>, session: Option<i64>) -> i64 {
-    assigned.max(lesson.unwrap_or(0)).max(session.unwrap_or(0))
+fn last_activity(assigned: i64, lesson: Option<i64>, session: Option<String>) -> i64 {
+    let session = session
+        .and_then(|d| chrono::NaiveDate::parse_from_str(&d, "%Y-%m-%d").ok())
+        .map_or(0, crate::domain::time::start_of);
+    assigned.max(lesson.unwrap_or(0)).max(session)
 }
 
 /// Mentors of the units in `scope` (accounts holding `dai_su_so` there), with their counts.
@@ -92,7 +95,7 @@ pub async fn mentors(store: &Store, scope: &UnitScope) -> sqlx::Result<Vec<Mento
     let sql = format!(
         "SELECT me.mentor_id, {ACTIVITY} FROM mentee me JOIN account a ON a.id = me.mentor_id WHERE {mentor_filter}"
     );
-    let acts: Vec<(String, i64, Option<i64>, Option<i64>)> = on_pool!(store, pool => crate::bind_scope!(
+    let acts: Vec<(String, i64, Option<i64>, Option<String>)> = on_pool!(store, pool => crate::bind_scope!(
         sqlx::query_as(sqlx::AssertSqlSafe(sql)), within).fetch_all(pool).await)?;
     let stuck_before = now() - STUCK_DAYS * 86_400;
     Ok(rows
@@ -100,7 +103,7 @@ pub async fn mentors(store: &Store, scope: &UnitScope) -> sqlx::Result<Vec<Mento
         .map(|(account, name, sessions)| {
             let mine = acts.iter().filter(|a| a.0 == account);
             let mentees = mine.clone().count() as i64;
-            let stuck = mine.filter(|a| last_activity(a.1, a.2, a.3) < stuck_before).count() as i64;
+            let stuck = mine.filter(|a| last_activity(a.1, a.2, a.3.clone()) < stuck_before).count() as i64;
             MentorLine { account, name, mentees, stuck, sessions }
         })
         .collect())
@@ -175,7 +178,7 @@ pub struct MenteeLine {
     pub stuck: bool,
 }
 
-type MenteeRow = (i64, Option<String>, i64, Option<String>, i64, Option<i64>, i64, i64, Option<i64>, Option<i64>);
+type MenteeRow = (i64, Option<String>, i64, Option<String>, i64, Option<i64>, i64, i64, Option<i64>, Option<String>);
 
 async fn mentees(store: &Store, mentor: &str) -> sqlx::Result<Vec<MenteeLine>> {
     let sql = format!(
