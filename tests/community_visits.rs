@@ -53,8 +53,8 @@ async fn team(db: &TestDb, officer: &Browser) -> i64 {
         .await;
     assert_eq!(made.status, StatusCode::SEE_OTHER, "{}", made.body);
     let id: i64 = made.location.unwrap().rsplit('/').next().unwrap().parse().unwrap();
-    let page = officer.get(&format!("/quan-ly/to-cong-nghe/{id}")).await;
-    let added = officer.post(&format!("/quan-ly/to-cong-nghe/{id}/thanh-vien"), &[("csrf", &page.csrf()), ("login", "tv.xa")]).await;
+    let page = officer.get(&format!("/quan-ly/don-vi/04792/to-cong-nghe/{id}")).await;
+    let added = officer.post(&format!("/quan-ly/don-vi/04792/to-cong-nghe/{id}/thanh-vien"), &[("csrf", &page.csrf()), ("login", "tv.xa")]).await;
     assert_eq!(added.status, StatusCode::SEE_OTHER, "{}", added.body);
     id
 }
@@ -70,11 +70,13 @@ async fn a_visit_is_stored_once_moves_the_facts_and_a_changed_resend_is_a_confli
         let outsider = logged_in(&db, &base, "tv.khac", "to_cong_nghe_so", "04795").await;
         let team = team(&db, &officer).await;
         // A volunteer of another commune cannot join the team, nor see it.
-        let page = officer.get(&format!("/quan-ly/to-cong-nghe/{team}")).await;
+        let page = officer.get(&format!("/quan-ly/don-vi/04792/to-cong-nghe/{team}")).await;
         let refused =
-            officer.post(&format!("/quan-ly/to-cong-nghe/{team}/thanh-vien"), &[("csrf", &page.csrf()), ("login", "tv.khac")]).await;
+            officer.post(&format!("/quan-ly/don-vi/04792/to-cong-nghe/{team}/thanh-vien"), &[("csrf", &page.csrf()), ("login", "tv.khac")]).await;
         assert_eq!(refused.status, StatusCode::BAD_REQUEST, "{what}: {}", refused.body);
-        assert_eq!(outsider.get(&format!("/quan-ly/to-cong-nghe/{team}")).await.status, StatusCode::NOT_FOUND, "{what}");
+        assert_eq!(outsider.get(&format!("/quan-ly/don-vi/04792/to-cong-nghe/{team}")).await.status, StatusCode::NOT_FOUND, "{what}");
+        // Nor through its own commune's address.
+        assert_eq!(outsider.get(&format!("/quan-ly/don-vi/04795/to-cong-nghe/{team}")).await.status, StatusCode::NOT_FOUND, "{what}");
 
         // The form and the household list the phone keeps: Thôn Đông's household only.
         let form = volunteer.get("/tham-nha/?ho=HO-1").await;
@@ -171,7 +173,7 @@ async fn a_visit_is_stored_once_moves_the_facts_and_a_changed_resend_is_a_confli
         assert_eq!(db.scalar("SELECT count(*) FROM team_visit"), 2, "{what}");
 
         // The team's page lists the visits and leads to the gap lists.
-        let page = officer.get(&format!("/quan-ly/to-cong-nghe/{team}")).await;
+        let page = officer.get(&format!("/quan-ly/don-vi/04792/to-cong-nghe/{team}")).await;
         assert!(page.body.contains("HO-1") && page.body.contains("danh_sach=so_hoa"), "{what}");
         let gaps = officer.get("/quan-ly/don-vi/04792/can-ho-tro?danh_sach=so_hoa&nam=2025").await;
         assert!(!gaps.body.contains("Nguyễn Văn An") || gaps.body.contains("tài khoản ngân hàng số"), "{what}");

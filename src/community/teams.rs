@@ -31,9 +31,13 @@ pub fn routes() -> Vec<Route> {
     vec![
         Route::get("/quan-ly/don-vi/{unit}/to-cong-nghe", Access::roles(READERS, Scope::Unit("unit")), list),
         Route::post("/quan-ly/don-vi/{unit}/to-cong-nghe", Access::roles(MANAGERS, Scope::Unit("unit")), create),
-        Route::get("/quan-ly/to-cong-nghe/{team}", Access::roles(READERS, Scope::Anywhere), show),
-        Route::post("/quan-ly/to-cong-nghe/{team}/thanh-vien", Access::roles(MANAGERS, Scope::Anywhere), add_member),
-        Route::post("/quan-ly/to-cong-nghe/{team}/thon", Access::roles(MANAGERS, Scope::Anywhere), add_village),
+        Route::get("/quan-ly/don-vi/{unit}/to-cong-nghe/{team}", Access::roles(READERS, Scope::Unit("unit")), show),
+        Route::post(
+            "/quan-ly/don-vi/{unit}/to-cong-nghe/{team}/thanh-vien",
+            Access::roles(MANAGERS, Scope::Unit("unit")),
+            add_member,
+        ),
+        Route::post("/quan-ly/don-vi/{unit}/to-cong-nghe/{team}/thon", Access::roles(MANAGERS, Scope::Unit("unit")), add_village),
     ]
 }
 
@@ -70,9 +74,14 @@ async fn members(store: &Store, team: i64) -> sqlx::Result<Vec<String>> {
          WHERE m.team_id = $1 ORDER BY 1").bind(team).fetch_all(pool).await)
 }
 
-/// A team the request may see: in a commune its scope covers; otherwise absent.
-async fn visible(state: &AppState, staff: &Staff, id: i64) -> Result<Team, AppError> {
-    get(&state.store, id).await?.filter(|t| staff.scope.covers_unit(&t.commune_code)).ok_or_else(AppError::hidden)
+/// The team of the path: of the commune named in it (which the guard checked the scope covers).
+async fn visible(state: &AppState, unit: &str, id: i64) -> Result<Team, AppError> {
+    get(&state.store, id).await?.filter(|t| t.commune_code == unit).ok_or_else(AppError::hidden)
+}
+
+/// A team's page.
+pub fn href(team: &Team) -> String {
+    format!("/quan-ly/don-vi/{}/to-cong-nghe/{}", team.commune_code, team.id)
 }
 
 struct TeamLine {
@@ -189,7 +198,7 @@ pub async fn create(
         tx.commit().await.map_err(AppError::from)?;
         id
     });
-    Ok(Redirect::to(&format!("/quan-ly/to-cong-nghe/{id}")).into_response())
+    Ok(Redirect::to(&format!("/quan-ly/don-vi/{commune}/to-cong-nghe/{id}")).into_response())
 }
 
 #[derive(Template)]
@@ -221,9 +230,9 @@ pub async fn show(
     State(state): State<AppState>,
     ctx: Ctx,
     staff: Staff,
-    Path(id): Path<i64>,
+    Path((unit, id)): Path<(String, i64)>,
 ) -> Result<Html<String>, PageError> {
-    let team = visible(&state, &staff, id).await?;
+    let team = visible(&state, &unit, id).await?;
     let store = &state.store;
     let commune_name = crate::store::units::get(store, &team.commune_code).await?.map(|u| u.name).unwrap_or_default();
     let villages = villages(store, id).await?;
@@ -284,10 +293,10 @@ pub async fn add_member(
     State(state): State<AppState>,
     ctx: Ctx,
     staff: Staff,
-    Path(id): Path<i64>,
+    Path((unit, id)): Path<(String, i64)>,
     Form(form): Form<MemberForm>,
 ) -> Result<Response, PageError> {
-    let team = visible(&state, &staff, id).await?;
+    let team = visible(&state, &unit, id).await?;
     let account = crate::identity::accounts::by_login(&state.store, form.login.trim())
         .await?
         .filter(|a| a.erased_at.is_none())
@@ -311,7 +320,7 @@ pub async fn add_member(
             ..actor.entry("team.member", serde_json::json!({"team": id, "account": account.id})) }).map_err(AppError::from)?;
         tx.commit().await.map_err(AppError::from)?;
     });
-    Ok(Redirect::to(&format!("/quan-ly/to-cong-nghe/{id}")).into_response())
+    Ok(Redirect::to(&href(&team)).into_response())
 }
 
 #[derive(Deserialize)]
@@ -324,10 +333,10 @@ pub async fn add_village(
     State(state): State<AppState>,
     ctx: Ctx,
     staff: Staff,
-    Path(id): Path<i64>,
+    Path((unit, id)): Path<(String, i64)>,
     Form(form): Form<VillageForm>,
 ) -> Result<Response, PageError> {
-    let team = visible(&state, &staff, id).await?;
+    let team = visible(&state, &unit, id).await?;
     let village = form.thon.trim();
     if commune_of(village) != Some(team.commune_code.as_str()) || village == team.commune_code {
         return Err(AppError::bad_request("village_not_in_commune", "Thôn phải thuộc xã. / Villages of the commune.").into());
@@ -343,5 +352,29 @@ pub async fn add_village(
         }
         tx.commit().await.map_err(AppError::from)?;
     });
-    Ok(Redirect::to(&format!("/quan-ly/to-cong-nghe/{id}")).into_response())
+    Ok(Redirect::to(&href(&team)).into_response())
+}
+
+/// The community pages an account's roles lead to, for the staff home page: (address, label).
+pub fn staff_links(user: &crate::web::access::Principal) -> Vec<(String, String)> {
+    let mut links = Vec::new();
+    if user.holds(&[ToCongNgheSo]).next().is_some() {
+        links.push(("/tham-nha/".to_owned(), "Ghi lượt thăm hộ (dùng được khi mất mạng)".to_owned()));
+    }
+    if user.holds(&[DaiSuSo]).next().is_some() {
+        links.push(("/dai-su-so".to_owned(), "Người học của tôi (Đại sứ số)".to_owned()));
+    }
+    let communes = |roles: &[Role]| -> std::collections::BTreeSet<String> {
+        user.scope(roles).unit_codes().iter().filter_map(|u| commune_of(u).map(str::to_owned)).collect()
+    };
+    for c in communes(READERS) {
+        links.push((format!("/quan-ly/don-vi/{c}/to-cong-nghe"), format!("Tổ công nghệ số cộng đồng, xã {c}")));
+    }
+    for c in communes(super::ambassadors::MANAGERS) {
+        links.push((format!("/quan-ly/don-vi/{c}/dai-su-so"), format!("Đại sứ số và người học, xã {c}")));
+    }
+    for c in communes(super::onestop::READERS) {
+        links.push((format!("/quan-ly/don-vi/{c}/mot-cua"), format!("Hỗ trợ một cửa, xã {c}")));
+    }
+    links
 }

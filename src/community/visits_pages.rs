@@ -69,7 +69,8 @@ pub struct Household {
 
 #[derive(Serialize, utoipa::ToSchema)]
 pub struct HouseholdsJson {
-    pub team: i64,
+    /// The team's id; null for an account in no team (and then no households).
+    pub team: Option<i64>,
     pub households: Vec<Household>,
 }
 
@@ -306,10 +307,13 @@ pub async fn api_households(
     Query(query): Query<HouseholdsQuery>,
 ) -> Result<Response, AppError> {
     let (_, team) = chosen_team(&state, &staff, query.team).await?;
-    let team = team.ok_or_else(|| AppError::not_found("team_not_found", "Bạn chưa thuộc tổ nào. / You are in no team."))?;
+    // In no team yet: nothing to keep.
+    let Some(team) = team else {
+        return Ok(Json(HouseholdsJson { team: None, households: Vec::new() }).into_response());
+    };
     let list = households(&state.store, &team, &staff.scope, None).await?;
     audit_list(&state, &ctx, &staff, &team, list.iter().map(|h| h.members.len()).sum(), None).await?;
-    let mut response = Json(HouseholdsJson { team: team.id, households: list }).into_response();
+    let mut response = Json(HouseholdsJson { team: Some(team.id), households: list }).into_response();
     response.headers_mut().insert(header::CACHE_CONTROL, axum::http::HeaderValue::from_static("private, no-cache"));
     Ok(response)
 }

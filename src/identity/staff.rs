@@ -29,6 +29,8 @@ struct StaffHome {
     units: Vec<(String, String)>,
     /// Units whose who-to-visit lists and rules the account reads.
     visit_units: Vec<(String, String)>,
+    /// The community models' pages (issue 22).
+    community: Vec<(String, String)>,
 }
 
 /// Links to what each of the account's roles may do.
@@ -62,7 +64,8 @@ pub async fn home(State(state): State<AppState>, ctx: Ctx) -> Result<Html<String
         let name = crate::store::units::get(&state.store, &unit).await?.map_or(unit.clone(), |u| u.name);
         visit_units.push((unit, name));
     }
-    Ok(Html(render(&StaffHome { nav: ctx.nav(), links, units, visit_units })?))
+    let community = crate::community::teams::staff_links(user);
+    Ok(Html(render(&StaffHome { nav: ctx.nav(), links, units, visit_units, community })?))
 }
 
 #[derive(sqlx::FromRow)]

@@ -166,7 +166,7 @@ async function accessibility(browser, cookies, officerCookies) {
     ['visit form', `/tham-nha/`, cookies],
     ['visit form with a household', `/tham-nha/?ho=HO-1`, cookies],
     ['teams of the commune', `/quan-ly/don-vi/04792/to-cong-nghe`, officerCookies],
-    ['team', `/quan-ly/to-cong-nghe/${TEAM}`, officerCookies],
+    ['team', `/quan-ly/don-vi/04792/to-cong-nghe/${TEAM}`, officerCookies],
     ['ambassadors', `/quan-ly/don-vi/04792/dai-su-so`, officerCookies],
     ['one-stop desk', `/quan-ly/don-vi/04792/mot-cua`, officerCookies],
   ];
