@@ -70,5 +70,8 @@ async fn visits_saved_offline_arrive_once_and_the_pages_pass_axe() {
         "the first content stands after the changed resend"
     );
     let an = person_id(&db, "Nguyễn Văn An");
-    assert_eq!(db.query(&format!("SELECT vneid_level, vneid_level_source FROM person WHERE id = {an}")).trim(), "2|team_visit");
+    assert_eq!(
+        db.query(&format!("SELECT vneid_level, vneid_level_source FROM person WHERE id = {an}")).trim(),
+        "2|team_visit"
+    );
 }

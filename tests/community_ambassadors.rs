@@ -44,17 +44,27 @@ async fn a_mentor_with_fewer_than_five_mentees_shows_in_the_compliance_list() {
         let csrf = page.csrf();
         let mentor_id = db.query("SELECT id FROM account WHERE login = 'ds.xa'").trim().to_owned();
         for cccd in CCCD_04792 {
-            let done = officer.post("/quan-ly/don-vi/04792/dai-su-so", &[("csrf", &csrf), ("mentor", &mentor_id), ("cccd", cccd)]).await;
+            let done = officer
+                .post("/quan-ly/don-vi/04792/dai-su-so", &[("csrf", &csrf), ("mentor", &mentor_id), ("cccd", cccd)])
+                .await;
             assert_eq!(done.status, StatusCode::SEE_OTHER, "{what}: {}", done.body);
         }
         let row = mentor_rule(&officer).await;
         assert!(row.contains("Chưa đạt") && row.contains("ds.xa (4 người học)"), "{what}: {row}");
         // A person of another commune cannot be assigned by this commune's officer.
-        let refused =
-            officer.post("/quan-ly/don-vi/04792/dai-su-so", &[("csrf", &csrf), ("mentor", &mentor_id), ("cccd", "025088123456")]).await;
+        let refused = officer
+            .post(
+                "/quan-ly/don-vi/04792/dai-su-so",
+                &[("csrf", &csrf), ("mentor", &mentor_id), ("cccd", "025088123456")],
+            )
+            .await;
         assert_eq!(refused.status, StatusCode::NOT_FOUND, "{what}");
-        let fifth =
-            officer.post("/quan-ly/don-vi/04792/dai-su-so", &[("csrf", &csrf), ("mentor", &mentor_id), ("cccd", "025195000007")]).await;
+        let fifth = officer
+            .post(
+                "/quan-ly/don-vi/04792/dai-su-so",
+                &[("csrf", &csrf), ("mentor", &mentor_id), ("cccd", "025195000007")],
+            )
+            .await;
         assert_eq!(fifth.status, StatusCode::SEE_OTHER, "{what}: {}", fifth.body);
         let row = mentor_rule(&officer).await;
         assert!(row.contains("Đạt") && !row.contains("Chưa đạt"), "{what}: {row}");
@@ -72,7 +82,13 @@ async fn a_mentor_with_fewer_than_five_mentees_shows_in_the_compliance_list() {
         let logged = mentor
             .post(
                 "/dai-su-so/buoi",
-                &[("csrf", &mine.csrf()), ("nguoi", &an.to_string()), ("ngay", "2025-06-01"), ("noi_dung", "Cài VNeID"), ("bai", "bai-mot")],
+                &[
+                    ("csrf", &mine.csrf()),
+                    ("nguoi", &an.to_string()),
+                    ("ngay", "2025-06-01"),
+                    ("noi_dung", "Cài VNeID"),
+                    ("bai", "bai-mot"),
+                ],
             )
             .await;
         assert_eq!(logged.status, StatusCode::SEE_OTHER, "{what}: {}", logged.body);
@@ -90,7 +106,14 @@ async fn a_mentor_with_fewer_than_five_mentees_shows_in_the_compliance_list() {
         assert_eq!(old.status, StatusCode::SEE_OTHER, "{what}");
         assert!(mentor.get("/dai-su-so").await.body.contains("1 người chững lại"), "{what}");
         let again = mentor
-            .post("/dai-su-so/buoi", &[("csrf", &mine.csrf()), ("nguoi", &dung.to_string()), ("ngay", &hocvuso::domain::time::today().to_string())])
+            .post(
+                "/dai-su-so/buoi",
+                &[
+                    ("csrf", &mine.csrf()),
+                    ("nguoi", &dung.to_string()),
+                    ("ngay", &hocvuso::domain::time::today().to_string()),
+                ],
+            )
             .await;
         assert_eq!(again.status, StatusCode::SEE_OTHER, "{what}");
         assert!(mentor.get("/dai-su-so").await.body.contains("0 người chững lại"), "{what}");
@@ -111,7 +134,9 @@ async fn one_stop_staff_log_their_hours_and_the_citizens_they_helped() {
         let page = desk.get("/quan-ly/don-vi/04792/mot-cua").await;
         assert_eq!(page.status, StatusCode::OK, "{what}: {}", page.body);
         let csrf = page.csrf();
-        let hours = desk.post("/quan-ly/don-vi/04792/mot-cua/gio", &[("csrf", &csrf), ("gio", "Thứ Hai–Thứ Sáu, 7h30–11h30")]).await;
+        let hours = desk
+            .post("/quan-ly/don-vi/04792/mot-cua/gio", &[("csrf", &csrf), ("gio", "Thứ Hai–Thứ Sáu, 7h30–11h30")])
+            .await;
         assert_eq!(hours.status, StatusCode::SEE_OTHER, "{what}: {}", hours.body);
         let help = [
             ("csrf", csrf.as_str()),
@@ -121,10 +146,18 @@ async fn one_stop_staff_log_their_hours_and_the_citizens_they_helped() {
             ("cccd", "025090123456"),
             ("ghi_chu", ""),
         ];
-        assert_eq!(desk.post("/quan-ly/don-vi/04792/mot-cua/ho-tro", &help).await.status, StatusCode::SEE_OTHER, "{what}");
+        assert_eq!(
+            desk.post("/quan-ly/don-vi/04792/mot-cua/ho-tro", &help).await.status,
+            StatusCode::SEE_OTHER,
+            "{what}"
+        );
         let mut bad = help;
         bad[2] = ("ket_qua", "khong_biet");
-        assert_eq!(desk.post("/quan-ly/don-vi/04792/mot-cua/ho-tro", &bad).await.status, StatusCode::BAD_REQUEST, "{what}");
+        assert_eq!(
+            desk.post("/quan-ly/don-vi/04792/mot-cua/ho-tro", &bad).await.status,
+            StatusCode::BAD_REQUEST,
+            "{what}"
+        );
         let page = desk.get("/quan-ly/don-vi/04792/mot-cua").await;
         assert!(page.body.contains("7h30–11h30") && page.body.contains("Đăng ký khai sinh trực tuyến"), "{what}");
         let an = person_id(&db, "Nguyễn Văn An");

@@ -54,7 +54,12 @@ async fn team(db: &TestDb, officer: &Browser) -> i64 {
     assert_eq!(made.status, StatusCode::SEE_OTHER, "{}", made.body);
     let id: i64 = made.location.unwrap().rsplit('/').next().unwrap().parse().unwrap();
     let page = officer.get(&format!("/quan-ly/don-vi/04792/to-cong-nghe/{id}")).await;
-    let added = officer.post(&format!("/quan-ly/don-vi/04792/to-cong-nghe/{id}/thanh-vien"), &[("csrf", &page.csrf()), ("login", "tv.xa")]).await;
+    let added = officer
+        .post(
+            &format!("/quan-ly/don-vi/04792/to-cong-nghe/{id}/thanh-vien"),
+            &[("csrf", &page.csrf()), ("login", "tv.xa")],
+        )
+        .await;
     assert_eq!(added.status, StatusCode::SEE_OTHER, "{}", added.body);
     id
 }
@@ -71,21 +76,41 @@ async fn a_visit_is_stored_once_moves_the_facts_and_a_changed_resend_is_a_confli
         let team = team(&db, &officer).await;
         // A volunteer of another commune cannot join the team, nor see it.
         let page = officer.get(&format!("/quan-ly/don-vi/04792/to-cong-nghe/{team}")).await;
-        let refused =
-            officer.post(&format!("/quan-ly/don-vi/04792/to-cong-nghe/{team}/thanh-vien"), &[("csrf", &page.csrf()), ("login", "tv.khac")]).await;
+        let refused = officer
+            .post(
+                &format!("/quan-ly/don-vi/04792/to-cong-nghe/{team}/thanh-vien"),
+                &[("csrf", &page.csrf()), ("login", "tv.khac")],
+            )
+            .await;
         assert_eq!(refused.status, StatusCode::BAD_REQUEST, "{what}: {}", refused.body);
-        assert_eq!(outsider.get(&format!("/quan-ly/don-vi/04792/to-cong-nghe/{team}")).await.status, StatusCode::NOT_FOUND, "{what}");
+        assert_eq!(
+            outsider.get(&format!("/quan-ly/don-vi/04792/to-cong-nghe/{team}")).await.status,
+            StatusCode::NOT_FOUND,
+            "{what}"
+        );
         // Nor through its own commune's address.
-        assert_eq!(outsider.get(&format!("/quan-ly/don-vi/04795/to-cong-nghe/{team}")).await.status, StatusCode::NOT_FOUND, "{what}");
+        assert_eq!(
+            outsider.get(&format!("/quan-ly/don-vi/04795/to-cong-nghe/{team}")).await.status,
+            StatusCode::NOT_FOUND,
+            "{what}"
+        );
 
         // The form and the household list the phone keeps: Thôn Đông's household only.
         let form = volunteer.get("/tham-nha/?ho=HO-1").await;
         assert_eq!(form.status, StatusCode::OK, "{what}: {}", form.body);
         assert!(form.body.contains("Nguyễn Văn An") && form.body.contains("Tổ số 1"), "{what}");
         let csrf = form.csrf();
-        let list: serde_json::Value =
-            volunteer.client.get(format!("{base}/api/v1/visits/households")).send().await.unwrap().json().await.unwrap();
-        let codes: Vec<&str> = list["households"].as_array().unwrap().iter().map(|h| h["code"].as_str().unwrap()).collect();
+        let list: serde_json::Value = volunteer
+            .client
+            .get(format!("{base}/api/v1/visits/households"))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        let codes: Vec<&str> =
+            list["households"].as_array().unwrap().iter().map(|h| h["code"].as_str().unwrap()).collect();
         assert_eq!(codes, ["HO-1"], "{what}: {list}");
 
         let (an, binh, dung) =
@@ -120,7 +145,10 @@ async fn a_visit_is_stored_once_moves_the_facts_and_a_changed_resend_is_a_confli
             db.query(&format!("SELECT vneid_level, vneid_level_source FROM person WHERE id = {an}")).trim(),
             "2|team_visit",
         );
-        assert_eq!(db.query(&format!("SELECT bank_account, bank_source FROM person WHERE id = {binh}")).trim(), "1|team_visit");
+        assert_eq!(
+            db.query(&format!("SELECT bank_account, bank_source FROM person WHERE id = {binh}")).trim(),
+            "1|team_visit"
+        );
         let after = counters(&db);
         assert_ne!(before, after, "{what}: the counters moved");
         assert_exit(&db.cli(&["tracking", "rebuild"]), 0);
@@ -145,7 +173,11 @@ async fn a_visit_is_stored_once_moves_the_facts_and_a_changed_resend_is_a_confli
         stranger["id"] = json!("6f1c1e8e-6c1a-4b55-9f1e-2d7c3b1a0e03");
         stranger["present"] = json!([{"person": dung}]);
         let (status, body) = post_visit(&volunteer, &csrf, &stranger).await;
-        assert_eq!((status, body["error"].as_str()), (StatusCode::BAD_REQUEST, Some("person_not_in_household")), "{what}");
+        assert_eq!(
+            (status, body["error"].as_str()),
+            (StatusCode::BAD_REQUEST, Some("person_not_in_household")),
+            "{what}"
+        );
         let (status, _) = post_visit(&volunteer, "sai", &stranger).await;
         assert_eq!(status, StatusCode::FORBIDDEN, "{what}");
         let (status, body) = post_visit(&outsider, &outsider.get("/tham-nha/").await.csrf(), &visit).await;
@@ -215,8 +247,7 @@ async fn the_person_downloads_what_the_visits_hold_and_erasure_clears_the_notes_
 
         let me = Browser::new(&base);
         me.login("an.hocvien", learner_password).await;
-        let data: serde_json::Value =
-            serde_json::from_str(&me.get("/tai-khoan/du-lieu.json").await.body).unwrap();
+        let data: serde_json::Value = serde_json::from_str(&me.get("/tai-khoan/du-lieu.json").await.body).unwrap();
         assert_eq!(data["community"]["visits"][0]["still_needed"], "Anh An cần cài lại VNeID", "{what}: {data}");
         let mine = me.get("/tai-khoan/du-lieu").await;
         assert_eq!(me.post("/tai-khoan/xoa-du-lieu", &[("csrf", &mine.csrf())]).await.status, StatusCode::SEE_OTHER);

@@ -17,6 +17,9 @@ pub struct Summary {
     pub helps: usize,
 }
 
+/// A person's id and the sources of their VNeID level and bank account.
+type PersonFacts = (i64, Option<i64>, Option<String>, Option<i64>, Option<String>);
+
 const PROCEDURES: [&str; 5] = [
     "Đăng ký khai sinh trực tuyến",
     "Cấp đổi căn cước",
@@ -54,7 +57,7 @@ pub async fn run(store: &Store, commune: &str) -> anyhow::Result<Summary> {
              ORDER BY village_code, code LIMIT 24")
             .bind(commune).bind(villages.first()).bind(villages.get(1).or(villages.first())).fetch_all(&mut *tx).await?;
         for (i, (household, village)) in households.iter().enumerate() {
-            let people: Vec<(i64, Option<i64>, Option<String>, Option<i64>, Option<String>)> = sqlx::query_as(
+            let people: Vec<PersonFacts> = sqlx::query_as(
                 "SELECT id, CAST(vneid_level AS BIGINT), vneid_level_source, CAST(bank_account AS BIGINT), bank_source \
                  FROM person WHERE commune_code = $1 AND household_code = $2 AND erased_at IS NULL ORDER BY id")
                 .bind(commune).bind(household).fetch_all(&mut *tx).await?;

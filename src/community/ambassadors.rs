@@ -33,7 +33,11 @@ pub fn routes() -> Vec<Route> {
     vec![
         Route::get("/quan-ly/don-vi/{unit}/dai-su-so", Access::roles(MANAGERS, Scope::Unit("unit")), commune_page),
         Route::post("/quan-ly/don-vi/{unit}/dai-su-so", Access::roles(MANAGERS, Scope::Unit("unit")), assign),
-        Route::get("/quan-ly/dai-su-so/{account}", Access::roles(MANAGERS, Scope::Account("account")), mentor_for_staff),
+        Route::get(
+            "/quan-ly/dai-su-so/{account}",
+            Access::roles(MANAGERS, Scope::Account("account")),
+            mentor_for_staff,
+        ),
         Route::get("/dai-su-so", Access::roles(&[DaiSuSo], Scope::Anywhere), mentor_own),
         Route::post("/dai-su-so/buoi", Access::roles(&[DaiSuSo], Scope::Anywhere), log_session),
     ]
@@ -42,7 +46,10 @@ pub fn routes() -> Vec<Route> {
 /// A registry person found by citizen number: (id, commune, village).
 pub async fn person_by_cccd(state: &AppState, raw: &str) -> Result<(i64, String, String), AppError> {
     let unknown = || {
-        AppError::not_found("person_not_found", "Không có người mang số CCCD này trong sổ. / No such person in the registry.")
+        AppError::not_found(
+            "person_not_found",
+            "Không có người mang số CCCD này trong sổ. / No such person in the registry.",
+        )
     };
     let id = crate::domain::cccd::CitizenId::parse(raw.trim()).map_err(|_| {
         AppError::bad_request("invalid_cccd", "Số CCCD phải có 12 chữ số. / A citizen number has 12 digits.")
@@ -126,7 +133,8 @@ pub async fn commune_page(
     staff: Staff,
     Path(unit): Path<String>,
 ) -> Result<Html<String>, PageError> {
-    let unit_name = crate::store::units::get(&state.store, &unit).await?.map(|u| u.name).ok_or_else(AppError::hidden)?;
+    let unit_name =
+        crate::store::units::get(&state.store, &unit).await?.map(|u| u.name).ok_or_else(AppError::hidden)?;
     let mentors = mentors(&state.store, &staff.scope).await?;
     Ok(Html(render(&CommunePage { nav: ctx.nav(), unit, unit_name, mentors, min: MIN_MENTEES })?))
 }
@@ -151,7 +159,11 @@ pub async fn assign(
     })?;
     let (person, commune, village) = person_by_cccd(&state, &form.cccd).await?;
     if !staff.scope.covers_unit(&village) {
-        return Err(AppError::not_found("person_not_found", "Không có người này trong đơn vị. / No such person in the unit.").into());
+        return Err(AppError::not_found(
+            "person_not_found",
+            "Không có người này trong đơn vị. / No such person in the unit.",
+        )
+        .into());
     }
     let actor = Actor { account_id: staff.id(), address: ctx.address() };
     on_pool!(&state.store, pool => {
@@ -196,16 +208,17 @@ async fn mentees(store: &Store, mentor: &str) -> sqlx::Result<Vec<MenteeLine>> {
         .map(|(person, name, birth_year, village, lessons, learned, passed, assigned, lesson, session)| {
             let last = last_activity(assigned, lesson, session);
             MenteeLine {
-            person,
-            name: name.unwrap_or_else(|| "(đã xóa dữ liệu)".into()),
-            birth_year,
-            village: village.unwrap_or_default(),
-            lessons,
-            learned: learned.is_some(),
-            passed: passed != 0,
-            last_activity: crate::domain::time::date_vi(last),
-            stuck: last < stuck_before,
-        }})
+                person,
+                name: name.unwrap_or_else(|| "(đã xóa dữ liệu)".into()),
+                birth_year,
+                village: village.unwrap_or_default(),
+                lessons,
+                learned: learned.is_some(),
+                passed: passed != 0,
+                last_activity: crate::domain::time::date_vi(last),
+                stuck: last < stuck_before,
+            }
+        })
         .collect())
 }
 
@@ -227,7 +240,13 @@ impl MentorPage {
     }
 }
 
-async fn mentor_page(state: &AppState, ctx: &Ctx, reader: &str, mentor: &str, own: bool) -> Result<Html<String>, PageError> {
+async fn mentor_page(
+    state: &AppState,
+    ctx: &Ctx,
+    reader: &str,
+    mentor: &str,
+    own: bool,
+) -> Result<Html<String>, PageError> {
     // Any account the guard let through: one that is not a mentor simply has nobody to mentor.
     let name: Option<String> = on_pool!(&state.store, pool => sqlx::query_scalar(
         "SELECT coalesce(display_name, login, id) FROM account a WHERE id = $1")

@@ -23,14 +23,25 @@ use crate::web::routes::Route;
 /// Who sees a commune's one-stop desk: its staff, its officers, the province.
 pub const READERS: &[Role] = &[HoTroMotCua, CanBoXa, QuanTriTinh];
 /// The outcomes of a help, with their labels.
-pub const OUTCOMES: [(&str, &str); 3] =
-    [("xong", "Đã làm xong thủ tục"), ("huong_dan", "Đã hướng dẫn, người dân tự làm"), ("chua_xong", "Chưa xong, hẹn lại")];
+pub const OUTCOMES: [(&str, &str); 3] = [
+    ("xong", "Đã làm xong thủ tục"),
+    ("huong_dan", "Đã hướng dẫn, người dân tự làm"),
+    ("chua_xong", "Chưa xong, hẹn lại"),
+];
 
 pub fn routes() -> Vec<Route> {
     vec![
         Route::get("/quan-ly/don-vi/{unit}/mot-cua", Access::roles(READERS, Scope::Unit("unit")), page),
-        Route::post("/quan-ly/don-vi/{unit}/mot-cua/gio", Access::roles(&[HoTroMotCua], Scope::Unit("unit")), set_hours),
-        Route::post("/quan-ly/don-vi/{unit}/mot-cua/ho-tro", Access::roles(&[HoTroMotCua], Scope::Unit("unit")), log_help),
+        Route::post(
+            "/quan-ly/don-vi/{unit}/mot-cua/gio",
+            Access::roles(&[HoTroMotCua], Scope::Unit("unit")),
+            set_hours,
+        ),
+        Route::post(
+            "/quan-ly/don-vi/{unit}/mot-cua/ho-tro",
+            Access::roles(&[HoTroMotCua], Scope::Unit("unit")),
+            log_help,
+        ),
     ]
 }
 
@@ -79,7 +90,8 @@ pub async fn page(
     Path(unit): Path<String>,
 ) -> Result<Html<String>, PageError> {
     let commune = commune_only(&unit)?;
-    let unit_name = crate::store::units::get(&state.store, commune).await?.map(|u| u.name).ok_or_else(AppError::hidden)?;
+    let unit_name =
+        crate::store::units::get(&state.store, commune).await?.map(|u| u.name).ok_or_else(AppError::hidden)?;
     let desk: Vec<(String, String, Option<String>)> = on_pool!(&state.store, pool => sqlx::query_as(
         "SELECT a.id, coalesce(a.display_name, a.login, a.id), d.hours FROM account a \
          LEFT JOIN one_stop_desk d ON d.account_id = a.id AND d.commune_code = $1 \
@@ -132,7 +144,9 @@ pub async fn set_hours(
     let commune = commune_only(&unit)?.to_owned();
     let hours = form.gio.trim();
     if hours.is_empty() || hours.chars().count() > 200 {
-        return Err(AppError::bad_request("invalid_hours", "Nhập giờ trực (tối đa 200 ký tự). / Give the hours.").into());
+        return Err(
+            AppError::bad_request("invalid_hours", "Nhập giờ trực (tối đa 200 ký tự). / Give the hours.").into()
+        );
     }
     let actor = Actor { account_id: staff.id(), address: ctx.address() };
     on_pool!(&state.store, pool => {
@@ -170,7 +184,11 @@ pub async fn log_help(
     let commune = commune_only(&unit)?.to_owned();
     let procedure = form.thu_tuc.trim();
     if procedure.is_empty() || procedure.chars().count() > 200 || form.ghi_chu.trim().chars().count() > 500 {
-        return Err(AppError::bad_request("invalid_procedure", "Nhập tên thủ tục (tối đa 200 ký tự). / Name the procedure.").into());
+        return Err(AppError::bad_request(
+            "invalid_procedure",
+            "Nhập tên thủ tục (tối đa 200 ký tự). / Name the procedure.",
+        )
+        .into());
     }
     if outcome_label(&form.ket_qua).is_empty() {
         return Err(AppError::bad_request("invalid_outcome", "Chọn kết quả. / Choose the outcome.").into());

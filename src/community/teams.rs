@@ -37,7 +37,11 @@ pub fn routes() -> Vec<Route> {
             Access::roles(MANAGERS, Scope::Unit("unit")),
             add_member,
         ),
-        Route::post("/quan-ly/don-vi/{unit}/to-cong-nghe/{team}/thon", Access::roles(MANAGERS, Scope::Unit("unit")), add_village),
+        Route::post(
+            "/quan-ly/don-vi/{unit}/to-cong-nghe/{team}/thon",
+            Access::roles(MANAGERS, Scope::Unit("unit")),
+            add_village,
+        ),
     ]
 }
 
@@ -127,9 +131,11 @@ pub async fn list(
          FROM tech_team t WHERE t.commune_code = $1 ORDER BY t.id";
     let sqlite_sql = SQL.replace("string_agg(u.name, ', ')", "group_concat(u.name, ', ')");
     let rows: Vec<Row> = match &state.store {
-        Store::Sqlite(s) => {
-            sqlx::query_as(sqlx::AssertSqlSafe(sqlite_sql)).bind(commune).fetch_all(&s.pool).await.map_err(AppError::from)?
-        }
+        Store::Sqlite(s) => sqlx::query_as(sqlx::AssertSqlSafe(sqlite_sql))
+            .bind(commune)
+            .fetch_all(&s.pool)
+            .await
+            .map_err(AppError::from)?,
         Store::Postgres(pool) => sqlx::query_as(SQL).bind(commune).fetch_all(pool).await.map_err(AppError::from)?,
     };
     let villages = crate::store::units::children(&state.store, commune)
@@ -178,11 +184,15 @@ pub async fn create(
     let commune = commune_only(&unit)?.to_owned();
     let name = field(&form, "ten").trim().to_owned();
     if name.is_empty() || name.chars().count() > 120 {
-        return Err(AppError::bad_request("invalid_team_name", "Nhập tên tổ (tối đa 120 ký tự). / Name the team.").into());
+        return Err(
+            AppError::bad_request("invalid_team_name", "Nhập tên tổ (tối đa 120 ký tự). / Name the team.").into()
+        );
     }
     let villages: Vec<&str> = form.iter().filter(|(k, _)| k == "thon").map(|(_, v)| v.as_str()).collect();
     if villages.iter().any(|v| commune_of(v) != Some(commune.as_str()) || *v == commune) {
-        return Err(AppError::bad_request("village_not_in_commune", "Thôn phải thuộc xã. / Villages of the commune.").into());
+        return Err(
+            AppError::bad_request("village_not_in_commune", "Thôn phải thuộc xã. / Villages of the commune.").into()
+        );
     }
     let actor = Actor { account_id: staff.id(), address: ctx.address() };
     let id: i64 = on_pool!(&state.store, pool => {
@@ -339,7 +349,9 @@ pub async fn add_village(
     let team = visible(&state, &unit, id).await?;
     let village = form.thon.trim();
     if commune_of(village) != Some(team.commune_code.as_str()) || village == team.commune_code {
-        return Err(AppError::bad_request("village_not_in_commune", "Thôn phải thuộc xã. / Villages of the commune.").into());
+        return Err(
+            AppError::bad_request("village_not_in_commune", "Thôn phải thuộc xã. / Villages of the commune.").into()
+        );
     }
     let actor = Actor { account_id: staff.id(), address: ctx.address() };
     on_pool!(&state.store, pool => {

@@ -190,7 +190,10 @@ fn check(input: &VisitInput) -> Result<Checked, AppError> {
     present.sort();
     let people: BTreeSet<i64> = present.iter().map(|p| p.person).collect();
     if people.len() != present.len() || present.len() > PEOPLE_MAX {
-        return Err(bad("invalid_present", "Danh sách người có mặt không hợp lệ. / The list of people present is not valid."));
+        return Err(bad(
+            "invalid_present",
+            "Danh sách người có mặt không hợp lệ. / The list of people present is not valid.",
+        ));
     }
     Ok(Checked {
         id,
@@ -227,9 +230,8 @@ pub async fn prepare(
     const HOUSEHOLD: &str = "SELECT h.village_code FROM household h JOIN tech_team_village v \
          ON v.village_code = h.village_code AND v.team_id = $1 WHERE h.commune_code = $2 AND h.code = $3";
     const PEOPLE: &str = "SELECT id FROM person WHERE commune_code = $1 AND household_code = $2 AND erased_at IS NULL";
-    let not_member = || {
-        AppError::not_found("team_not_found", "Bạn không thuộc tổ công nghệ số này. / You are not in this team.")
-    };
+    let not_member =
+        || AppError::not_found("team_not_found", "Bạn không thuộc tổ công nghệ số này. / You are not in this team.");
     let commune: String = on_pool!(store, pool =>
         sqlx::query_scalar(TEAM).bind(input.team).bind(account).fetch_optional(pool).await)?
     .ok_or_else(not_member)?;
@@ -237,8 +239,7 @@ pub async fn prepare(
     // A resend of a stored visit is answered from what is stored (duplicate or conflict), even when the
     // household or its people changed since (a person erased, a household moved).
     const STORED: &str = "SELECT village_code FROM team_visit WHERE id = $1 AND team_id = $2";
-    let stored: Option<String> =
-        on_pool!(store, pool => sqlx::query_scalar(STORED).bind(&checked.id).bind(input.team).fetch_optional(pool).await)?;
+    let stored: Option<String> = on_pool!(store, pool => sqlx::query_scalar(STORED).bind(&checked.id).bind(input.team).fetch_optional(pool).await)?;
     if let Some(village) = stored {
         return Ok(new_visit(checked, input.team, commune, village, content_hash, account, address));
     }
@@ -296,10 +297,12 @@ fn write_batch<'a>(store: &'a Store, visits: &'a [NewVisit]) -> BoxFuture<'a, sq
 const INSERT_VISITS: &str = "INSERT INTO team_visit (id, team_id, commune_code, village_code, household_code, \
      visited_on, done, still_needed, next_visit_on, content_hash, recorded_by, recorded_at) ";
 const INSERT_PRESENT: &str = "INSERT INTO team_visit_person (visit_id, person_id, vneid_level2, bank_account) ";
-const INSERT_AUDIT: &str =
-    "INSERT INTO audit_log (at, account_id, action, person_id, unit_code, detail, address) ";
+const INSERT_AUDIT: &str = "INSERT INTO audit_log (at, account_id, action, person_id, unit_code, detail, address) ";
 const SET_LEVEL: &str = "UPDATE person SET vneid_level = 2, vneid_level_source = 'team_visit', vneid_level_at = ";
 const SET_BANK: &str = "UPDATE person SET bank_account = 1, bank_source = 'team_visit', bank_at = ";
+
+/// An audit entry of the batch: by, person, unit, detail, address, action.
+type AuditRow<'a> = (&'a str, Option<i64>, &'a str, String, Option<&'a str>, &'static str);
 
 /// Rows per multi-row statement: under SQLite's 32,766 parameters with the widest row (12 columns).
 const CHUNK: usize = 500;
@@ -384,7 +387,7 @@ async fn write_visits(store: &Store, visits: &[NewVisit]) -> sqlx::Result<Vec<Ou
         // One entry per visit stored, and one per person whose facts it changed.
         let visit_of: HashMap<i64, &NewVisit> =
             new.iter().flat_map(|v| v.present.iter().map(move |p| (p.person, *v))).collect();
-        let mut entries: Vec<(&str, Option<i64>, &str, String, Option<&str>, &'static str)> = new
+        let mut entries: Vec<AuditRow<'_>> = new
             .iter()
             .map(|v| {
                 let detail = serde_json::json!({"visit": v.id, "team": v.team, "present": v.present.len(), "done": v.done});
@@ -444,7 +447,11 @@ pub struct VisitRow {
 /// The team's latest visits, within `scope`.
 pub async fn of_team(store: &Store, team: i64, scope: &UnitScope, limit: i64) -> sqlx::Result<Vec<VisitRow>> {
     let within = scope.predicate(
-        crate::web::scope::Columns { village: Some("v.village_code"), commune: Some("v.commune_code"), ..Default::default() },
+        crate::web::scope::Columns {
+            village: Some("v.village_code"),
+            commune: Some("v.commune_code"),
+            ..Default::default()
+        },
         3,
     );
     let sql = format!(
@@ -507,7 +514,10 @@ mod tests {
         assert_eq!(code(|i| i.visited_on = "2999-01-01".into()), "invalid_visit_date");
         assert_eq!(code(|i| i.next_visit_on = "2025-03-01".into()), "invalid_next_visit");
         assert_eq!(code(|i| i.done = vec!["bay".into()]), "invalid_done");
-        assert_eq!(code(|i| i.present.push(Present { person: 9, vneid_level2: false, bank_account: false })), "invalid_present");
+        assert_eq!(
+            code(|i| i.present.push(Present { person: 9, vneid_level2: false, bank_account: false })),
+            "invalid_present"
+        );
         assert_eq!(code(|i| i.still_needed = "x".repeat(501)), "note_too_long");
     }
 }

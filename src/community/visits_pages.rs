@@ -84,7 +84,8 @@ async fn households(
     scope: &crate::web::scope::UnitScope,
     only: Option<&str>,
 ) -> Result<Vec<Household>, AppError> {
-    let within = scope.predicate(crate::web::scope::Columns { village: Some("p.village_code"), ..Default::default() }, 4);
+    let within =
+        scope.predicate(crate::web::scope::Columns { village: Some("p.village_code"), ..Default::default() }, 4);
     let sql = format!(
         "SELECT p.household_code, p.village_code, u.name, p.id, p.full_name, CAST(p.birth_year AS BIGINT) \
          FROM person p JOIN tech_team_village v ON v.village_code = p.village_code AND v.team_id = $1 \
@@ -107,14 +108,23 @@ async fn households(
     Ok(out)
 }
 
-async fn audit_list(state: &AppState, ctx: &Ctx, staff: &Staff, team: &Team, rows: usize, household: Option<&str>) -> Result<(), AppError> {
+async fn audit_list(
+    state: &AppState,
+    ctx: &Ctx,
+    staff: &Staff,
+    team: &Team,
+    rows: usize,
+    household: Option<&str>,
+) -> Result<(), AppError> {
     audit::record(
         &state.store,
         Entry {
             account_id: Some(staff.id()),
             action: "person.list",
             unit_code: Some(&team.commune_code),
-            detail: Some(serde_json::json!({"list": "team_households", "team": team.id, "household": household, "rows": rows})),
+            detail: Some(
+                serde_json::json!({"list": "team_households", "team": team.id, "household": household, "rows": rows}),
+            ),
             address: ctx.address(),
             ..Default::default()
         },
@@ -134,7 +144,11 @@ pub struct TeamQuery {
 }
 
 /// The team of the request: the one asked for among the account's teams, else its first.
-async fn chosen_team(state: &AppState, staff: &Staff, asked: Option<i64>) -> Result<(Vec<Team>, Option<Team>), AppError> {
+async fn chosen_team(
+    state: &AppState,
+    staff: &Staff,
+    asked: Option<i64>,
+) -> Result<(Vec<Team>, Option<Team>), AppError> {
     let all = teams::of_member(&state.store, staff.id()).await?;
     let team = match asked {
         Some(id) => Some(all.iter().find(|t| t.id == id).cloned().ok_or_else(|| {
@@ -199,7 +213,10 @@ fn visit_of_form(pairs: &[(String, String)]) -> Result<VisitInput, AppError> {
     let ids = |name: &str| -> Result<Vec<i64>, AppError> {
         many(name)
             .iter()
-            .map(|v| v.parse().map_err(|_| AppError::bad_request("invalid_present", "Người có mặt không hợp lệ. / Bad person.")))
+            .map(|v| {
+                v.parse()
+                    .map_err(|_| AppError::bad_request("invalid_present", "Người có mặt không hợp lệ. / Bad person."))
+            })
             .collect()
     };
     let (level, bank) = (ids("muc2")?, ids("ngan_hang")?);
@@ -216,7 +233,11 @@ fn visit_of_form(pairs: &[(String, String)]) -> Result<VisitInput, AppError> {
         visited_on: one("ngay"),
         present: present_ids
             .into_iter()
-            .map(|person| Present { person, vneid_level2: level.contains(&person), bank_account: bank.contains(&person) })
+            .map(|person| Present {
+                person,
+                vneid_level2: level.contains(&person),
+                bank_account: bank.contains(&person),
+            })
             .collect(),
         done: many("da_lam"),
         still_needed: one("con_can"),

@@ -620,7 +620,8 @@ async fn one_stop_line(state: &AppState, unit: &str, min: i64) -> Result<(&'stat
 
 /// Mentors of the unit with fewer than `min` mentees (from the community models' query), named.
 async fn mentor_line(state: &AppState, unit: &str, min: i64) -> Result<(&'static str, String), AppError> {
-    let (below, total) = crate::community::ambassadors::below_minimum(&state.store, &UnitScope::unit(unit), min).await?;
+    let (below, total) =
+        crate::community::ambassadors::below_minimum(&state.store, &UnitScope::unit(unit), min).await?;
     if total == 0 {
         return Ok((NO_DATA, "Chưa có Đại sứ số nào".into()));
     }
