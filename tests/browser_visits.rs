@@ -25,10 +25,16 @@ async fn visits_saved_offline_arrive_once_and_the_pages_pass_axe() {
     seed_people(&db);
     let volunteer_password = account(&db, "tv.trinh-duyet", "to_cong_nghe_so", "04792", None).await;
     let officer_password = account(&db, "cb.trinh-duyet", "can_bo_xa", "04792", None).await;
+    let mentor_password = account(&db, "ds.trinh-duyet", "dai_su_so", "04792", None).await;
+    let desk_password = account(&db, "mc.trinh-duyet", "ho_tro_mot_cua", "04792", None).await;
     db.query(
         "INSERT INTO tech_team (id, commune_code, name, created_at) VALUES (1, '04792', 'Tổ công nghệ số thôn Đông', 0); \
          INSERT INTO tech_team_village (team_id, village_code) SELECT 1, code FROM unit WHERE parent_code = '04792'; \
-         INSERT INTO tech_team_member (team_id, account_id) SELECT 1, id FROM account WHERE login = 'tv.trinh-duyet';",
+         INSERT INTO tech_team_member (team_id, account_id) SELECT 1, id FROM account WHERE login = 'tv.trinh-duyet'; \
+         INSERT INTO mentee (mentor_id, person_id, commune_code, assigned_at) \
+           SELECT a.id, p.id, '04792', 0 FROM account a, person p WHERE a.login = 'ds.trinh-duyet' AND p.commune_code = '04792'; \
+         INSERT INTO one_stop_help (account_id, commune_code, helped_on, procedure_name, outcome, recorded_at) \
+           SELECT id, '04792', '2025-06-02', 'Đăng ký khai sinh trực tuyến', 'xong', 0 FROM account WHERE login = 'mc.trinh-duyet';",
     );
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());
@@ -45,6 +51,10 @@ async fn visits_saved_offline_arrive_once_and_the_pages_pass_axe() {
         .env("HOCVUSO_E2E_OFFICER", "cb.trinh-duyet")
         .env("HOCVUSO_E2E_OFFICER_PASSWORD", &officer_password)
         .env("HOCVUSO_E2E_TEAM", "1")
+        .env("HOCVUSO_E2E_MENTOR", "ds.trinh-duyet")
+        .env("HOCVUSO_E2E_MENTOR_PASSWORD", &mentor_password)
+        .env("HOCVUSO_E2E_DESK", "mc.trinh-duyet")
+        .env("HOCVUSO_E2E_DESK_PASSWORD", &desk_password)
         .env("HOCVUSO_E2E_CHROMIUM", CHROMIUM)
         .kill_on_drop(true)
         .output();

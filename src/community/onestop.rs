@@ -13,12 +13,13 @@ use crate::domain::role::Role::{self, *};
 use crate::domain::role::commune_of;
 use crate::domain::time::{now, today};
 use crate::identity::audit::{Actor, Entry};
-use crate::on_pool;
 use crate::web::access::{Access, Ctx, Scope, Staff};
 use crate::web::error::{AppError, PageError};
 use crate::web::extract::{Form, Path};
 use crate::web::pages::{Nav, render};
 use crate::web::routes::Route;
+use crate::web::scope::Columns;
+use crate::{bind_scope, on_pool};
 
 /// Who sees a commune's one-stop desk: its staff, its officers, the province.
 pub const READERS: &[Role] = &[HoTroMotCua, CanBoXa, QuanTriTinh];
@@ -92,18 +93,30 @@ pub async fn page(
     let commune = commune_only(&unit)?;
     let unit_name =
         crate::store::units::get(&state.store, commune).await?.map(|u| u.name).ok_or_else(AppError::hidden)?;
-    let desk: Vec<(String, String, Option<String>)> = on_pool!(&state.store, pool => sqlx::query_as(
+    // The desk's staff: grants of the role over the commune or its villages, through the unit scope.
+    let grants = crate::web::scope::UnitScope::unit(commune)
+        .predicate(Columns { unit: Some("g.unit_code"), ..Columns::default() }, 2);
+    let sql = format!(
         "SELECT a.id, coalesce(a.display_name, a.login, a.id), d.hours FROM account a \
          LEFT JOIN one_stop_desk d ON d.account_id = a.id AND d.commune_code = $1 \
          WHERE a.erased_at IS NULL AND EXISTS (SELECT 1 FROM role_grant g WHERE g.account_id = a.id \
-         AND g.role = 'ho_tro_mot_cua' AND substr(g.unit_code, 1, 5) = $1) ORDER BY 2")
-        .bind(commune).fetch_all(pool).await)?;
-    let helps: Vec<(String, String, String, String)> = on_pool!(&state.store, pool => sqlx::query_as(
+         AND g.role = 'ho_tro_mot_cua' AND {}) ORDER BY 2",
+        grants.sql
+    );
+    let desk: Vec<(String, String, Option<String>)> = on_pool!(&state.store, pool => bind_scope!(
+        sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(commune), grants).fetch_all(pool).await)?;
+    let within = staff.scope.predicate(Columns { commune: Some("h.commune_code"), ..Columns::default() }, 1);
+    let sql = format!(
         "SELECT h.helped_on, h.procedure_name, h.outcome, coalesce(a.display_name, a.login, a.id) \
-         FROM one_stop_help h JOIN account a ON a.id = h.account_id WHERE h.commune_code = $1 \
-         ORDER BY h.helped_on DESC, h.id DESC LIMIT 100").bind(commune).fetch_all(pool).await)?;
-    let total: i64 = on_pool!(&state.store, pool => sqlx::query_scalar(
-        "SELECT count(*) FROM one_stop_help WHERE commune_code = $1").bind(commune).fetch_one(pool).await)?;
+         FROM one_stop_help h JOIN account a ON a.id = h.account_id WHERE {} \
+         ORDER BY h.helped_on DESC, h.id DESC LIMIT 100",
+        within.sql
+    );
+    let helps: Vec<(String, String, String, String)> = on_pool!(&state.store, pool =>
+        bind_scope!(sqlx::query_as(sqlx::AssertSqlSafe(sql)), within).fetch_all(pool).await)?;
+    let sql = format!("SELECT count(*) FROM one_stop_help h WHERE {}", within.sql);
+    let total: i64 = on_pool!(&state.store, pool =>
+        bind_scope!(sqlx::query_scalar(sqlx::AssertSqlSafe(sql)), within).fetch_one(pool).await)?;
     let my_hours = desk.iter().find(|(id, _, _)| id == staff.id()).and_then(|d| d.2.clone()).unwrap_or_default();
     let is_desk = staff.user.scope(&[HoTroMotCua]).covers_unit(commune);
     Ok(Html(render(&DeskPage {

@@ -5,7 +5,8 @@
 //
 // Environment: HOCVUSO_E2E_VOLUNTEER, HOCVUSO_E2E_VOLUNTEER_PASSWORD (role to_cong_nghe_so, member of a
 // team covering the households HO-1 and HO-2), HOCVUSO_E2E_OFFICER, HOCVUSO_E2E_OFFICER_PASSWORD (role
-// can_bo_xa of the commune), HOCVUSO_E2E_TEAM (the team's id), HOCVUSO_E2E_CHROMIUM.
+// can_bo_xa of the commune), HOCVUSO_E2E_TEAM (the team's id), HOCVUSO_E2E_MENTOR, _PASSWORD (dai_su_so
+// with mentees), HOCVUSO_E2E_DESK, _PASSWORD (ho_tro_mot_cua of the commune), HOCVUSO_E2E_CHROMIUM.
 //
 // 1. Online once, so that the service worker keeps the form and the household list.
 // 2. Offline (Playwright's context.setOffline): two visits filled and saved; the page says
@@ -29,11 +30,15 @@ const VOLUNTEER_PASSWORD = env.HOCVUSO_E2E_VOLUNTEER_PASSWORD;
 const OFFICER = env.HOCVUSO_E2E_OFFICER;
 const OFFICER_PASSWORD = env.HOCVUSO_E2E_OFFICER_PASSWORD;
 const TEAM = env.HOCVUSO_E2E_TEAM;
+const MENTOR = env.HOCVUSO_E2E_MENTOR;
+const MENTOR_PASSWORD = env.HOCVUSO_E2E_MENTOR_PASSWORD;
+const DESK = env.HOCVUSO_E2E_DESK;
+const DESK_PASSWORD = env.HOCVUSO_E2E_DESK_PASSWORD;
 const CHROMIUM = env.HOCVUSO_E2E_CHROMIUM ?? '/usr/bin/chromium';
 const PAGE_BUDGET = 50 * 1000;
 const AXE_TAGS = ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'];
 const TIMEOUT = 10_000;
-if (!BASE || !VOLUNTEER || !VOLUNTEER_PASSWORD || !OFFICER || !OFFICER_PASSWORD || !TEAM) {
+if (!BASE || !VOLUNTEER || !VOLUNTEER_PASSWORD || !OFFICER || !OFFICER_PASSWORD || !TEAM || !MENTOR || !MENTOR_PASSWORD || !DESK || !DESK_PASSWORD) {
   console.error('usage: node visits.mjs BASE_URL (with HOCVUSO_E2E_VOLUNTEER, _PASSWORD, HOCVUSO_E2E_OFFICER, _PASSWORD, HOCVUSO_E2E_TEAM)');
   process.exit(2);
 }
@@ -161,8 +166,11 @@ async function runAxe(page, label) {
   console.log(`  ${result.violations.length === 0 ? 'ok  ' : 'FAIL'} ${label}`);
 }
 
-async function accessibility(browser, cookies, officerCookies) {
+async function accessibility(browser, cookies, officerCookies, mentorCookies, deskCookies) {
   const pages = [
+    ['staff home of a volunteer', '/quan-ly', cookies],
+    ['mentor page and session form', '/dai-su-so', mentorCookies],
+    ['one-stop desk with its forms', '/quan-ly/don-vi/04792/mot-cua', deskCookies],
     ['visit form', `/tham-nha/`, cookies],
     ['visit form with a household', `/tham-nha/?ho=HO-1`, cookies],
     ['teams of the commune', `/quan-ly/don-vi/04792/to-cong-nghe`, officerCookies],
@@ -214,12 +222,16 @@ const browser = await chromium.launch({ executablePath: CHROMIUM, headless: true
 try {
   const { ids, cookies } = await offlineVisits(browser);
   console.log(`visit ids: ${ids.join(' ')}`);
-  const context = await browser.newContext();
-  const page = await context.newPage();
-  await login(page, OFFICER, OFFICER_PASSWORD);
-  const officerCookies = await context.cookies();
-  await context.close();
-  await accessibility(browser, cookies, officerCookies);
+  const jar = async (user, password) => {
+    const context = await browser.newContext();
+    const page = await context.newPage();
+    await login(page, user, password);
+    const kept = await context.cookies();
+    await context.close();
+    return kept;
+  };
+  const officer = await jar(OFFICER, OFFICER_PASSWORD);
+  await accessibility(browser, cookies, officer, await jar(MENTOR, MENTOR_PASSWORD), await jar(DESK, DESK_PASSWORD));
   await weight(browser, cookies);
 } catch (e) {
   fail(e.stack ?? String(e));
