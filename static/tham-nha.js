@@ -55,6 +55,13 @@
       const li = text('li', `Hộ ${i.visit.household}, ngày ${i.visit.visited_on}: `);
       li.append(text('strong', i.state === WAITING ? 'chưa gửi' : 'bị từ chối'));
       if (i.message) li.append(text('span', ` — ${i.message}`));
+      if (i.state === FAILED) {
+        // Back into the form; the refused visit stays queued until the corrected one is saved.
+        const fix = text('button', 'Sửa lại');
+        fix.type = 'button';
+        fix.addEventListener('click', () => edit(i));
+        li.append(' ', fix);
+      }
       li.dataset.id = i.id;
       li.dataset.state = i.state;
       return li;
@@ -125,6 +132,23 @@
     }));
   }
 
+  let editing = null;
+  function edit(item) {
+    const v = item.visit;
+    editing = item.id;
+    $('ma-ho').value = v.household;
+    renderMembers(v.household);
+    form.elements.ngay.value = v.visited_on;
+    form.elements.con_can.value = v.still_needed || '';
+    form.elements.lan_sau.value = v.next_visit_on || '';
+    for (const input of form.querySelectorAll('input[type=checkbox]')) {
+      const p = v.present.find((x) => String(x.person) === input.value);
+      input.checked = input.name === 'da_lam' ? v.done.includes(input.value)
+        : Boolean(p && (input.name === 'co_mat' || (input.name === 'muc2' ? p.vneid_level2 : p.bank_account)));
+    }
+    form.scrollIntoView();
+  }
+
   async function loadHouseholds() {
     try {
       const r = await fetch(`/api/v1/visits/households?team=${team}`, { credentials: 'same-origin' });
@@ -163,6 +187,11 @@
     };
     if (!visit.household) { $('hang-doi').textContent = 'Chọn hộ trước khi lưu.'; return; }
     await put({ id: visit.id, visit, state: WAITING, message: '', saved_at: Date.now() });
+    if (editing) {
+      const replaced = editing;
+      editing = null;
+      await store('readwrite', (s) => s.delete(replaced));
+    }
     for (const input of form.querySelectorAll('input[type=checkbox]')) input.checked = false;
     f.con_can.value = '';
     f.lan_sau.value = '';

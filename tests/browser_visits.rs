@@ -1,7 +1,7 @@
 //! The door-to-door visit form with no signal, in a real headless Chromium (issue 22): the browser
 //! side is `tests/browser/visits.mjs` (playwright-core + axe-core, as `tests/browser.rs`). Here: the
 //! database it needs, then what it left: exactly the two visits saved offline, once each, the first
-//! content kept after a changed resend.
+//! content kept after a changed resend, and the volunteer's fix of it as a visit of its own.
 
 mod common;
 
@@ -70,13 +70,16 @@ async fn visits_saved_offline_arrive_once_and_the_pages_pass_axe() {
     let ids: Vec<&str> =
         out.lines().find_map(|l| l.strip_prefix("visit ids: ")).expect("the ids of the visits").split(' ').collect();
     assert_eq!(ids.len(), 2, "{out}");
-    assert_eq!(db.scalar("SELECT count(*) FROM team_visit"), 2, "each visit exactly once");
+    // The two saved offline, and the refused resend as fixed by the volunteer (a new visit).
+    assert_eq!(db.scalar("SELECT count(*) FROM team_visit"), 3, "each visit exactly once");
     for id in &ids {
         assert_eq!(db.scalar(&format!("SELECT count(*) FROM team_visit WHERE id = '{id}'")), 1, "{id}");
     }
     assert_eq!(
-        db.query("SELECT household_code, coalesce(still_needed, '') FROM team_visit ORDER BY household_code"),
-        "HO-1|Cần học thêm về mật khẩu\nHO-2|\n",
+        db.query(
+            "SELECT household_code, coalesce(still_needed, '') FROM team_visit ORDER BY household_code, still_needed"
+        ),
+        "HO-1|Cần học thêm về mật khẩu\nHO-1|Nội dung đã sửa\nHO-2|\n",
         "the first content stands after the changed resend"
     );
     let an = person_id(&db, "Nguyễn Văn An");

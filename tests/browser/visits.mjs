@@ -12,7 +12,8 @@
 // 2. Offline (Playwright's context.setOffline): two visits filled and saved; the page says
 //    “2 lượt thăm chưa gửi”; the page reloaded while offline: the form and the queue survive.
 // 3. Online again: both visits are sent, once; the same request replayed is a harmless 200; a changed
-//    resend under a sent id is a 409, shown, and the visit stays queued, marked.
+//    resend under a sent id is a 409, shown, and the visit stays queued, marked; “Sửa lại” brings it back
+//    into the form, and saving it sends it as a new visit and only then takes the refused one off the queue.
 // 4. axe-core (WCAG 2.0/2.1 A and AA) on the community pages at 320 px and at 200 % text.
 // 5. The bytes the offline page costs: HTML + CSS + its script, uncompressed, ≤ 50 KB.
 //
@@ -139,7 +140,9 @@ async function offlineVisits(browser) {
   if (replay.status() !== 200) fail(`the replayed request answered ${replay.status()}: ${await replay.text()}`);
 
   step('a changed resend under a sent id: 409, shown, kept');
-  const changed = { ...sent[0], state: 'cho', message: '', visit: { ...sent[0].visit, still_needed: 'Nội dung đã sửa' } };
+  const first_ho1 = sent.find((i) => i.visit.household === 'HO-1');
+  // The phone's copy of a sent visit, changed (IndexedDB keeps one record per id: it replaces the sent one).
+  const changed = { ...first_ho1, state: 'cho', message: '', visit: { ...first_ho1.visit, still_needed: 'Nội dung đã sửa' } };
   await page.evaluate(async (item) => { await window.thamNha.put(item); await window.thamNha.show(); }, changed);
   await page.locator('#gui-lai').click();
   await waitStatus(page, '1 lượt thăm bị từ chối');
@@ -151,6 +154,16 @@ async function offlineVisits(browser) {
   await page.locator('#gui-lai').click();
   await waitStatus(page, '1 lượt thăm bị từ chối');
   if ((await queued(page)).length !== 2) fail('a visit was dropped after a 4xx');
+
+  step('the volunteer fixes the refused visit: saved as a new visit, the refused one then leaves the queue');
+  await page.locator('#hang-doi-ds li[data-state="loi"] button').click();
+  if ((await page.locator('#con-can').inputValue()) !== 'Nội dung đã sửa') fail('“Sửa lại” did not bring the visit back into the form');
+  if ((await page.locator('#ho').inputValue()) !== 'HO-1') fail('“Sửa lại” did not bring the household back');
+  await page.locator('#mau-tham button[type="submit"]').click();
+  await waitStatus(page, '0 lượt thăm chưa gửi');
+  await waitStatus(page, '2 lượt đã gửi');
+  const fixed = await queued(page);
+  if (fixed.some((i) => i.state !== 'da_gui') || fixed.some((i) => i.id === changed.id)) fail(`after the fix: ${JSON.stringify(fixed)}`);
 
   const cookies = await context.cookies();
   await context.close();
