@@ -200,6 +200,15 @@
   });
 
   $('gui-lai').addEventListener('click', () => send(true));
+  // Logging out from this page forgets the kept page and household list (names of people); the
+  // visits not yet sent stay in the queue, to be sent at the next login.
+  const logout = document.querySelector('form[action="/dang-xuat"]');
+  if (logout && window.caches) {
+    logout.addEventListener('submit', (event) => {
+      event.preventDefault();
+      caches.delete('tham-nha-v1').finally(() => logout.submit());
+    }, { once: true });
+  }
   window.addEventListener('online', () => send(false));
   window.addEventListener('offline', show);
   // For the volunteer's own checks (and the browser test): what is queued.

@@ -231,6 +231,23 @@ async function weight(browser, cookies) {
   await context.close();
 }
 
+/** Logging out from the form forgets the kept page and household list (they name people). */
+async function logoutForgets(browser) {
+  step('logging out from the form forgets what the phone kept');
+  const context = await browser.newContext({ locale: 'vi-VN' });
+  context.setDefaultTimeout(TIMEOUT);
+  const page = await context.newPage();
+  await login(page, VOLUNTEER, VOLUNTEER_PASSWORD);
+  await page.goto(`${BASE}/tham-nha/`);
+  await page.evaluate(() => navigator.serviceWorker.ready);
+  await page.reload();
+  await page.waitForFunction(() => navigator.serviceWorker.controller !== null && document.documentElement.dataset.thamNha === 'san-sang');
+  await page.waitForFunction(() => caches.has('tham-nha-v1'));
+  await Promise.all([page.waitForNavigation(), page.locator('header.site').getByRole('button', { name: 'Đăng xuất' }).click()]);
+  if (await page.evaluate(() => caches.has('tham-nha-v1'))) fail('the kept household list survived the logout');
+  await context.close();
+}
+
 const browser = await chromium.launch({ executablePath: CHROMIUM, headless: true });
 try {
   const { ids, cookies } = await offlineVisits(browser);
@@ -246,6 +263,7 @@ try {
   const officer = await jar(OFFICER, OFFICER_PASSWORD);
   await accessibility(browser, cookies, officer, await jar(MENTOR, MENTOR_PASSWORD), await jar(DESK, DESK_PASSWORD));
   await weight(browser, cookies);
+  await logoutForgets(browser);
 } catch (e) {
   fail(e.stack ?? String(e));
 } finally {
