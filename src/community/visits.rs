@@ -225,21 +225,21 @@ pub async fn prepare(
     address: Option<&str>,
 ) -> Result<NewVisit, AppError> {
     let checked = check(input)?;
-    const TEAM: &str = "SELECT t.commune_code FROM tech_team t JOIN tech_team_member m ON m.team_id = t.id \
-         WHERE t.id = $1 AND m.account_id = $2";
+    // The team's commune, if the account is a member, and the village of a visit already stored under this id.
+    const TEAM: &str = "SELECT t.commune_code, \
+         (SELECT v.village_code FROM team_visit v WHERE v.id = $3 AND v.team_id = t.id) \
+         FROM tech_team t JOIN tech_team_member m ON m.team_id = t.id WHERE t.id = $1 AND m.account_id = $2";
     const HOUSEHOLD: &str = "SELECT h.village_code FROM household h JOIN tech_team_village v \
          ON v.village_code = h.village_code AND v.team_id = $1 WHERE h.commune_code = $2 AND h.code = $3";
     const PEOPLE: &str = "SELECT id FROM person WHERE commune_code = $1 AND household_code = $2 AND erased_at IS NULL";
     let not_member =
         || AppError::not_found("team_not_found", "Bạn không thuộc tổ công nghệ số này. / You are not in this team.");
-    let commune: String = on_pool!(store, pool =>
-        sqlx::query_scalar(TEAM).bind(input.team).bind(account).fetch_optional(pool).await)?
+    let (commune, stored): (String, Option<String>) = on_pool!(store, pool => sqlx::query_as(TEAM)
+        .bind(input.team).bind(account).bind(&checked.id).fetch_optional(pool).await)?
     .ok_or_else(not_member)?;
     let content_hash = content_hash(input.team, &checked);
     // A resend of a stored visit is answered from what is stored (duplicate or conflict), even when the
     // household or its people changed since (a person erased, a household moved).
-    const STORED: &str = "SELECT village_code FROM team_visit WHERE id = $1 AND team_id = $2";
-    let stored: Option<String> = on_pool!(store, pool => sqlx::query_scalar(STORED).bind(&checked.id).bind(input.team).fetch_optional(pool).await)?;
     if let Some(village) = stored {
         return Ok(new_visit(checked, input.team, commune, village, content_hash, account, address));
     }
