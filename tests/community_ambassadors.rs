@@ -120,6 +120,19 @@ async fn a_mentor_with_fewer_than_five_mentees_shows_in_the_compliance_list() {
         // The officer sees the same page; a mentor does not see the officer's pages.
         assert_eq!(officer.get(&format!("/quan-ly/dai-su-so/{mentor_id}")).await.status, StatusCode::OK, "{what}");
         assert_eq!(mentor.get("/quan-ly/don-vi/04792/dai-su-so").await.status, StatusCode::FORBIDDEN, "{what}");
+        // A mentee of another commune (assigned by the province) is the mentor's, not the commune officer's to see.
+        let province = logged_in(&db, &base, "quantri", "quan_tri_tinh", "25").await;
+        let page = province.get("/quan-ly/don-vi/25/dai-su-so").await;
+        let assigned = province
+            .post(
+                "/quan-ly/don-vi/25/dai-su-so",
+                &[("csrf", &page.csrf()), ("mentor", &mentor_id), ("cccd", "025088123456")],
+            )
+            .await;
+        assert_eq!(assigned.status, StatusCode::SEE_OTHER, "{what}: {}", assigned.body);
+        assert!(mentor.get("/dai-su-so").await.body.contains("Lê Văn Em"), "{what}");
+        let seen = officer.get(&format!("/quan-ly/dai-su-so/{mentor_id}")).await;
+        assert!(seen.body.contains("Nguyễn Văn An") && !seen.body.contains("Lê Văn Em"), "{what}");
     }
 }
 

@@ -192,16 +192,19 @@ pub struct MenteeLine {
 
 type MenteeRow = (i64, Option<String>, i64, Option<String>, i64, Option<i64>, i64, i64, Option<i64>, Option<String>);
 
-async fn mentees(store: &Store, mentor: &str) -> sqlx::Result<Vec<MenteeLine>> {
+/// A mentor's mentees, those in `scope` (the mentor's own page: all of theirs).
+async fn mentees(store: &Store, mentor: &str, scope: &UnitScope) -> sqlx::Result<Vec<MenteeLine>> {
+    let within = scope.predicate(Columns { village: Some("p.village_code"), ..Columns::default() }, 2);
     let sql = format!(
         "SELECT p.id, p.full_name, CAST(p.birth_year AS BIGINT), u.name, \
          (SELECT count(*) FROM progress pr JOIN account a ON a.id = pr.account_id WHERE a.person_id = p.id \
           AND pr.completed_at IS NOT NULL), p.learned_at, CAST(p.passed_groups AS BIGINT), {ACTIVITY} \
          FROM mentee me JOIN person p ON p.id = me.person_id LEFT JOIN unit u ON u.code = p.village_code \
-         WHERE me.mentor_id = $1 ORDER BY p.full_name, p.id"
+         WHERE me.mentor_id = $1 AND {} ORDER BY p.full_name, p.id",
+        within.sql
     );
-    let rows: Vec<MenteeRow> =
-        on_pool!(store, pool => sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(mentor).fetch_all(pool).await)?;
+    let rows: Vec<MenteeRow> = on_pool!(store, pool => crate::bind_scope!(
+        sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(mentor), within).fetch_all(pool).await)?;
     let stuck_before = now() - STUCK_DAYS * 86_400;
     Ok(rows
         .into_iter()
@@ -245,6 +248,7 @@ async fn mentor_page(
     ctx: &Ctx,
     reader: &str,
     mentor: &str,
+    scope: &UnitScope,
     own: bool,
 ) -> Result<Html<String>, PageError> {
     // Any account the guard let through: one that is not a mentor simply has nobody to mentor.
@@ -252,7 +256,7 @@ async fn mentor_page(
         "SELECT coalesce(display_name, login, id) FROM account a WHERE id = $1")
         .bind(mentor).fetch_optional(pool).await)?;
     let name = name.ok_or_else(AppError::hidden)?;
-    let mentees = mentees(&state.store, mentor).await?;
+    let mentees = mentees(&state.store, mentor, scope).await?;
     crate::identity::audit::record(
         &state.store,
         Entry {
@@ -277,7 +281,8 @@ async fn mentor_page(
 
 /// `GET /dai-su-so`: the signed-in mentor's mentees.
 pub async fn mentor_own(State(state): State<AppState>, ctx: Ctx, staff: Staff) -> Result<Html<String>, PageError> {
-    mentor_page(&state, &ctx, staff.id(), staff.id(), true).await
+    // Filtered by the mentor's own id: every one of their mentees, wherever an officer placed them.
+    mentor_page(&state, &ctx, staff.id(), staff.id(), &UnitScope::province(), true).await
 }
 
 /// `GET /quan-ly/dai-su-so/{account}`: a mentor's page, for the officers of where the mentor is.
@@ -287,7 +292,8 @@ pub async fn mentor_for_staff(
     staff: Staff,
     Path(account): Path<String>,
 ) -> Result<Html<String>, PageError> {
-    mentor_page(&state, &ctx, staff.id(), &account, false).await
+    // An officer sees the mentees within their own units only.
+    mentor_page(&state, &ctx, staff.id(), &account, &staff.scope, false).await
 }
 
 #[derive(Deserialize)]
