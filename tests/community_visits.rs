@@ -61,6 +61,10 @@ async fn team(db: &TestDb, officer: &Browser) -> i64 {
         )
         .await;
     assert_eq!(added.status, StatusCode::SEE_OTHER, "{}", added.body);
+    let list = officer.get("/quan-ly/don-vi/04792/to-cong-nghe").await;
+    let row = list.body.split("<tr>").find(|r| r.contains("Tổ số 1")).expect("the team is listed");
+    let row = row.split("</tr>").next().unwrap();
+    assert!(row.contains("Thôn Đông") && !row.contains("Xóm Mới"), "{row}");
     id
 }
 

@@ -122,22 +122,16 @@ pub async fn list(
 ) -> Result<Html<String>, PageError> {
     let commune = commune_only(&unit)?;
     let unit_row = crate::store::units::get(&state.store, commune).await?.ok_or_else(AppError::hidden)?;
-    type Row = (i64, String, Option<String>, i64, i64);
-    const SQL: &str = "SELECT t.id, t.name, \
-         (SELECT string_agg(u.name, ', ') FROM tech_team_village v JOIN unit u ON u.code = v.village_code \
-          WHERE v.team_id = t.id), \
+    const TEAMS: &str = "SELECT t.id, t.name, \
          (SELECT count(*) FROM tech_team_member m WHERE m.team_id = t.id), \
          (SELECT count(*) FROM team_visit tv WHERE tv.team_id = t.id) \
          FROM tech_team t WHERE t.commune_code = $1 ORDER BY t.id";
-    let sqlite_sql = SQL.replace("string_agg(u.name, ', ')", "group_concat(u.name, ', ')");
-    let rows: Vec<Row> = match &state.store {
-        Store::Sqlite(s) => sqlx::query_as(sqlx::AssertSqlSafe(sqlite_sql))
-            .bind(commune)
-            .fetch_all(&s.pool)
-            .await
-            .map_err(AppError::from)?,
-        Store::Postgres(pool) => sqlx::query_as(SQL).bind(commune).fetch_all(pool).await.map_err(AppError::from)?,
-    };
+    const COVERED: &str = "SELECT v.team_id, u.name FROM tech_team_village v JOIN tech_team t ON t.id = v.team_id \
+         JOIN unit u ON u.code = v.village_code WHERE t.commune_code = $1 ORDER BY u.code";
+    let rows: Vec<(i64, String, i64, i64)> =
+        on_pool!(&state.store, pool => sqlx::query_as(TEAMS).bind(commune).fetch_all(pool).await)?;
+    let covered: Vec<(i64, String)> =
+        on_pool!(&state.store, pool => sqlx::query_as(COVERED).bind(commune).fetch_all(pool).await)?;
     let villages = crate::store::units::children(&state.store, commune)
         .await
         .map_err(AppError::from)?
@@ -148,10 +142,10 @@ pub async fn list(
     let can_manage = staff.user.scope(MANAGERS).covers_unit(commune);
     let teams = rows
         .into_iter()
-        .map(|(id, name, villages, members, visits)| TeamLine {
+        .map(|(id, name, members, visits)| TeamLine {
             id,
             name,
-            villages: villages.unwrap_or_default(),
+            villages: covered.iter().filter(|(t, _)| *t == id).map(|(_, v)| v.as_str()).collect::<Vec<_>>().join(", "),
             members,
             visits,
         })
