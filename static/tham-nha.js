@@ -163,7 +163,9 @@
   }
 
   $('chon-ho').addEventListener('submit', (event) => {
-    if (!households.length) return; // the plain form does it
+    const other = $('chon-to');
+    // No list kept, or another team chosen: the plain form does it (a page load).
+    if (!households.length || (other && Number(other.value) !== team)) return;
     event.preventDefault();
     renderMembers($('ma-ho').value.trim());
   });
