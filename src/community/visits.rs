@@ -225,36 +225,38 @@ pub async fn prepare(
     address: Option<&str>,
 ) -> Result<NewVisit, AppError> {
     let checked = check(input)?;
-    // The team's commune, if the account is a member, and the village of a visit already stored under this id.
-    const TEAM: &str = "SELECT t.commune_code, \
-         (SELECT v.village_code FROM team_visit v WHERE v.id = $3 AND v.team_id = t.id) \
-         FROM tech_team t JOIN tech_team_member m ON m.team_id = t.id WHERE t.id = $1 AND m.account_id = $2";
-    const HOUSEHOLD: &str = "SELECT h.village_code FROM household h JOIN tech_team_village v \
-         ON v.village_code = h.village_code AND v.team_id = $1 WHERE h.commune_code = $2 AND h.code = $3";
-    const PEOPLE: &str = "SELECT id FROM person WHERE commune_code = $1 AND household_code = $2 AND erased_at IS NULL";
-    let not_member =
-        || AppError::not_found("team_not_found", "Bạn không thuộc tổ công nghệ số này. / You are not in this team.");
-    let (commune, stored): (String, Option<String>) = on_pool!(store, pool => sqlx::query_as(TEAM)
-        .bind(input.team).bind(account).bind(&checked.id).fetch_optional(pool).await)?
-    .ok_or_else(not_member)?;
+    // One round trip: a row per living member of the household (or one row with none) when the account
+    // is in the team: the team's commune, the village of a visit already stored under this id, the
+    // household's village if it is one of the team's villages.
+    const CHECK: &str = "SELECT t.commune_code, sv.village_code, h.village_code, p.id \
+         FROM tech_team t JOIN tech_team_member m ON m.team_id = t.id AND m.account_id = $2 \
+         LEFT JOIN team_visit sv ON sv.id = $3 AND sv.team_id = t.id \
+         LEFT JOIN household h ON h.commune_code = t.commune_code AND h.code = $4 \
+           AND h.village_code IN (SELECT tv.village_code FROM tech_team_village tv WHERE tv.team_id = t.id) \
+         LEFT JOIN person p ON p.commune_code = h.commune_code AND p.household_code = h.code AND p.erased_at IS NULL \
+         WHERE t.id = $1";
+    type CheckRow = (String, Option<String>, Option<String>, Option<i64>);
+    let rows: Vec<CheckRow> = on_pool!(store, pool => sqlx::query_as(CHECK)
+        .bind(input.team).bind(account).bind(&checked.id).bind(&checked.household).fetch_all(pool).await)?;
+    let Some((commune, stored, village, _)) = rows.first().cloned() else {
+        return Err(AppError::not_found(
+            "team_not_found",
+            "Bạn không thuộc tổ công nghệ số này. / You are not in this team.",
+        ));
+    };
     let content_hash = content_hash(input.team, &checked);
     // A resend of a stored visit is answered from what is stored (duplicate or conflict), even when the
     // household or its people changed since (a person erased, a household moved).
     if let Some(village) = stored {
         return Ok(new_visit(checked, input.team, commune, village, content_hash, account, address));
     }
-    let village: Option<String> = on_pool!(store, pool => sqlx::query_scalar(HOUSEHOLD)
-        .bind(input.team).bind(&commune).bind(&checked.household).fetch_optional(pool).await)?;
     let village = village.filter(|v| scope.covers_unit(v)).ok_or_else(|| {
         AppError::not_found(
             "household_not_found",
             "Không có hộ này trong các thôn của tổ. / No such household in the team's villages.",
         )
     })?;
-    let members: HashSet<i64> = on_pool!(store, pool => sqlx::query_scalar::<_, i64>(PEOPLE)
-        .bind(&commune).bind(&checked.household).fetch_all(pool).await)?
-    .into_iter()
-    .collect();
+    let members: HashSet<i64> = rows.iter().filter_map(|r| r.3).collect();
     if checked.present.iter().any(|p| !members.contains(&p.person)) {
         return Err(bad(
             "person_not_in_household",
