@@ -52,6 +52,8 @@ pub struct Shared {
     pub login_limit: Arc<limit::LoginLimit>,
     /// The public figures of the last minute, by year (`portal::stats`).
     pub public_stats: Arc<crate::portal::stats::Cache>,
+    /// The one writer of door-to-door visits (group commit), issue 22.
+    pub visits: crate::community::visits::Writer,
 }
 
 impl AppState {
@@ -67,6 +69,7 @@ impl AppState {
         let finishes = crate::assessment::sitting::start_finishes(store.clone());
         let public_limit = limit::PublicLimit::start(config.public_lookups_per_minute);
         let login_limit = limit::LoginLimit::start();
+        let visits = crate::community::visits::start(store.clone());
         Ok(Self(Arc::new(Shared {
             store,
             config: Arc::new(config),
@@ -85,6 +88,7 @@ impl AppState {
             public_limit,
             login_limit,
             public_stats: Arc::default(),
+            visits,
         })))
     }
 }
@@ -105,6 +109,8 @@ pub fn table() -> Vec<Route> {
         crate::portal::routes(),
         // Issue 23: the learning assistant.
         crate::assistant::routes(),
+        // Community models, part A (issue 22): teams, visits, ambassadors, one-stop desk.
+        crate::community::routes(),
     ]
     .into_iter()
     .flatten()

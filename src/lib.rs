@@ -5,6 +5,7 @@ pub mod assessment;
 pub mod assistant;
 pub mod certificates;
 pub mod commands;
+pub mod community;
 pub mod config;
 pub mod crypto;
 pub mod documents;

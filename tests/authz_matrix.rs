@@ -74,6 +74,8 @@ fn path_for(route: &Route, in_scope: bool, samples: &Samples, request: (i64, i64
             "group" => "nguoi_dan".into(),
             "domain" => "4".into(),
             "number" | "list" => "1".into(),
+            // The community tech teams made in each commune (issue 22).
+            "team" => pick(("1".into(), "2".into())),
             other => panic!("the matrix has no sample value for path parameter {{{other}}} of {}: add one", route.path),
         };
         path.replace_range(start..=end, &value);
@@ -99,6 +101,9 @@ async fn every_route_answers_every_role_as_declared() {
             let login = format!("r.{}", role.code().replace('_', "-"));
             logins.push((role, login.clone(), account(&db, &login, role.code(), unit, None).await));
         }
+        db.query(&format!(
+            "INSERT INTO tech_team (id, commune_code, name, created_at) VALUES (1, '{HOME}', 'Tổ 1', 0), (2, '{AWAY}', 'Tổ 2', 0)"
+        ));
         account(&db, "hv.trong", "hoc_vien", HOME, None).await;
         account(&db, "hv.ngoai", "hoc_vien", AWAY, None).await;
         let id_of =

@@ -92,6 +92,12 @@ pub async fn run(mut config: Config, options: DemoOptions) -> anyhow::Result<()>
         moved.confirmed,
         started.elapsed().as_secs_f64()
     );
+    let community = super::demo_community::run(&store, &commune).await?;
+    eprintln!(
+        "cộng đồng: {} lượt thăm hộ, {} người học của Đại sứ số, {} lượt hỗ trợ một cửa \
+         / community: {} visits, {} mentees, {} one-stop helps",
+        community.visits, community.mentees, community.helps, community.visits, community.mentees, community.helps
+    );
     let commune_name = crate::domain::unit::commune(&commune).map_or("", |c| c.name.as_str());
     eprintln!(
         "\ntài khoản thử, mỗi vai trò một tài khoản, ở {commune_name} ({commune}) / demo accounts, one per role, in {commune}:"
@@ -126,6 +132,16 @@ async fn wipe(store: &Store) -> anyhow::Result<()> {
     on_pool!(store, pool => {
         let mut tx = pool.begin().await?;
         for sql in [
+            // Community models (issue 22, part A).
+            "DELETE FROM team_visit_person",
+            "DELETE FROM team_visit",
+            "DELETE FROM tech_team_village",
+            "DELETE FROM tech_team_member",
+            "DELETE FROM tech_team",
+            "DELETE FROM mentoring_session",
+            "DELETE FROM mentee",
+            "DELETE FROM one_stop_help",
+            "DELETE FROM one_stop_desk",
             "DELETE FROM vneid_outbox",
             "DELETE FROM answer",
             "DELETE FROM certificate",

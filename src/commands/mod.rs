@@ -4,6 +4,7 @@ pub mod assistant;
 pub mod backup;
 pub mod certificates;
 pub mod demo;
+mod demo_community;
 mod demo_movement;
 pub mod generate;
 pub mod import;

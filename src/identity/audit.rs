@@ -43,6 +43,15 @@ pub const ACTIONS: &[(&str, &str)] = &[
     ("person.digital_facts", "Ghi nhận mức VNeID, tài khoản ngân hàng số"),
     ("indicator.target", "Đặt chỉ tiêu cho đơn vị"),
     ("indicator.snapshot", "Chụp số liệu chỉ tiêu theo quý"),
+    ("team.create", "Lập tổ công nghệ số"),
+    ("team.member", "Thêm thành viên tổ công nghệ số"),
+    ("team.village", "Giao thôn cho tổ công nghệ số"),
+    ("visit.record", "Ghi lượt thăm hộ"),
+    ("visit.list", "Xem lượt thăm hộ của tổ"),
+    ("mentee.assign", "Giao người học cho Đại sứ số"),
+    ("mentoring.session", "Ghi buổi hướng dẫn của Đại sứ số"),
+    ("one_stop.hours", "Ghi giờ trực hỗ trợ một cửa"),
+    ("one_stop.help", "Ghi người dân được hỗ trợ thủ tục"),
 ];
 
 pub fn action_label(code: &str) -> &str {

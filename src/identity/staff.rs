@@ -29,6 +29,8 @@ struct StaffHome {
     units: Vec<(String, String)>,
     /// Units whose who-to-visit lists and rules the account reads.
     visit_units: Vec<(String, String)>,
+    /// The community models' pages (issue 22).
+    community: Vec<(String, String)>,
 }
 
 /// Links to what each of the account's roles may do.
@@ -72,7 +74,8 @@ pub async fn home(State(state): State<AppState>, ctx: Ctx) -> Result<Html<String
         let name = crate::store::units::get(&state.store, &unit).await?.map_or(unit.clone(), |u| u.name);
         visit_units.push((unit, name));
     }
-    Ok(Html(render(&StaffHome { nav: ctx.nav(), links, units, visit_units })?))
+    let community = crate::community::teams::staff_links(user);
+    Ok(Html(render(&StaffHome { nav: ctx.nav(), links, units, visit_units, community })?))
 }
 
 #[derive(sqlx::FromRow)]
@@ -136,6 +139,8 @@ pub async fn approve_erasure(
                  birth_date = NULL, phone = NULL, \
                  erased_at = CURRENT_TIMESTAMP, updated_at = CURRENT_TIMESTAMP WHERE id = $1",
             ).bind(person_id).execute(&mut *tx).await.map_err(AppError::from)?;
+            let mut conn: crate::tracking::Conn = (&mut *tx).into();
+            crate::community::rights::erase(&mut conn, person_id).await.map_err(AppError::from)?;
         }
         sqlx::query(
             "UPDATE account SET login = NULL, password_hash = NULL, oidc_subject_hash = NULL, cccd_hash = NULL, \

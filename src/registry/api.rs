@@ -141,7 +141,9 @@ pub async fn list_units(
         crate::tracking::api::unit_indicators,
         crate::portal::open_data::json,
         crate::portal::open_data::csv,
-        crate::assistant::api::ask
+        crate::assistant::api::ask,
+        crate::community::visits_pages::api_post,
+        crate::community::visits_pages::api_households
     ),
     components(schemas(
         UnitJson,
@@ -157,7 +159,13 @@ pub async fn list_units(
         crate::assistant::api::AskBody,
         crate::assistant::api::AskReply,
         crate::assistant::engine::PassageOut,
-        crate::assistant::recommend::Recommendation
+        crate::assistant::recommend::Recommendation,
+        crate::community::visits::VisitInput,
+        crate::community::visits::Present,
+        crate::community::visits_pages::VisitAnswer,
+        crate::community::visits_pages::HouseholdsJson,
+        crate::community::visits_pages::Household,
+        crate::community::visits_pages::Member
     ))
 )]
 pub struct ApiDoc;

@@ -8,8 +8,8 @@
 //! | passed, per profile | `passed_groups` | certificate issue (`store_certificates_in_tx!`) |
 //! | certified (valid), per profile | `certified_groups`, `certified_at` | certificate issue; revocation recomputes it |
 //! | confirmed on VNeID | `vneid_confirmed_at` | confirmation delivered (`certificates::vneid`) |
-//! | VNeID level | `vneid_level`, `vneid_level_source`, `vneid_level_at` | VNeID login, staff entry (and later visits, self-declaration) |
-//! | digital bank account | `bank_account`, `bank_source`, `bank_at` | staff entry (same sources) |
+//! | VNeID level | `vneid_level`, `vneid_level_source`, `vneid_level_at` | VNeID login, staff entry, a community tech team's visit (`community::visits`) |
+//! | digital bank account | `bank_account`, `bank_source`, `bank_at` | staff entry, a team's visit |
 
 use std::collections::HashMap;
 

@@ -619,6 +619,20 @@ async fn one_stop_line(store: &Store, unit: &str, min: i64) -> Result<(&'static 
     }
 }
 
+/// Mentors of the unit with fewer than `min` mentees (from the community models' query), named.
+async fn mentor_line(store: &Store, unit: &str, min: i64) -> Result<(&'static str, String), AppError> {
+    let (below, total) =
+        crate::community::ambassadors::below_minimum(store, &UnitScope::unit(unit), min).await?;
+    if total == 0 {
+        return Ok((NO_DATA, "Chưa có Đại sứ số nào".into()));
+    }
+    if below.is_empty() {
+        return Ok(("Đạt", format!("{total} Đại sứ số, ai cũng hướng dẫn từ {min} người học trở lên")));
+    }
+    let names: Vec<String> = below.iter().map(|m| format!("{} ({} người học)", m.name, m.mentees)).collect();
+    Ok(("Chưa đạt", format!("{}/{total} Đại sứ số hướng dẫn dưới {min} người học: {}", below.len(), names.join(", "))))
+}
+
 /// One structural rule of the plan for one unit, as pages and reports show it.
 pub struct RuleStatus {
     pub name: String,
@@ -637,6 +651,9 @@ pub async fn rule_statuses(store: &Store, unit: &str) -> Result<Vec<RuleStatus>,
         let (status, detail) = if rule.code == "ho_tro_mot_cua" {
             let min = rule.parameters.get("min_per_commune").and_then(toml::Value::as_integer).unwrap_or(1);
             one_stop_line(store, unit, min).await?
+        } else if rule.code == "dai_su_so_mentee" {
+            let min = rule.parameters.get("min_per_mentor").and_then(toml::Value::as_integer).unwrap_or(5);
+            mentor_line(store, unit, min).await?
         } else {
             (NO_DATA, String::new())
         };
