@@ -98,6 +98,8 @@ pub fn table() -> Vec<Route> {
         crate::certificates::routes(),
         crate::tracking::routes(),
         crate::portal::routes(),
+        // Issue 22, part B: classes, events, digital families, 4T markets, volunteers.
+        crate::community::classes_routes(),
     ]
     .into_iter()
     .flatten()

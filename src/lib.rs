@@ -4,6 +4,7 @@ pub mod app;
 pub mod assessment;
 pub mod certificates;
 pub mod commands;
+pub mod community;
 pub mod config;
 pub mod crypto;
 pub mod domain;

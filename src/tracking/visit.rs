@@ -618,8 +618,8 @@ async fn one_stop_line(state: &AppState, unit: &str, min: i64) -> Result<(&'stat
     }
 }
 
-/// The plan's structural rules for one commune. Only the one-stop rule has data today; the others
-/// wait for the community models and say so rather than show a compliance they cannot know.
+/// The plan's structural rules for one commune. A rule with nothing recorded says so ("Chưa có dữ
+/// liệu") rather than show a compliance it cannot know.
 pub async fn rules(
     State(state): State<AppState>,
     ctx: Ctx,
@@ -628,12 +628,24 @@ pub async fn rules(
     let unit_name = unit_name(&state, &unit).await?;
     let mut lines = Vec::new();
     for rule in &crate::domain::indicators::targets().rules {
-        let (status, detail) = if rule.code == "ho_tro_mot_cua" {
-            let min = rule.parameters.get("min_per_commune").and_then(toml::Value::as_integer).unwrap_or(1);
-            one_stop_line(&state, &unit, min).await?
-        } else {
-            (NO_DATA, String::new())
+        let known = match rule.code.as_str() {
+            "ho_tro_mot_cua" => {
+                let min = rule.parameters.get("min_per_commune").and_then(toml::Value::as_integer).unwrap_or(1);
+                Some(one_stop_line(&state, &unit, min).await?)
+            }
+            // Issue 22 (part B): the weekly classes and the 10/10 day, from their records.
+            "hoc_cong_dong_hang_tuan" => {
+                let min = rule
+                    .parameters
+                    .get("min_sessions_per_week_per_commune")
+                    .and_then(toml::Value::as_integer)
+                    .unwrap_or(1);
+                crate::community::classes_rules::weekly_class_line(&state, &unit, min).await?
+            }
+            "ngay_hoi_10_10" => crate::community::classes_rules::october_day_line(&state, &unit).await?,
+            _ => None,
         };
+        let (status, detail) = known.unwrap_or((NO_DATA, String::new()));
         lines.push(RuleLine { name: rule.name_vi.clone(), seed_ref: rule.seed_ref.clone(), status, detail });
     }
     Ok(Html(render(&RulesPage { nav: ctx.nav(), unit, unit_name, rules: lines })?))
