@@ -305,3 +305,130 @@ async fn a_household_is_a_digital_family_while_a_member_who_learned_is_held() {
         assert_eq!(db.scalar("SELECT COUNT(*) FROM person WHERE learned_at IS NOT NULL"), 1, "{what}");
     }
 }
+
+#[tokio::test]
+async fn markets_volunteers_and_recognition_with_the_province_approving() {
+    for db in TestDb::all() {
+        seed(&db);
+        let what = db.backend();
+        let base = serve(&db, db.config()).await;
+        let officer = staff(&db, &base, "canbo", "can_bo_xa", "04792").await;
+        let other = staff(&db, &base, "canbo2", "can_bo_xa", "04795").await;
+        let province = staff(&db, &base, "tinh", "quan_tri_tinh", "25").await;
+        let dat = learner(&db, &base, "hv.dat", "04792", "Mai Thị Đạt").await;
+
+        let csrf = officer.get("/quan-ly/don-vi/04792/cho").await.csrf();
+        let created = officer
+            .post("/quan-ly/don-vi/04792/cho", &[("csrf", &csrf), ("ten", "Chợ Trung tâm"), ("dia_diem", "Thôn Đông")])
+            .await;
+        assert_eq!(created.status, StatusCode::SEE_OTHER, "{what}: {}", created.body);
+        let market = format!("/quan-ly/don-vi/04792/cho/{}", id_at_end(&created));
+        let trader = |cccd: &'static str| {
+            let (officer, market, csrf) = (&officer, market.clone(), csrf.clone());
+            async move {
+                officer
+                    .post(&format!("{market}/tieu-thuong"), &[("csrf", &csrf), ("cccd", cccd), ("quay", "Quầy 12")])
+                    .await
+            }
+        };
+        assert_eq!(trader("025180000004").await.status, StatusCode::SEE_OTHER, "{what}");
+        assert_eq!(trader("025088123456").await.status, StatusCode::FORBIDDEN, "{what}: Em lives in 04795");
+        assert_eq!(other.get(&market).await.status, StatusCode::NOT_FOUND, "{what}");
+
+        let dat_id = person_id(&db, "Mai Thị Đạt").to_string();
+        let recorded = officer
+            .post(
+                &format!("{market}/hoc-phan"),
+                &[("csrf", &csrf), ("nguoi", &dat_id), ("hoc_phan", "thanh_toan_khong_tien_mat")],
+            )
+            .await;
+        assert_eq!(recorded.status, StatusCode::SEE_OTHER, "{what}: {}", recorded.body);
+        let page = officer.get(&market).await;
+        assert_eq!(page.body.matches("<td>Đã xong</td>").count(), 1, "{what}: {}", page.body);
+        assert!(page.body.contains("<strong>25%</strong>"), "{what}");
+        // A completed lesson tagged with the e-commerce module counts without the trainer.
+        db.query("INSERT INTO lesson (slug, created_at, updated_at) VALUES ('ban-hang-online', 0, 0)");
+        db.query(
+            "INSERT INTO market_module_lesson (module, lesson_slug) VALUES ('thuong_mai_dien_tu', 'ban-hang-online')",
+        );
+        db.query(
+            "INSERT INTO progress (account_id, lesson_slug, version, position, seconds, started_at, completed_at, updated_at) \
+             SELECT id, 'ban-hang-online', 1, 3, 300, 1, 2, 2 FROM account WHERE login = 'hv.dat'",
+        );
+        let page = officer.get(&market).await;
+        assert_eq!(page.body.matches("<td>Đã xong</td>").count(), 2, "{what}");
+        assert!(page.body.contains("<strong>50%</strong>"), "{what}");
+
+        // Volunteers: hours, classes, households.
+        let added = officer
+            .post(
+                "/quan-ly/don-vi/04792/tinh-nguyen",
+                &[("csrf", &csrf), ("cccd", "025207000001"), ("to_chuc", "doan_thanh_nien")],
+            )
+            .await;
+        assert_eq!(added.status, StatusCode::SEE_OTHER, "{what}: {}", added.body);
+        let volunteer = db.scalar("SELECT id FROM volunteer").to_string();
+        let logged = officer
+            .post(
+                "/quan-ly/don-vi/04792/tinh-nguyen/hoat-dong",
+                &[
+                    ("csrf", &csrf),
+                    ("tinh_nguyen_vien", &volunteer),
+                    ("ngay", &today()),
+                    ("so_gio", "2,5"),
+                    ("so_lop", "1"),
+                    ("so_ho", "3"),
+                ],
+            )
+            .await;
+        assert_eq!(logged.status, StatusCode::SEE_OTHER, "{what}: {}", logged.body);
+        let list = officer.get("/quan-ly/don-vi/04792/tinh-nguyen").await;
+        assert!(
+            list.body.contains("Đỗ Văn Cả") && list.body.contains("<td class=\"num\">2,5</td>"),
+            "{what}: {}",
+            list.body
+        );
+        let csrf2 = other.get("/quan-ly/don-vi/04795/tinh-nguyen").await.csrf();
+        let sneaked = other
+            .post(
+                "/quan-ly/don-vi/04795/tinh-nguyen/hoat-dong",
+                &[("csrf", &csrf2), ("tinh_nguyen_vien", &volunteer), ("ngay", &today()), ("so_gio", "1")],
+            )
+            .await;
+        assert_eq!(sneaked.status, StatusCode::NOT_FOUND, "{what}: another commune's volunteer");
+
+        // Recognition: the commune proposes, the province decides once.
+        let proposed = officer
+            .post(
+                "/quan-ly/don-vi/04792/khen-thuong",
+                &[
+                    ("csrf", &csrf),
+                    ("loai", "ca_nhan"),
+                    ("cccd", "025207000001"),
+                    ("thanh_tich", "Dạy 12 lớp học cộng đồng"),
+                    ("minh_chung", "Sổ điểm danh các buổi học"),
+                ],
+            )
+            .await;
+        assert_eq!(proposed.status, StatusCode::SEE_OTHER, "{what}: {}", proposed.body);
+        assert_eq!(officer.get("/quan-ly/khen-thuong").await.status, StatusCode::FORBIDDEN, "{what}");
+        let queue = province.get("/quan-ly/khen-thuong").await;
+        assert!(queue.body.contains("Đỗ Văn Cả") && queue.body.contains("Chờ tỉnh duyệt"), "{what}: {}", queue.body);
+        let nomination = db.scalar("SELECT id FROM nomination");
+        let pcsrf = queue.csrf();
+        let at = format!("/quan-ly/khen-thuong/{nomination}");
+        let approved = province.post(&at, &[("csrf", &pcsrf), ("quyet_dinh", "duyet")]).await;
+        assert_eq!(approved.status, StatusCode::SEE_OTHER, "{what}");
+        assert!(officer.get("/quan-ly/don-vi/04792/khen-thuong").await.body.contains("Đã duyệt"), "{what}");
+        let again = province.post(&at, &[("csrf", &pcsrf), ("quyet_dinh", "tu_choi")]).await;
+        assert_eq!(again.status, StatusCode::CONFLICT, "{what}");
+
+        // The trader's own download holds these records.
+        let data = dat.get("/tai-khoan/du-lieu.json").await;
+        assert!(
+            data.body.contains("Chợ Trung tâm") && data.body.contains("thanh_toan_khong_tien_mat"),
+            "{what}: {}",
+            data.body
+        );
+    }
+}

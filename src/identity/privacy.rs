@@ -154,6 +154,8 @@ struct MyData {
     erasure_requests: Vec<ErasureData>,
     /// Staff reads and changes of this person's record: the audit log's entries about them.
     accesses: Vec<AccessData>,
+    /// Classes, events, household consent, markets, volunteering, nominations (issue 22, part B).
+    community: Option<crate::community::classes_data::CommunityData>,
 }
 
 #[derive(Serialize)]
@@ -247,7 +249,12 @@ async fn gather(state: &AppState, user: &Principal) -> Result<MyData, AppError> 
         ).bind(id).fetch_all(pool).await)?,
         None => Vec::new(),
     };
+    let community = match account.person_id {
+        Some(id) => Some(crate::community::classes_data::of_person(store, id).await?),
+        None => None,
+    };
     Ok(MyData {
+        community,
         account: AccountData {
             id: account.id.clone(),
             login: account.login.clone(),
