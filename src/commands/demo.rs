@@ -92,6 +92,21 @@ pub async fn run(mut config: Config, options: DemoOptions) -> anyhow::Result<()>
         moved.confirmed,
         started.elapsed().as_secs_f64()
     );
+    let community = super::demo_classes::run(&store, &commune, options.seed).await?;
+    eprintln!(
+        "cộng đồng: {} lớp học, {} buổi, {} lượt điểm danh, {} tiểu thương, {} tình nguyện viên \
+         / community: {} classes, {} sessions, {} attendances, {} traders, {} volunteers",
+        community.classes,
+        community.sessions,
+        community.attendances,
+        community.traders,
+        community.volunteers,
+        community.classes,
+        community.sessions,
+        community.attendances,
+        community.traders,
+        community.volunteers
+    );
     let commune_name = crate::domain::unit::commune(&commune).map_or("", |c| c.name.as_str());
     eprintln!(
         "\ntài khoản thử, mỗi vai trò một tài khoản, ở {commune_name} ({commune}) / demo accounts, one per role, in {commune}:"
@@ -125,6 +140,9 @@ fn ensure_clean(outcome: import::Outcome) -> anyhow::Result<()> {
 async fn wipe(store: &Store) -> anyhow::Result<()> {
     on_pool!(store, pool => {
         let mut tx = pool.begin().await?;
+        for sql in super::demo_classes::WIPE {
+            sqlx::query(*sql).execute(&mut *tx).await?;
+        }
         for sql in [
             "DELETE FROM vneid_outbox",
             "DELETE FROM answer",

@@ -516,6 +516,9 @@ async function accessibility(browser, learnerCookies, exam) {
     ['news list', '/tin-tuc', true],
     ['news item', newsHref, true],
     ['competence framework', '/khung-nang-luc', true],
+    ['attendance QR pass', '/tai-khoan/ma-diem-danh', true],
+    ['events for learners', '/su-kien', true],
+    ['my family', '/tai-khoan/gia-dinh', true],
     // The error page is drawn without the reader's settings (src/web/error.rs gives it an empty Nav): it
     // forgets the larger text and who is logged in. Checked with axe all the same; the text size is not asserted.
     ['not found (error page)', async (page) => {
@@ -564,6 +567,25 @@ async function accessibility(browser, learnerCookies, exam) {
       ['who to visit: VNeID and bank', '/quan-ly/don-vi/04792/can-ho-tro?danh_sach=so_hoa&nam=2025', true],
       ['plan rules', '/quan-ly/don-vi/04792/quy-dinh', true],
       ['people list', '/quan-ly/don-vi/04792/nguoi', true],
+      // Issue 22, part B: classes, attendance, events, digital families, 4T markets, volunteers, recognition.
+      ['community classes', '/quan-ly/don-vi/04792/lop-hoc', true],
+      ['community class', '/quan-ly/don-vi/04792/lop-hoc/1', true],
+      ['class attendance (scan or citizen number)', '/quan-ly/don-vi/04792/lop-hoc/1/buoi/1', true],
+      ['attendance refused (expired or unknown)', async (page) => {
+        await go(page, '/quan-ly/don-vi/04792/lop-hoc/1/buoi/1');
+        await page.fill('#ma', '025099999999');
+        await submit(page, page.locator('main').getByRole('button', { name: 'Điểm danh' }));
+        await expectText(page, 'Không tìm thấy người này');
+      }, true],
+      ['events', '/quan-ly/don-vi/04792/su-kien', true],
+      ['event with counts by commune', '/quan-ly/don-vi/04792/su-kien/1', true],
+      ['digital families', '/quan-ly/don-vi/04792/gia-dinh-so', true],
+      ['household page', '/quan-ly/don-vi/04792/ho/HO-1', true],
+      ['4T markets', '/quan-ly/don-vi/04792/cho', true],
+      ['4T market', '/quan-ly/don-vi/04792/cho/1', true],
+      ['volunteers', '/quan-ly/don-vi/04792/tinh-nguyen', true],
+      ['nominations of a commune', '/quan-ly/don-vi/04792/khen-thuong', true],
+      ['nominations for the province', '/quan-ly/khen-thuong', true],
     ]);
   }
 }
