@@ -55,6 +55,11 @@ pub struct EventLine {
     pub present: i64,
 }
 
+/// An event with the learner's registration and check-in times.
+type MineRow = (i64, String, String, String, String, String, Option<i64>, Option<i64>);
+/// An event with its registrations and check-ins in scope.
+type LineRow = (i64, String, String, String, String, String, i64, i64);
+
 // ---- learners ----
 
 #[derive(Template)]
@@ -77,7 +82,7 @@ pub async fn mine(State(state): State<AppState>, ctx: Ctx) -> Result<Html<String
     let learner = learner_of(&state, &ctx).await?;
     let commune = learner.as_ref().map_or(String::new(), |l| l.commune.clone());
     let person = learner.as_ref().map_or(0, |l| l.id);
-    let rows: Vec<(i64, String, String, String, String, String, Option<i64>, Option<i64>)> = on_pool!(&state.store, pool => sqlx::query_as(
+    let rows: Vec<MineRow> = on_pool!(&state.store, pool => sqlx::query_as(
         "SELECT e.id, e.unit_code, e.kind, e.title, e.held_on, e.place, p.registered_at, p.checked_in_at \
          FROM community_event e LEFT JOIN event_participant p ON p.event_id = e.id AND p.person_id = $1 \
          WHERE e.held_on >= $2 AND e.unit_code IN ($3, $4) ORDER BY e.held_on LIMIT 50",
@@ -169,7 +174,7 @@ async fn lines(state: &AppState, staff: &Staff) -> Result<Vec<EventLine>, AppErr
         people = people.sql,
         events = events.sql,
     );
-    let rows: Vec<(i64, String, String, String, String, String, i64, i64)> = on_pool!(&state.store, pool => {
+    let rows: Vec<LineRow> = on_pool!(&state.store, pool => {
         let query = sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(PROVINCE_CODE);
         let query = bind_scope!(query, events);
         bind_scope!(query, people).fetch_all(pool).await
