@@ -173,7 +173,8 @@ struct PassPage {
 }
 
 /// `GET /tai-khoan/ma-diem-danh`: the signed-in learner's pass, as a QR code and as text.
-pub async fn page(State(state): State<AppState>, ctx: Ctx) -> Result<Html<String>, PageError> {
+pub async fn page(State(state): State<AppState>, ctx: Ctx) -> Result<axum::response::Response, PageError> {
+    use axum::response::IntoResponse;
     let user = ctx.user()?;
     let expires = now() + PASS_LIFETIME;
     let (qr, token) = match user.account.person_id {
@@ -183,5 +184,7 @@ pub async fn page(State(state): State<AppState>, ctx: Ctx) -> Result<Html<String
         }
         None => (None, String::new()),
     };
-    Ok(Html(render(&PassPage { nav: ctx.nav(), qr, token, until: time_vi(expires) })?))
+    let html = Html(render(&PassPage { nav: ctx.nav(), qr, token, until: time_vi(expires) })?);
+    // A pass is a bearer credential for a quarter of an hour: kept out of shared caches and history.
+    Ok(([(axum::http::header::CACHE_CONTROL, "no-store")], html).into_response())
 }

@@ -568,6 +568,7 @@ async function accessibility(browser, learnerCookies, exam) {
       ['plan rules', '/quan-ly/don-vi/04792/quy-dinh', true],
       ['people list', '/quan-ly/don-vi/04792/nguoi', true],
       // Issue 22, part B: classes, attendance, events, digital families, 4T markets, volunteers, recognition.
+      ['community models of a commune', '/quan-ly/don-vi/04792/cong-dong', true],
       ['community classes', '/quan-ly/don-vi/04792/lop-hoc', true],
       ['community class', '/quan-ly/don-vi/04792/lop-hoc/1', true],
       ['class attendance (scan or citizen number)', '/quan-ly/don-vi/04792/lop-hoc/1/buoi/1', true],
