@@ -73,10 +73,9 @@ async fn show(
     let (status, message, refused) = match outcome {
         Ok(m) if m.is_empty() => (StatusCode::OK, None, false),
         Ok(m) => (StatusCode::OK, Some(m), false),
-        Err(e) => {
-            let status = e.status();
-            (status, Some(e.body().message), true)
-        }
+        // A failure of the server is not the person's: it goes up to be logged as one.
+        Err(e @ (AppError::Internal(_) | AppError::Unavailable)) => return Err(e),
+        Err(e) => (e.status(), Some(e.body().message), true),
     };
     let page = AttendancePage { nav: ctx.nav(), unit, class, session, held_on, attendees, message, refused };
     Ok(page_with_status(status, &page))

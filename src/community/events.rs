@@ -283,6 +283,8 @@ async fn show_event(
     let (status, message, refused) = match outcome {
         Ok(m) if m.is_empty() => (axum::http::StatusCode::OK, None, false),
         Ok(m) => (axum::http::StatusCode::OK, Some(m), false),
+        // A failure of the server is not the person's: it goes up to be logged as one.
+        Err(e @ (AppError::Internal(_) | AppError::Unavailable)) => return Err(e),
         Err(e) => (e.status(), Some(e.body().message), true),
     };
     Ok(page_with_status(status, &EventPage { nav: ctx.nav(), unit, event, by_commune, message, refused }))
