@@ -31,7 +31,11 @@ pub fn routes() -> Vec<Route> {
     vec![
         Route::get("/tai-khoan/ma-diem-danh", Access::SignedIn, super::classes_pass::page),
         Route::get("/static/diem-danh.js", Access::Public, script),
-        Route::get("/quan-ly/don-vi/{unit}/cong-dong", Access::roles(HUB_STAFF, Scope::Unit("unit")), hub),
+        Route::get(
+            "/quan-ly/don-vi/{unit}/cong-dong",
+            Access::roles(super::classes_hub::HUB_STAFF, Scope::Unit("unit")),
+            super::classes_hub::hub,
+        ),
         Route::get("/quan-ly/don-vi/{unit}/lop-hoc", staff, list),
         Route::post("/quan-ly/don-vi/{unit}/lop-hoc", staff, create),
         Route::get("/quan-ly/don-vi/{unit}/lop-hoc/{class}", staff, show),
@@ -39,42 +43,6 @@ pub fn routes() -> Vec<Route> {
         Route::get("/quan-ly/don-vi/{unit}/lop-hoc/{class}/buoi/{session}", staff, super::classes_attendance::page),
         Route::post("/quan-ly/don-vi/{unit}/lop-hoc/{class}/buoi/{session}", staff, super::classes_attendance::record),
     ]
-}
-
-/// Everyone who works on at least one of part B's pages.
-const HUB_STAFF: &[Role] = &[CanBoXa, HoTroMotCua, ToCongNgheSo, DaiSuSo, QuanTriTinh];
-
-#[derive(Template)]
-#[template(path = "community/hub.html")]
-struct HubPage {
-    nav: Nav,
-    unit_name: String,
-    links: Vec<(String, &'static str)>,
-}
-
-/// `GET /quan-ly/don-vi/{unit}/cong-dong`: the community pages of a unit that the account's roles open.
-async fn hub(
-    State(state): State<AppState>,
-    ctx: Ctx,
-    staff: Staff,
-    Path(unit): Path<String>,
-) -> Result<Html<String>, PageError> {
-    let unit_name = unit_name(&state, &unit).await?;
-    let holds = |roles: &[Role]| staff.user.holds(roles).next().is_some();
-    let pages: [(&[Role], &str, &'static str); 6] = [
-        (CLASS_STAFF, "lop-hoc", "Lớp học cộng đồng hằng tuần và điểm danh"),
-        (super::events::EVENT_STAFF, "su-kien", "Sự kiện, Ngày hội toàn dân học tập số 10/10"),
-        (super::families::FAMILY_STAFF, "gia-dinh-so", "Gia đình số: các hộ và thành viên đã học"),
-        (super::markets::MARKET_STAFF, "cho", "Chương trình chợ 4T: chợ, tiểu thương, học phần"),
-        (super::volunteers::VOLUNTEER_STAFF, "tinh-nguyen", "Tình nguyện viên: giờ, lớp, hộ đã giúp"),
-        (super::volunteers_recognition::NOMINATORS, "khen-thuong", "Đề nghị khen thưởng"),
-    ];
-    let links = pages
-        .into_iter()
-        .filter(|(roles, _, _)| holds(roles))
-        .map(|(_, path, label)| (format!("/quan-ly/don-vi/{unit}/{path}"), label))
-        .collect();
-    Ok(Html(render(&HubPage { nav: ctx.nav(), unit_name, links })?))
 }
 
 /// The camera scan: progressive enhancement of the attendance form (BarcodeDetector where the browser has it).

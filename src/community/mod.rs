@@ -4,6 +4,7 @@
 pub mod classes;
 pub mod classes_attendance;
 pub mod classes_data;
+pub mod classes_hub;
 pub mod classes_pass;
 pub mod classes_rules;
 pub mod events;
