@@ -1,7 +1,8 @@
 //! Community classes, events and digital families (issue 22, part B), over HTTP on both databases:
 //! attendance by QR pass and by citizen number; refusals of an expired or forged pass, an unknown
 //! person, a person outside the class's commune; the unit scope; the weekly-class and 10/10 rules
-//! fed from real records; the digital-family rule through a lesson learned and an erasure; consent.
+//! fed from real records; the digital-family rule through a lesson completed and an erasure, both over
+//! HTTP; consent.
 
 mod common;
 
@@ -245,10 +246,19 @@ async fn the_october_day_registers_checks_in_and_counts_by_commune() {
     }
 }
 
+/// The value of a form field of the page.
+fn field(page: &common::web::Page, name: &str) -> String {
+    let marker = format!("name=\"{name}\" value=\"");
+    let start = page.body.find(&marker).unwrap_or_else(|| panic!("no field {name} in {}", page.body)) + marker.len();
+    page.body[start..].split('"').next().unwrap().to_owned()
+}
+
 #[tokio::test]
 async fn a_household_is_a_digital_family_while_a_member_who_learned_is_held() {
     for db in TestDb::all() {
         seed(&db);
+        let imported = db.cli(&["content", "import", &fixture("content")]);
+        assert!(imported.status.success(), "{}", String::from_utf8_lossy(&imported.stderr));
         let what = db.backend();
         let base = serve(&db, db.config()).await;
         let officer = staff(&db, &base, "canbo", "can_bo_xa", "04792").await;
@@ -262,8 +272,20 @@ async fn a_household_is_a_digital_family_while_a_member_who_learned_is_held() {
         assert_eq!(other.get("/quan-ly/don-vi/04795/ho/HO-B").await.status, StatusCode::NOT_FOUND, "{what}");
         assert_eq!(other.get("/quan-ly/don-vi/04792/ho/HO-B").await.status, StatusCode::NOT_FOUND, "{what}");
 
-        // Đạt completes a lesson (the learning-record writer sets the first one's time on her row).
-        db.query("UPDATE person SET learned_at = 1790000000 WHERE full_name = 'Mai Thị Đạt'");
+        // Đạt completes a lesson: she answers its checks, as a learner does.
+        let checks = dat.get("/bai-hoc/bai-mot?phan=2").await;
+        assert_eq!(checks.status, StatusCode::OK, "{what}: {}", checks.body);
+        let answer = [
+            ("csrf", field(&checks, "csrf")),
+            ("su_kien", field(&checks, "su_kien")),
+            ("phien_ban", field(&checks, "phien_ban")),
+            ("c0", "0".into()),
+            ("c1", "0".into()),
+        ];
+        let form: Vec<(&str, &str)> = answer.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        let done = dat.post("/bai-hoc/bai-mot/tra-loi", &form).await;
+        assert_eq!(done.status, StatusCode::OK, "{what}: {}", done.body);
+        assert_eq!(db.scalar("SELECT COUNT(*) FROM person WHERE learned_at IS NOT NULL"), 1, "{what}");
         let household = officer.get("/quan-ly/don-vi/04792/ho/HO-B").await;
         assert!(
             household.body.contains("<strong>Gia đình số</strong>: Mai Thị Đạt đã học"),
