@@ -111,6 +111,8 @@ pub fn table() -> Vec<Route> {
         crate::assistant::routes(),
         // Community models, part A (issue 22): teams, visits, ambassadors, one-stop desk.
         crate::community::routes(),
+        // Issue 22, part B: classes, events, digital families, 4T markets, volunteers.
+        crate::community::classes_routes(),
     ]
     .into_iter()
     .flatten()

@@ -157,6 +157,8 @@ pub struct Keys {
     pub signing: Sealer,
     csrf: [u8; 32],
     subject: [u8; 32],
+    /// Signs the short-lived attendance passes a learner shows as a QR code (`community::classes_pass`).
+    pass: [u8; 32],
 }
 
 impl Keys {
@@ -166,12 +168,20 @@ impl Keys {
             signing: Sealer::new(key, "hocvuso 2026 certificate signing key sealing"),
             csrf: blake3::derive_key("hocvuso 2026 csrf token", key.bytes()),
             subject: blake3::derive_key("hocvuso 2026 identity provider subject", key.bytes()),
+            pass: blake3::derive_key("hocvuso 2026 attendance pass", key.bytes()),
         }
     }
 
     /// The CSRF token bound to a session or pre-session secret (OWASP's HMAC token pattern).
     pub fn csrf_token(&self, seed: &str) -> String {
         hex::encode(&blake3::keyed_hash(&self.csrf, seed.as_bytes()).as_bytes()[..16])
+    }
+
+    /// The 128-bit tag of an attendance pass's body (a keyed BLAKE3, used as a MAC).
+    pub fn pass_tag(&self, body: &[u8]) -> [u8; 16] {
+        let mut tag = [0u8; 16];
+        tag.copy_from_slice(&blake3::keyed_hash(&self.pass, body).as_bytes()[..16]);
+        tag
     }
 
     /// VNeID's subject may itself be a citizen number, so it is kept only as a keyed hash.

@@ -76,11 +76,38 @@ fn path_for(route: &Route, in_scope: bool, samples: &Samples, request: (i64, i64
             "number" | "list" => "1".into(),
             // The community tech teams made in each commune (issue 22).
             "team" => pick(("1".into(), "2".into())),
+            // Issue 22, part B: the records `community_samples` makes, 1 in the home commune, 2 away.
+            "class" | "session" | "market" => pick(("1".into(), "2".into())),
+            "event" | "nomination" => "1".into(),
+            "household" => pick(("HO-1".into(), "HO-9".into())),
             other => panic!("the matrix has no sample value for path parameter {{{other}}} of {}: add one", route.path),
         };
         path.replace_range(start..=end, &value);
     }
     path
+}
+
+/// A class with a session and a market in each commune (id 1 at home, 2 away), a province-wide
+/// event and a nomination of the home commune.
+fn community_samples(db: &TestDb) {
+    for sql in [
+        "INSERT INTO community_class (id, commune_code, title, place, schedule, teacher, audience, created_at) \
+         VALUES (2, '04795', 'Lớp', 'Nhà văn hóa', 'Thứ Bảy', 'Tổ', 'moi_nguoi', 0)",
+        "INSERT INTO class_session (id, class_id, commune_code, held_on, week_of, created_at) \
+         VALUES (2, 2, '04795', '2026-12-05', '2026-11-30', 0)",
+        "INSERT INTO market (id, commune_code, name, place, created_at) VALUES (2, '04795', 'Chợ', 'Tổ', 0)",
+        "INSERT INTO community_class (id, commune_code, title, place, schedule, teacher, audience, created_at) \
+         VALUES (1, '04792', 'Lớp', 'Nhà văn hóa', 'Thứ Bảy', 'Tổ', 'moi_nguoi', 0)",
+        "INSERT INTO class_session (id, class_id, commune_code, held_on, week_of, created_at) \
+         VALUES (1, 1, '04792', '2026-12-05', '2026-11-30', 0)",
+        "INSERT INTO community_event (id, unit_code, kind, title, held_on, place, created_at) \
+         VALUES (1, '25', 'ngay_hoi_10_10', 'Ngày hội', '2099-10-10', 'Các xã', 0)",
+        "INSERT INTO market (id, commune_code, name, place, created_at) VALUES (1, '04792', 'Chợ', 'Thôn', 0)",
+        "INSERT INTO nomination (id, commune_code, kind, collective, achievement, evidence, proposed_at) \
+         VALUES (1, '04792', 'tap_the', 'Chi đoàn', 'Thành tích', 'Minh chứng', 0)",
+    ] {
+        db.query(sql);
+    }
 }
 
 fn refused(page: &Page) -> bool {
@@ -95,6 +122,7 @@ async fn every_route_answers_every_role_as_declared() {
         seed_people(&db);
         let imported = db.cli(&["content", "import", &fixture("content")]);
         assert!(imported.status.success(), "{}", String::from_utf8_lossy(&imported.stderr));
+        community_samples(&db);
         let mut logins = Vec::new();
         for role in Role::ALL {
             let unit = if role == Role::QuanTriTinh { "25" } else { HOME };

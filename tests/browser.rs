@@ -66,6 +66,50 @@ async fn a_learner_learns_without_javascript_and_every_page_passes_axe() {
          ('Ngày hội chuyển đổi số 10/10', 'Cả tỉnh cùng học kỹ năng số.', \
           'Mỗi xã mở **lớp học cộng đồng** vào buổi tối.', 'tin_tuc', {now}, {now})"
     ));
+    // Community records of 04792 (issue 22, part B), so that each page of the walk has rows to show.
+    db.query(&format!(
+        "INSERT INTO community_class (id, commune_code, title, lessons, place, schedule, teacher, audience, created_at) \
+         VALUES (1, '04792', 'Cài đặt VNeID', 'bai-mot', 'Nhà văn hóa', 'Sáng thứ Bảy', 'Tổ công nghệ số', 'nguoi_cao_tuoi', {now})"
+    ));
+    db.query(&format!(
+        "INSERT INTO class_session (id, class_id, commune_code, held_on, week_of, created_at) \
+         VALUES (1, 1, '04792', '2026-12-05', '2026-11-30', {now})"
+    ));
+    db.query(&format!(
+        "INSERT INTO class_attendance (session_id, person_id, method, at) SELECT 1, id, 'qr', {now} FROM person \
+         WHERE commune_code = '04792'"
+    ));
+    db.query(&format!(
+        "INSERT INTO community_event (id, unit_code, kind, title, held_on, place, created_at) \
+         VALUES (1, '25', 'ngay_hoi_10_10', 'Ngày hội toàn dân học tập số', '2099-10-10', 'Các xã', {now})"
+    ));
+    db.query(&format!(
+        "INSERT INTO event_participant (event_id, person_id, commune_code, registered_at, checked_in_at) \
+         SELECT 1, id, commune_code, {now}, {now} FROM person"
+    ));
+    db.query(&format!(
+        "INSERT INTO market (id, commune_code, name, place, created_at) VALUES (1, '04792', 'Chợ trung tâm', 'Thôn Đông', {now})"
+    ));
+    db.query(&format!(
+        "INSERT INTO market_trader (market_id, person_id, stall, registered_at) SELECT 1, id, 'Quầy 1', {now} FROM person \
+         WHERE full_name = 'Nguyễn Văn An'"
+    ));
+    db.query(&format!(
+        "INSERT INTO trader_module (person_id, module, recorded_at) SELECT id, 'tiet_kiem_so', {now} FROM person \
+         WHERE full_name = 'Nguyễn Văn An'"
+    ));
+    db.query(&format!(
+        "INSERT INTO volunteer (id, person_id, commune_code, organisation, created_at) SELECT 1, id, '04792', \
+         'doan_thanh_nien', {now} FROM person WHERE full_name = 'Trần Thị Bình'"
+    ));
+    db.query(&format!(
+        "INSERT INTO volunteer_activity (volunteer_id, done_on, minutes, classes_taught, households_helped, recorded_at) \
+         VALUES (1, '2026-12-01', 150, 1, 3, {now})"
+    ));
+    db.query(&format!(
+        "INSERT INTO nomination (commune_code, kind, collective, achievement, evidence, proposed_at) \
+         VALUES ('04792', 'tap_the', 'Chi đoàn xã', 'Mở 12 lớp học', 'Sổ điểm danh', {now})"
+    ));
     // The QR code on the certificate leads to the public URL: here, the test server itself.
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());

@@ -97,6 +97,20 @@ pub async fn run(mut config: Config, options: DemoOptions) -> anyhow::Result<()>
         "cộng đồng: {} lượt thăm hộ, {} người học của Đại sứ số, {} lượt hỗ trợ một cửa \
          / community: {} visits, {} mentees, {} one-stop helps",
         community.visits, community.mentees, community.helps, community.visits, community.mentees, community.helps
+    let classes = super::demo_classes::run(&store, &commune, options.seed).await?;
+    eprintln!(
+        "cộng đồng: {} lớp học, {} buổi, {} lượt điểm danh, {} tiểu thương, {} tình nguyện viên \
+         / community: {} classes, {} sessions, {} attendances, {} traders, {} volunteers",
+        classes.classes,
+        classes.sessions,
+        classes.attendances,
+        classes.traders,
+        classes.volunteers,
+        classes.classes,
+        classes.sessions,
+        classes.attendances,
+        classes.traders,
+        classes.volunteers
     );
     let commune_name = crate::domain::unit::commune(&commune).map_or("", |c| c.name.as_str());
     eprintln!(
@@ -131,6 +145,9 @@ fn ensure_clean(outcome: import::Outcome) -> anyhow::Result<()> {
 async fn wipe(store: &Store) -> anyhow::Result<()> {
     on_pool!(store, pool => {
         let mut tx = pool.begin().await?;
+        for sql in super::demo_classes::WIPE {
+            sqlx::query(*sql).execute(&mut *tx).await?;
+        }
         for sql in [
             // Community models (issue 22, part A).
             "DELETE FROM team_visit_person",

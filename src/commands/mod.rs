@@ -5,6 +5,7 @@ pub mod backup;
 pub mod certificates;
 pub mod demo;
 mod demo_community;
+mod demo_classes;
 mod demo_movement;
 pub mod generate;
 pub mod import;

@@ -52,6 +52,28 @@ pub const ACTIONS: &[(&str, &str)] = &[
     ("mentoring.session", "Ghi buổi hướng dẫn của Đại sứ số"),
     ("one_stop.hours", "Ghi giờ trực hỗ trợ một cửa"),
     ("one_stop.help", "Ghi người dân được hỗ trợ thủ tục"),
+    // Issue 22, part B: classes, events, digital families, 4T markets, volunteers.
+    ("class.create", "Mở lớp học cộng đồng"),
+    ("class.session", "Mở buổi học cộng đồng"),
+    ("class.attend", "Điểm danh buổi học"),
+    ("class.read", "Xem danh sách điểm danh"),
+    ("event.create", "Tạo sự kiện"),
+    ("event.register", "Đăng ký sự kiện"),
+    ("event.checkin", "Điểm danh sự kiện"),
+    ("household.read", "Xem thành viên hộ"),
+    ("household.head", "Đặt chủ hộ"),
+    ("family.consent", "Đồng ý chia sẻ tiến độ với chủ hộ"),
+    ("family.revoke", "Thôi chia sẻ tiến độ với chủ hộ"),
+    ("family.read", "Chủ hộ xem tiến độ thành viên"),
+    ("market.create", "Thêm chợ 4T"),
+    ("market.trader", "Đăng ký tiểu thương"),
+    ("market.module", "Ghi nhận học phần 4T"),
+    ("market.read", "Xem danh sách tiểu thương"),
+    ("volunteer.create", "Đăng ký tình nguyện viên"),
+    ("volunteer.activity", "Ghi hoạt động tình nguyện"),
+    ("volunteer.read", "Xem danh sách tình nguyện viên"),
+    ("nomination.create", "Đề nghị khen thưởng"),
+    ("nomination.decide", "Duyệt đề nghị khen thưởng"),
 ];
 
 pub fn action_label(code: &str) -> &str {

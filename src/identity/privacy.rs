@@ -156,6 +156,8 @@ struct MyData {
     accesses: Vec<AccessData>,
     /// Door-to-door visits, mentoring, one-stop help (`community::rights`).
     community: Option<crate::community::rights::PersonData>,
+    /// Classes, events, household consent, markets, volunteering, nominations (issue 22, part B).
+    classes: Option<crate::community::classes_data::CommunityData>,
 }
 
 #[derive(Serialize)]
@@ -253,8 +255,13 @@ async fn gather(state: &AppState, user: &Principal) -> Result<MyData, AppError> 
         Some(id) => Some(crate::community::rights::person_data(store, id).await?),
         None => None,
     };
+    let classes = match account.person_id {
+        Some(id) => Some(crate::community::classes_data::of_person(store, id).await?),
+        None => None,
+    };
     Ok(MyData {
         community,
+        classes,
         account: AccountData {
             id: account.id.clone(),
             login: account.login.clone(),

@@ -642,9 +642,8 @@ pub struct RuleStatus {
     pub detail: String,
 }
 
-/// The plan's structural rules (the community models) for the province or one commune. Only the
-/// one-stop rule has data today; the others wait for the community records and say so rather than
-/// show a compliance they cannot know. Reports read it too.
+/// The plan's structural rules (the community models) for the province or one commune. A rule with
+/// nothing recorded says so ("Chưa có dữ liệu") rather than show a compliance it cannot know. Reports read it too.
 pub async fn rule_statuses(store: &Store, unit: &str) -> Result<Vec<RuleStatus>, AppError> {
     let mut lines = Vec::new();
     for rule in &crate::domain::indicators::targets().rules {
@@ -654,6 +653,13 @@ pub async fn rule_statuses(store: &Store, unit: &str) -> Result<Vec<RuleStatus>,
         } else if rule.code == "dai_su_so_mentee" {
             let min = rule.parameters.get("min_per_mentor").and_then(toml::Value::as_integer).unwrap_or(5);
             mentor_line(store, unit, min).await?
+        } else if rule.code == "hoc_cong_dong_hang_tuan" {
+            // Issue 22 (part B): the weekly classes and the 10/10 day, from their records.
+            let min =
+                rule.parameters.get("min_sessions_per_week_per_commune").and_then(toml::Value::as_integer).unwrap_or(1);
+            crate::community::classes_rules::weekly_class_line(store, unit, min).await?.unwrap_or((NO_DATA, String::new()))
+        } else if rule.code == "ngay_hoi_10_10" {
+            crate::community::classes_rules::october_day_line(store, unit).await?.unwrap_or((NO_DATA, String::new()))
         } else {
             (NO_DATA, String::new())
         };

@@ -532,6 +532,9 @@ async function accessibility(browser, learnerCookies, exam) {
     ['assistant, an answer', asked, true],
     ['placement, the domains', '/xep-lop', true],
     ['placement, a question', placed, true],
+    ['attendance QR pass', '/tai-khoan/ma-diem-danh', true],
+    ['events for learners', '/su-kien', true],
+    ['my family', '/tai-khoan/gia-dinh', true],
     // The error page is drawn without the reader's settings (src/web/error.rs gives it an empty Nav): it
     // forgets the larger text and who is logged in. Checked with axe all the same; the text size is not asserted.
     ['not found (error page)', async (page) => {
@@ -589,6 +592,27 @@ async function accessibility(browser, learnerCookies, exam) {
       ['agency report', '/quan-ly/bao-cao/so_gddt/2025Q4', true],
       ['responsibility matrix', '/quan-ly/nhiem-vu?quy=2025Q4', true],
       ['rankings', '/quan-ly/xep-hang?quy=2025Q4', true],
+      ['indicators by agency, school, enterprise', '/quan-ly/co-quan?nam=2025&theo=thieu', true],
+      // Issue 22, part B: classes, attendance, events, digital families, 4T markets, volunteers, recognition.
+      ['community models of a commune', '/quan-ly/don-vi/04792/cong-dong', true],
+      ['community classes', '/quan-ly/don-vi/04792/lop-hoc', true],
+      ['community class', '/quan-ly/don-vi/04792/lop-hoc/1', true],
+      ['class attendance (scan or citizen number)', '/quan-ly/don-vi/04792/lop-hoc/1/buoi/1', true],
+      ['attendance refused (expired or unknown)', async (page) => {
+        await go(page, '/quan-ly/don-vi/04792/lop-hoc/1/buoi/1');
+        await page.fill('#ma', '025099999999');
+        await submit(page, page.locator('main').getByRole('button', { name: 'Điểm danh' }));
+        await expectText(page, 'Không tìm thấy người này');
+      }, true],
+      ['events', '/quan-ly/don-vi/04792/su-kien', true],
+      ['event with counts by commune', '/quan-ly/don-vi/04792/su-kien/1', true],
+      ['digital families', '/quan-ly/don-vi/04792/gia-dinh-so', true],
+      ['household page', '/quan-ly/don-vi/04792/ho/HO-1', true],
+      ['4T markets', '/quan-ly/don-vi/04792/cho', true],
+      ['4T market', '/quan-ly/don-vi/04792/cho/1', true],
+      ['volunteers', '/quan-ly/don-vi/04792/tinh-nguyen', true],
+      ['nominations of a commune', '/quan-ly/don-vi/04792/khen-thuong', true],
+      ['nominations for the province', '/quan-ly/khen-thuong', true],
     ]);
   }
 }
