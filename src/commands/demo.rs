@@ -97,6 +97,7 @@ pub async fn run(mut config: Config, options: DemoOptions) -> anyhow::Result<()>
         "cộng đồng: {} lượt thăm hộ, {} người học của Đại sứ số, {} lượt hỗ trợ một cửa \
          / community: {} visits, {} mentees, {} one-stop helps",
         community.visits, community.mentees, community.helps, community.visits, community.mentees, community.helps
+    );
     let classes = super::demo_classes::run(&store, &commune, options.seed).await?;
     eprintln!(
         "cộng đồng: {} lớp học, {} buổi, {} lượt điểm danh, {} tiểu thương, {} tình nguyện viên \

@@ -5,11 +5,11 @@
 use chrono::{Datelike, NaiveDate};
 
 use super::classes::week_of;
-use crate::store::Store;
 use crate::domain::role::commune_of;
 use crate::domain::time::today;
 use crate::domain::unit::PROVINCE_CODE;
 use crate::on_pool;
+use crate::store::Store;
 use crate::web::error::AppError;
 
 fn verdict(ok: bool) -> &'static str {

@@ -22,7 +22,6 @@ pub mod markets;
 pub mod volunteers;
 pub mod volunteers_recognition;
 
-
 use crate::web::routes::Route;
 
 pub fn routes() -> Vec<Route> {

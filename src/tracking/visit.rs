@@ -621,8 +621,7 @@ async fn one_stop_line(store: &Store, unit: &str, min: i64) -> Result<(&'static 
 
 /// Mentors of the unit with fewer than `min` mentees (from the community models' query), named.
 async fn mentor_line(store: &Store, unit: &str, min: i64) -> Result<(&'static str, String), AppError> {
-    let (below, total) =
-        crate::community::ambassadors::below_minimum(store, &UnitScope::unit(unit), min).await?;
+    let (below, total) = crate::community::ambassadors::below_minimum(store, &UnitScope::unit(unit), min).await?;
     if total == 0 {
         return Ok((NO_DATA, "Chưa có Đại sứ số nào".into()));
     }
@@ -657,7 +656,9 @@ pub async fn rule_statuses(store: &Store, unit: &str) -> Result<Vec<RuleStatus>,
             // Issue 22 (part B): the weekly classes and the 10/10 day, from their records.
             let min =
                 rule.parameters.get("min_sessions_per_week_per_commune").and_then(toml::Value::as_integer).unwrap_or(1);
-            crate::community::classes_rules::weekly_class_line(store, unit, min).await?.unwrap_or((NO_DATA, String::new()))
+            crate::community::classes_rules::weekly_class_line(store, unit, min)
+                .await?
+                .unwrap_or((NO_DATA, String::new()))
         } else if rule.code == "ngay_hoi_10_10" {
             crate::community::classes_rules::october_day_line(store, unit).await?.unwrap_or((NO_DATA, String::new()))
         } else {
