@@ -182,8 +182,10 @@ async fn a_visit_is_stored_once_moves_the_facts_and_a_changed_resend_is_a_confli
             (StatusCode::BAD_REQUEST, Some("person_not_in_household")),
             "{what}"
         );
-        let (status, _) = post_visit(&volunteer, "sai", &stranger).await;
-        assert_eq!(status, StatusCode::FORBIDDEN, "{what}");
+        // Cross-site forgery: a JSON call under /api/ is guarded by its content type (a form of another
+        // site cannot send application/json); a form post to the same address is refused.
+        let forged = volunteer.post("/api/v1/visits", &[("csrf", csrf.as_str()), ("id", "x")]).await;
+        assert_eq!(forged.status, StatusCode::UNSUPPORTED_MEDIA_TYPE, "{what}: {}", forged.body);
         let (status, body) = post_visit(&outsider, &outsider.get("/tham-nha/").await.csrf(), &visit).await;
         assert_eq!((status, body["error"].as_str()), (StatusCode::NOT_FOUND, Some("team_not_found")), "{what}");
 
