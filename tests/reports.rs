@@ -207,6 +207,15 @@ async fn submit(b: &Browser, reporter: &str, action: &str) -> StatusCode {
     b.post(&format!("/quan-ly/bao-cao/{reporter}/2025Q4"), &[("csrf", &csrf), ("hanh_dong", action)]).await.status
 }
 
+/// Posts a file to an evidence upload form as the page does (multipart, the token in the address).
+async fn attach(b: &Browser, path: &str, file: Vec<u8>) -> StatusCode {
+    let csrf = b.csrf().await;
+    let form = reqwest::multipart::Form::new()
+        .text("quy", "2025Q4")
+        .part("tep", reqwest::multipart::Part::bytes(file).file_name("minh-chung.pdf"));
+    b.client.post(format!("{}{path}?csrf={csrf}", b.base)).multipart(form).send().await.unwrap().status()
+}
+
 async fn bytes(b: &Browser, path: &str) -> Vec<u8> {
     let r = b.client.get(format!("{}{path}", b.base)).send().await.unwrap();
     assert_eq!(r.status(), StatusCode::OK, "{path}");
@@ -279,6 +288,32 @@ async fn approval_goes_up_in_order_and_locks_the_files() {
         );
         assert_eq!(post("/quan-ly/nhiem-vu/IV.9.9/so_gddt", form("dang_thuc_hien", "10")).await, StatusCode::NOT_FOUND);
         assert_eq!(db.scalar("SELECT count(*) FROM task_update WHERE agency_code = 'so_gddt' AND progress = 60"), 1);
+
+        // Evidence files: a PDF attached to the agency's own update, read back by the agency and the
+        // province only, never through the public media route; a file of another type is refused.
+        let pdf = b"%PDF-1.4\n% minh chung\n1 0 obj << >> endobj\ntrailer << >>\n%%EOF\n".to_vec();
+        let evidence = "/quan-ly/nhiem-vu/IV.3.1/so_gddt/minh-chung";
+        assert_eq!(
+            attach(&agency, "/quan-ly/nhiem-vu/IV.1.1/ban_tgdv/minh-chung", pdf.clone()).await,
+            StatusCode::FORBIDDEN
+        );
+        assert_eq!(attach(&agency, evidence, b"plain text, not evidence".to_vec()).await, StatusCode::BAD_REQUEST);
+        assert_eq!(attach(&agency, evidence, pdf.clone()).await, StatusCode::SEE_OTHER);
+        let key = db.query("SELECT evidence_key FROM task_update WHERE agency_code = 'so_gddt'").trim().to_owned();
+        assert!(key.starts_with("evidence/") && key.ends_with(".pdf"), "{key}");
+        assert_eq!(db.scalar("SELECT count(*) FROM audit_log WHERE action = 'task.evidence'"), 1);
+        let matrix = agency.get("/quan-ly/nhiem-vu?quy=2025Q4").await;
+        assert!(matrix.body.contains(&format!("href=\"{evidence}?quy=2025Q4\"")), "{}", matrix.body);
+        for reader in [&agency, &province] {
+            let r = reader.client.get(format!("{base}{evidence}?quy=2025Q4")).send().await.unwrap();
+            assert_eq!(r.status(), StatusCode::OK);
+            assert_eq!(r.headers()["content-type"], "application/pdf");
+            assert!(r.headers()["content-disposition"].to_str().unwrap().starts_with("attachment"));
+            assert_eq!(r.bytes().await.unwrap().to_vec(), pdf);
+        }
+        assert_eq!(commune.get(&format!("{evidence}?quy=2025Q4")).await.status, StatusCode::FORBIDDEN);
+        let public = reqwest::get(format!("{base}/media/{}", key.trim_start_matches("evidence/"))).await.unwrap();
+        assert_eq!(public.status(), StatusCode::NOT_FOUND, "an evidence file is not public media");
         assert_eq!(submit(&agency, "so_gddt", "gui").await, StatusCode::SEE_OTHER);
 
         // The province's own report waits for those below.
@@ -286,6 +321,7 @@ async fn approval_goes_up_in_order_and_locks_the_files() {
         assert_eq!(submit(&province, "25", "duyet").await, StatusCode::CONFLICT);
         assert_eq!(submit(&province, "04792", "duyet").await, StatusCode::SEE_OTHER);
         assert_eq!(submit(&province, "so_gddt", "duyet").await, StatusCode::SEE_OTHER);
+        assert_eq!(attach(&agency, evidence, pdf.clone()).await, StatusCode::CONFLICT, "approved: locked");
         assert_eq!(submit(&province, "25", "duyet").await, StatusCode::CONFLICT, "04795 is still submitted");
         assert_eq!(submit(&province, "04795", "duyet").await, StatusCode::SEE_OTHER);
 

@@ -75,11 +75,17 @@ pub async fn create(store: &Store, user: AddUser) -> anyhow::Result<Option<Strin
     if grants.is_empty() {
         bail!("cần ít nhất một --role / give at least one --role");
     }
-    let (password, generated) = match user.password {
-        Some(p) => (p, false),
-        None => (crate::crypto::random_token()[..16].to_owned(), true),
+    let (password, checked, generated) = match user.password {
+        Some(p) => {
+            let checked = NewPassword::parse(&p, Some(&login)).map_err(|e| anyhow::anyhow!(e))?;
+            (p, checked, false)
+        }
+        None => {
+            let (raw, checked) = NewPassword::generate(Some(&login));
+            (raw, checked, true)
+        }
     };
-    let hash = NewPassword::parse(&password, Some(&login)).map_err(|e| anyhow::anyhow!(e))?.hash().await?;
+    let hash = checked.hash().await?;
     accounts::create_by(
         store,
         NewAccount {
@@ -117,8 +123,8 @@ pub async fn demo_accounts(store: &Store) -> anyhow::Result<(String, Vec<(Role, 
     let mut made = Vec::new();
     for role in Role::ALL {
         let login = format!("demo.{}", role.code().replace('_', "-"));
-        let password = crate::crypto::random_token()[..16].to_owned();
-        let hash = NewPassword::parse(&password, Some(&login)).map_err(|e| anyhow::anyhow!(e))?.hash().await?;
+        let (password, checked) = NewPassword::generate(Some(&login));
+        let hash = checked.hash().await?;
         let unit = if role == Role::QuanTriTinh { PROVINCE_CODE.to_owned() } else { commune.clone() };
         let organisation_code = (role == Role::CanBoNganh).then(|| organisation.clone()).flatten();
         // The demo learner is a real person of the registry, so "my data" has something to show.

@@ -25,6 +25,17 @@ impl NewPassword {
         Ok(Self(raw.to_owned()))
     }
 
+    /// A password made for an account (a new officer's first password, the demo's): one the rules
+    /// accept, drawn again in the rare case it contains the login. Returns the text to hand over.
+    pub fn generate(login: Option<&str>) -> (String, Self) {
+        loop {
+            let raw = crate::crypto::random_password();
+            if let Ok(password) = Self::parse(&raw, login) {
+                return (raw, password);
+            }
+        }
+    }
+
     pub async fn hash(self) -> anyhow::Result<String> {
         tokio::task::spawn_blocking(move || {
             let salt = SaltString::generate(&mut OsRng);
@@ -73,5 +84,16 @@ mod tests {
         assert!(NewPassword::parse("0123456789", None).is_err());
         assert!(NewPassword::parse("aaaaaaaaaaaa", None).is_err());
         assert!(NewPassword::parse("canbo04792-matkhau", Some("canbo04792")).is_err());
+    }
+
+    #[test]
+    fn generated_passwords_always_pass_the_rules_and_differ() {
+        let mut seen = std::collections::HashSet::new();
+        for _ in 0..20_000 {
+            let (raw, _) = NewPassword::generate(Some("an"));
+            assert!(NewPassword::parse(&raw, Some("an")).is_ok(), "{raw}");
+            assert_eq!(raw.len(), 19);
+            assert!(seen.insert(raw));
+        }
     }
 }

@@ -50,7 +50,7 @@ struct MatrixPage {
     statuses: Vec<(&'static str, &'static str)>,
 }
 
-async fn report_approved(
+pub(super) async fn report_approved(
     state: &AppState,
     agency: &str,
     quarter: crate::tracking::snapshot::Quarter,

@@ -5,6 +5,7 @@
 pub mod access;
 pub mod approval;
 pub mod content;
+pub mod evidence;
 pub mod matrix;
 pub mod pages;
 pub mod ranking;
@@ -29,6 +30,13 @@ pub fn routes() -> Vec<Route> {
         Route::get("/quan-ly/nhiem-vu", reports, matrix::page),
         Route::post("/quan-ly/nhiem-vu/{task}/xac-nhan", province, matrix::confirm),
         Route::post("/quan-ly/nhiem-vu/{task}/{agency}", reports, matrix::update),
+        Route::upload(
+            "/quan-ly/nhiem-vu/{task}/{agency}/minh-chung",
+            reports,
+            evidence::upload,
+            evidence::LIMIT + (64 << 10),
+        ),
+        Route::get("/quan-ly/nhiem-vu/{task}/{agency}/minh-chung", reports, evidence::download),
         Route::get("/quan-ly/xep-hang", readers, ranking::page),
         Route::get("/quan-ly/xep-hang.csv", readers, ranking::inputs_csv),
     ]

@@ -155,6 +155,62 @@ impl<S: Send + Sync> FromRequest<S> for Multipart {
     }
 }
 
+/// A form that may carry one file in its field `tep`: read as `multipart/form-data` (the page's
+/// form, with its CSRF token in the address) or as a plain URL-encoded form (no file). The text
+/// fields are parsed exactly as [`Form`] parses them. The file is `None` when none was chosen.
+pub struct FormWithFile<T> {
+    pub form: T,
+    pub file: Option<Vec<u8>>,
+}
+
+/// The name of the file field of a [`FormWithFile`].
+pub const FILE_FIELD: &str = "tep";
+
+impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for FormWithFile<T> {
+    type Rejection = Rejection;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
+        let multipart = req
+            .headers()
+            .get(axum::http::header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|v| v.starts_with("multipart/form-data"));
+        if !multipart {
+            let Form(form) = Form::<T>::from_request(req, state).await?;
+            return Ok(Self { form, file: None });
+        }
+        let path = req.uri().path().to_owned();
+        let bad = |status: StatusCode, detail: String| {
+            let code = if status == StatusCode::PAYLOAD_TOO_LARGE { "file_too_large" } else { "invalid_upload" };
+            Rejection::new(&path, status, code, "Tệp gửi lên không hợp lệ. / The upload is not valid", detail)
+        };
+        let Multipart(mut parts) = Multipart::from_request(req, state).await?;
+        let mut fields = Vec::new();
+        let mut file = None;
+        while let Some(field) = parts.next_field().await.map_err(|e| bad(e.status(), e.body_text()))? {
+            let name = field.name().unwrap_or_default().to_owned();
+            if name == FILE_FIELD {
+                let bytes = field.bytes().await.map_err(|e| bad(e.status(), e.body_text()))?;
+                file = (!bytes.is_empty()).then(|| bytes.to_vec());
+            } else {
+                let value = field.text().await.map_err(|e| bad(e.status(), e.body_text()))?;
+                fields.push((name, value));
+            }
+        }
+        // The text fields go through the same parser as a URL-encoded form: one set of rules.
+        let encoded = Request::builder()
+            .method(axum::http::Method::POST)
+            .uri(path.as_str())
+            .header(axum::http::header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+            .body(axum::body::Body::from(
+                url::form_urlencoded::Serializer::new(String::new()).extend_pairs(fields).finish(),
+            ))
+            .map_err(|e| bad(StatusCode::BAD_REQUEST, e.to_string()))?;
+        let Form(form) = Form::<T>::from_request(encoded, state).await?;
+        Ok(Self { form, file })
+    }
+}
+
 fn multipart_rejection(path: &str, e: &MultipartRejection) -> Rejection {
     Rejection::new(
         path,
