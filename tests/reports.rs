@@ -295,7 +295,7 @@ async fn approval_goes_up_in_order_and_locks_the_files() {
         let evidence = "/quan-ly/nhiem-vu/IV.3.1/so_gddt/minh-chung";
         assert_eq!(
             attach(&agency, "/quan-ly/nhiem-vu/IV.1.1/ban_tgdv/minh-chung", pdf.clone()).await,
-            StatusCode::FORBIDDEN
+            StatusCode::NOT_FOUND
         );
         assert_eq!(attach(&agency, evidence, b"plain text, not evidence".to_vec()).await, StatusCode::BAD_REQUEST);
         assert_eq!(attach(&agency, evidence, pdf.clone()).await, StatusCode::SEE_OTHER);
@@ -311,7 +311,7 @@ async fn approval_goes_up_in_order_and_locks_the_files() {
             assert!(r.headers()["content-disposition"].to_str().unwrap().starts_with("attachment"));
             assert_eq!(r.bytes().await.unwrap().to_vec(), pdf);
         }
-        assert_eq!(commune.get(&format!("{evidence}?quy=2025Q4")).await.status, StatusCode::FORBIDDEN);
+        assert_eq!(commune.get(&format!("{evidence}?quy=2025Q4")).await.status, StatusCode::NOT_FOUND);
         let public = reqwest::get(format!("{base}/media/{}", key.trim_start_matches("evidence/"))).await.unwrap();
         assert_eq!(public.status(), StatusCode::NOT_FOUND, "an evidence file is not public media");
         assert_eq!(submit(&agency, "so_gddt", "gui").await, StatusCode::SEE_OTHER);

@@ -80,8 +80,9 @@ pub async fn upload(
     if !matrix().task(&task).is_some_and(|t| t.involves(&agency)) {
         return Err(no_task().into());
     }
+    // Another agency's part is not found (as the matrix does not show it), not a 403.
     if !agencies(&staff).contains(&agency) {
-        return Err(AppError::forbidden().into());
+        return Err(no_task().into());
     }
     if report_approved(&state, &agency, quarter).await? {
         return Err(AppError::Conflict {
@@ -132,7 +133,7 @@ pub async fn upload(
 }
 
 /// `GET /quan-ly/nhiem-vu/{task}/{agency}/minh-chung?quy=2025Q4`: the attached file, as a download,
-/// to the agency's officers and the province's steering office and auditors (403 to others).
+/// to the agency's officers and the province's steering office and auditors (404 to others).
 pub async fn download(
     State(state): State<AppState>,
     staff: Staff,
@@ -145,7 +146,7 @@ pub async fn download(
     }
     let whole = staff.user.scope(&[QuanTriTinh, KiemToan]).is_province();
     if !whole && !agencies(&staff).contains(&agency) {
-        return Err(AppError::forbidden().into());
+        return Err(no_task().into());
     }
     let key = attached(&state, &task, &agency, quarter).await?.ok_or_else(|| {
         AppError::not_found("evidence_not_found", "Phần việc này chưa có tệp minh chứng. / No evidence file attached.")
