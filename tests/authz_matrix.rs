@@ -80,6 +80,8 @@ fn path_for(route: &Route, in_scope: bool, samples: &Samples, request: (i64, i64
             "class" | "session" | "market" => pick(("1".into(), "2".into())),
             "event" | "nomination" => "1".into(),
             "household" => pick(("HO-1".into(), "HO-9".into())),
+            // Issue 22, corrections: a door-to-door visit of each commune's team (`visit_samples`).
+            "visit" => pick(("mau-tham-trong".into(), "mau-tham-ngoai".into())),
             // Issue 21: a commune's quarterly report (a reporter is a unit or an agency code), a task and its agency.
             "reporter" => pick((HOME.into(), AWAY.into())),
             "quarter" => "2025Q4".into(),
@@ -116,6 +118,18 @@ fn community_samples(db: &TestDb) {
     }
 }
 
+/// A visit of each commune's team (team 1 at home, 2 away), to a household of that commune.
+fn visit_samples(db: &TestDb) {
+    for (id, team, commune, household) in [("mau-tham-trong", 1, HOME, "HO-1"), ("mau-tham-ngoai", 2, AWAY, "HO-9")] {
+        db.query(&format!(
+            "INSERT INTO team_visit (id, team_id, commune_code, village_code, household_code, visited_on, done, \
+             content_hash, recorded_by, recorded_at) SELECT '{id}', {team}, '{commune}', min(village_code), '{household}', \
+             '2025-06-02', 0, 'mau', (SELECT min(id) FROM account), 0 FROM person \
+             WHERE commune_code = '{commune}' AND household_code = '{household}'"
+        ));
+    }
+}
+
 fn refused(page: &Page) -> bool {
     matches!(page.status, StatusCode::UNAUTHORIZED | StatusCode::FORBIDDEN | StatusCode::NOT_FOUND)
         || (page.status == StatusCode::SEE_OTHER
@@ -138,6 +152,7 @@ async fn every_route_answers_every_role_as_declared() {
         db.query(&format!(
             "INSERT INTO tech_team (id, commune_code, name, created_at) VALUES (1, '{HOME}', 'Tổ 1', 0), (2, '{AWAY}', 'Tổ 2', 0)"
         ));
+        visit_samples(&db);
         account(&db, "hv.trong", "hoc_vien", HOME, None).await;
         account(&db, "hv.ngoai", "hoc_vien", AWAY, None).await;
         let id_of =

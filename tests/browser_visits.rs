@@ -33,9 +33,12 @@ async fn visits_saved_offline_arrive_once_and_the_pages_pass_axe() {
          INSERT INTO tech_team_member (team_id, account_id) SELECT 1, id FROM account WHERE login = 'tv.trinh-duyet'; \
          INSERT INTO mentee (mentor_id, person_id, commune_code, assigned_at) \
            SELECT a.id, p.id, '04792', 0 FROM account a, person p WHERE a.login = 'ds.trinh-duyet' AND p.commune_code = '04792'; \
+         INSERT INTO mentoring_session (mentor_id, person_id, commune_code, held_on, learned, lessons, recorded_at) \
+           SELECT mentor_id, person_id, commune_code, '2025-06-02', 'Cài VNeID', '', 0 FROM mentee; \
          INSERT INTO one_stop_help (account_id, commune_code, helped_on, procedure_name, outcome, recorded_at) \
            SELECT id, '04792', '2025-06-02', 'Đăng ký khai sinh trực tuyến', 'xong', 0 FROM account WHERE login = 'mc.trinh-duyet';",
     );
+    let mentor_account = db.query("SELECT id FROM account WHERE login = 'ds.trinh-duyet'").trim().to_owned();
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());
     let mut config = db.config();
@@ -53,6 +56,7 @@ async fn visits_saved_offline_arrive_once_and_the_pages_pass_axe() {
         .env("HOCVUSO_E2E_TEAM", "1")
         .env("HOCVUSO_E2E_MENTOR", "ds.trinh-duyet")
         .env("HOCVUSO_E2E_MENTOR_PASSWORD", &mentor_password)
+        .env("HOCVUSO_E2E_MENTOR_ACCOUNT", &mentor_account)
         .env("HOCVUSO_E2E_DESK", "mc.trinh-duyet")
         .env("HOCVUSO_E2E_DESK_PASSWORD", &desk_password)
         .env("HOCVUSO_E2E_CHROMIUM", CHROMIUM)

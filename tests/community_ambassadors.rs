@@ -4,20 +4,13 @@
 
 mod common;
 
-use common::web::{Browser, account, serve};
+use common::web::{Browser, logged_in, serve};
 use common::*;
 use reqwest::StatusCode;
 
 /// A fifth person of commune 04792 (female, born 1995).
 const FIFTH: &str = "025195000007,Hoàng Thị Năm,1/1/1995,Nữ,04792,Thôn Đông,HO-3,Kinh,nguoi_dan,,,\n";
 const CCCD_04792: [&str; 4] = ["025090123456", "025192654321", "025312000001", "017085777777"];
-
-async fn logged_in(db: &TestDb, base: &str, login: &str, role: &str, unit: &str) -> Browser {
-    let password = account(db, login, role, unit, None).await;
-    let browser = Browser::new(base);
-    browser.login(login, &password).await;
-    browser
-}
 
 /// The text of the compliance line of the mentor rule.
 async fn mentor_rule(officer: &Browser) -> String {

@@ -294,11 +294,21 @@ async fn svg_uploads_are_parsed_and_written_back() {
         assert_eq!(refused.status(), StatusCode::BAD_REQUEST, "{}", String::from_utf8_lossy(payload));
         assert!(refused.text().await.unwrap().contains("SVG"));
     }
-    // Not a multipart body at all: the site's error page, not axum's plain text.
+    // Neither a multipart nor a form body: 415 on the site's error page, not axum's plain text.
     let not_multipart = editor.client.post(format!("{base}/bien-tap/tep?csrf={csrf}")).body("x").send().await.unwrap();
-    assert_eq!(not_multipart.status(), StatusCode::BAD_REQUEST);
+    assert_eq!(not_multipart.status(), StatusCode::UNSUPPORTED_MEDIA_TYPE);
     let body = not_multipart.text().await.unwrap();
-    assert!(body.contains("Lỗi 400") && body.contains("Tệp gửi lên không hợp lệ"), "{body}");
+    assert!(body.contains("Lỗi 415") && body.contains("không hợp lệ"), "{body}");
+    // A form with no file chosen: 400, named.
+    let no_file = editor
+        .client
+        .post(format!("{base}/bien-tap/tep?csrf={csrf}"))
+        .multipart(reqwest::multipart::Form::new().text("ghi_chu", "x"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(no_file.status(), StatusCode::BAD_REQUEST);
+    assert!(no_file.text().await.unwrap().contains("Chưa chọn tệp"));
     let ok = upload(
         "<?xml version=\"1.0\"?><!-- ve tay --><svg xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 4 4\">\
           <title>Ô</title><rect width=\"4\" height=\"4\" fill=\"#0a0\"/></svg>"

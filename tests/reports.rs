@@ -315,6 +315,8 @@ async fn approval_goes_up_in_order_and_locks_the_files() {
         let public = reqwest::get(format!("{base}/media/{}", key.trim_start_matches("evidence/"))).await.unwrap();
         assert_eq!(public.status(), StatusCode::NOT_FOUND, "an evidence file is not public media");
         assert_eq!(submit(&agency, "so_gddt", "gui").await, StatusCode::SEE_OTHER);
+        let sent = String::from_utf8(bytes(&agency, "/quan-ly/bao-cao/so_gddt/2025Q4/tai/csv").await).unwrap();
+        assert!(sent.contains("Tệp minh chứng đính kèm (PDF, mã"), "the report names the attached file: {sent}");
 
         // The province's own report waits for those below.
         assert_eq!(submit(&province, "25", "gui").await, StatusCode::SEE_OTHER);

@@ -180,6 +180,8 @@ pub async fn assign(
 
 pub struct MenteeLine {
     pub person: i64,
+    /// The commune the mentee was assigned in: where an officer corrects the assignment.
+    pub commune: String,
     pub name: String,
     pub birth_year: i64,
     pub village: String,
@@ -190,13 +192,14 @@ pub struct MenteeLine {
     pub stuck: bool,
 }
 
-type MenteeRow = (i64, Option<String>, i64, Option<String>, i64, Option<i64>, i64, i64, Option<i64>, Option<String>);
+type MenteeRow =
+    (i64, String, Option<String>, i64, Option<String>, i64, Option<i64>, i64, i64, Option<i64>, Option<String>);
 
 /// A mentor's mentees, those in `scope` (the mentor's own page: all of theirs).
 async fn mentees(store: &Store, mentor: &str, scope: &UnitScope) -> sqlx::Result<Vec<MenteeLine>> {
     let within = scope.predicate(Columns { village: Some("p.village_code"), ..Columns::default() }, 2);
     let sql = format!(
-        "SELECT p.id, p.full_name, CAST(p.birth_year AS BIGINT), u.name, \
+        "SELECT p.id, me.commune_code, p.full_name, CAST(p.birth_year AS BIGINT), u.name, \
          (SELECT count(*) FROM progress pr JOIN account a ON a.id = pr.account_id WHERE a.person_id = p.id \
           AND pr.completed_at IS NOT NULL), p.learned_at, CAST(p.passed_groups AS BIGINT), {ACTIVITY} \
          FROM mentee me JOIN person p ON p.id = me.person_id LEFT JOIN unit u ON u.code = p.village_code \
@@ -208,10 +211,11 @@ async fn mentees(store: &Store, mentor: &str, scope: &UnitScope) -> sqlx::Result
     let stuck_before = now() - STUCK_DAYS * 86_400;
     Ok(rows
         .into_iter()
-        .map(|(person, name, birth_year, village, lessons, learned, passed, assigned, lesson, session)| {
+        .map(|(person, commune, name, birth_year, village, lessons, learned, passed, assigned, lesson, session)| {
             let last = last_activity(assigned, lesson, session);
             MenteeLine {
                 person,
+                commune,
                 name: name.unwrap_or_else(|| "(đã xóa dữ liệu)".into()),
                 birth_year,
                 village: village.unwrap_or_default(),
@@ -225,11 +229,42 @@ async fn mentees(store: &Store, mentor: &str, scope: &UnitScope) -> sqlx::Result
         .collect())
 }
 
+pub struct SessionLine {
+    pub id: i64,
+    pub held_on: String,
+    pub name: String,
+    pub learned: String,
+}
+
+/// A mentor's latest sessions with mentees in `scope`.
+async fn sessions(store: &Store, mentor: &str, scope: &UnitScope) -> sqlx::Result<Vec<SessionLine>> {
+    let within = scope.predicate(Columns { village: Some("p.village_code"), ..Columns::default() }, 2);
+    let sql = format!(
+        "SELECT s.id, s.held_on, p.full_name, s.learned FROM mentoring_session s JOIN person p ON p.id = s.person_id \
+         WHERE s.mentor_id = $1 AND {} ORDER BY s.held_on DESC, s.id DESC LIMIT 100",
+        within.sql
+    );
+    let rows: Vec<(i64, String, Option<String>, Option<String>)> = on_pool!(store, pool => crate::bind_scope!(
+        sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(mentor), within).fetch_all(pool).await)?;
+    Ok(rows
+        .into_iter()
+        .map(|(id, held_on, name, learned)| SessionLine {
+            id,
+            held_on,
+            name: name.unwrap_or_else(|| "(đã xóa dữ liệu)".into()),
+            learned: learned.unwrap_or_default(),
+        })
+        .collect())
+}
+
 #[derive(Template)]
 #[template(path = "community/mentor.html")]
 struct MentorPage {
     nav: Nav,
+    account: String,
     name: String,
+    /// The sessions an officer may correct (none on the mentor's own page).
+    sessions: Vec<SessionLine>,
     mentees: Vec<MenteeLine>,
     own: bool,
     today: String,
@@ -257,6 +292,7 @@ async fn mentor_page(
         .bind(mentor).fetch_optional(pool).await)?;
     let name = name.ok_or_else(AppError::hidden)?;
     let mentees = mentees(&state.store, mentor, scope).await?;
+    let sessions = if own { Vec::new() } else { sessions(&state.store, mentor, scope).await? };
     crate::identity::audit::record(
         &state.store,
         Entry {
@@ -270,7 +306,9 @@ async fn mentor_page(
     .await?;
     Ok(Html(render(&MentorPage {
         nav: ctx.nav(),
+        account: mentor.to_owned(),
         name,
+        sessions,
         mentees,
         own,
         today: today().to_string(),

@@ -14,6 +14,7 @@ use crate::domain::role::Role::{self, *};
 use crate::domain::role::commune_of;
 use crate::domain::time::{now, today};
 use crate::identity::audit::Entry;
+use crate::tracking::counters::Bind;
 use crate::web::access::{Access, Ctx, Scope, Staff};
 use crate::web::error::{AppError, PageError};
 use crate::web::extract::{Form, Path};
@@ -42,6 +43,12 @@ pub fn routes() -> Vec<Route> {
         Route::post("/quan-ly/don-vi/{unit}/lop-hoc/{class}/buoi", staff, add_session),
         Route::get("/quan-ly/don-vi/{unit}/lop-hoc/{class}/buoi/{session}", staff, super::classes_attendance::page),
         Route::post("/quan-ly/don-vi/{unit}/lop-hoc/{class}/buoi/{session}", staff, super::classes_attendance::record),
+        Route::post("/quan-ly/don-vi/{unit}/lop-hoc/{class}/huy", staff, super::classes_corrections::cancel),
+        Route::post(
+            "/quan-ly/don-vi/{unit}/lop-hoc/{class}/buoi/{session}/xoa",
+            staff,
+            super::classes_corrections::remove_attendance,
+        ),
     ]
 }
 
@@ -130,6 +137,7 @@ pub fn commune_only(unit: &str) -> Result<&str, AppError> {
 
 pub struct ClassLine {
     pub id: i64,
+    pub cancelled: bool,
     pub commune: String,
     pub title: String,
     pub audience: &'static str,
@@ -152,7 +160,7 @@ struct ListPage {
     audiences: &'static [(&'static str, &'static str)],
 }
 
-type ClassRow = (i64, String, String, String, String, String, String, i64);
+type ClassRow = (i64, String, String, String, String, String, String, i64, Option<i64>);
 
 pub async fn list(
     State(state): State<AppState>,
@@ -165,7 +173,7 @@ pub async fn list(
     let scope = staff.scope.predicate(Columns { commune: Some("c.commune_code"), ..Columns::default() }, 2);
     let sql = format!(
         "SELECT c.id, c.commune_code, c.title, c.audience, c.schedule, c.place, c.teacher, \
-         (SELECT COUNT(*) FROM class_session s WHERE s.class_id = c.id AND s.week_of = $1) \
+         (SELECT COUNT(*) FROM class_session s WHERE s.class_id = c.id AND s.week_of = $1), c.cancelled_at \
          FROM community_class c WHERE {} ORDER BY c.commune_code, c.title LIMIT 500",
         scope.sql
     );
@@ -173,8 +181,9 @@ pub async fn list(
         bind_scope!(sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(&week), scope).fetch_all(pool).await)?;
     let classes: Vec<ClassLine> = rows
         .into_iter()
-        .map(|(id, commune, title, audience, schedule, place, teacher, this_week)| ClassLine {
+        .map(|(id, commune, title, audience, schedule, place, teacher, this_week, cancelled)| ClassLine {
             id,
+            cancelled: cancelled.is_some(),
             commune,
             title,
             audience: AUDIENCES.iter().find(|(c, _)| *c == audience).map_or("", |(_, l)| l),
@@ -242,31 +251,19 @@ pub async fn create(
         .into());
     }
     let lessons = lessons.join(" ");
-    let id: i64 = on_pool!(&state.store, pool => {
-        let mut tx = pool.begin().await.map_err(AppError::from)?;
-        let id: i64 = sqlx::query_scalar(
-            "INSERT INTO community_class (commune_code, title, lessons, place, schedule, teacher, audience, created_by, created_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id",
-        )
-        .bind(&commune).bind(&title).bind(&lessons).bind(&place).bind(&schedule).bind(&teacher).bind(audience)
-        .bind(staff.id()).bind(now())
-        .fetch_one(&mut *tx).await.map_err(AppError::from)?;
-        audit_write!(&mut *tx, Entry {
-            account_id: Some(staff.id()),
-            action: "class.create",
-            unit_code: Some(&commune),
-            detail: Some(serde_json::json!({"class": id})),
-            address: ctx.address(),
-            ..Default::default()
-        }).map_err(AppError::from)?;
-        tx.commit().await.map_err(AppError::from)?;
-        id
-    });
+    const INSERT: &str = "INSERT INTO community_class (commune_code, title, lessons, place, schedule, teacher, \
+         audience, created_by, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id";
+    let texts = [&commune, &title, &lessons, &place, &schedule, &teacher, audience, staff.id()];
+    let binds: Vec<Bind> = texts.into_iter().map(Bind::Text).chain([Bind::Int(now())]).collect();
+    let entry = super::records::created(&ctx, &staff, "class.create", &commune);
+    let id = super::records::insert_audited(&state, INSERT, &binds, entry, "class").await?;
     Ok(Redirect::to(&format!("/quan-ly/don-vi/{commune}/lop-hoc/{id}")).into_response())
 }
 
 pub struct Class {
     pub id: i64,
+    /// Cancelled by the commune: its past sessions stay, it takes no new ones.
+    pub cancelled: bool,
     pub commune: String,
     pub title: String,
     pub lessons: Vec<String>,
@@ -276,22 +273,33 @@ pub struct Class {
     pub audience: &'static str,
 }
 
-type FullRow = (i64, String, String, String, String, String, String, String);
+impl Class {
+    /// A cancelled class takes no new session and no new attendance.
+    pub fn open(&self) -> Result<(), AppError> {
+        if self.cancelled {
+            return Err(AppError::bad_request("class_cancelled", "Lớp học này đã bị hủy. / This class was cancelled."));
+        }
+        Ok(())
+    }
+}
+
+type FullRow = (i64, String, String, String, String, String, String, String, Option<i64>);
 
 /// The class of this id, if the route's scope covers its commune.
 pub async fn find(state: &AppState, staff: &Staff, class: i64) -> Result<Class, AppError> {
     let scope = staff.scope.predicate(Columns { commune: Some("commune_code"), ..Columns::default() }, 2);
     let sql = format!(
-        "SELECT id, commune_code, title, lessons, place, schedule, teacher, audience FROM community_class \
+        "SELECT id, commune_code, title, lessons, place, schedule, teacher, audience, cancelled_at FROM community_class \
          WHERE id = $1 AND {}",
         scope.sql
     );
     let row: Option<FullRow> = on_pool!(&state.store, pool =>
         bind_scope!(sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(class), scope).fetch_optional(pool).await)?;
-    let (id, commune, title, lessons, place, schedule, teacher, audience) =
+    let (id, commune, title, lessons, place, schedule, teacher, audience, cancelled_at) =
         row.ok_or_else(|| AppError::not_found("unknown_class", "Không có lớp học này. / No such class."))?;
     Ok(Class {
         id,
+        cancelled: cancelled_at.is_some(),
         commune,
         title,
         lessons: lessons.split_whitespace().map(str::to_owned).collect(),
@@ -340,6 +348,7 @@ pub async fn add_session(
     Form(form): Form<SessionForm>,
 ) -> Result<Response, PageError> {
     let class = find(&state, &staff, class).await?;
+    class.open()?;
     let day = parse_day(&form.ngay)?;
     let id: i64 = on_pool!(&state.store, pool => {
         let mut tx = pool.begin().await.map_err(AppError::from)?;

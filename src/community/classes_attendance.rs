@@ -28,12 +28,13 @@ struct AttendancePage {
     class: Class,
     session: i64,
     held_on: String,
-    attendees: Vec<(String, &'static str)>,
+    /// (person, name, how).
+    attendees: Vec<(i64, String, &'static str)>,
     message: Option<String>,
     refused: bool,
 }
 
-async fn session_day(state: &AppState, class: &Class, session: i64) -> Result<String, AppError> {
+pub(super) async fn session_day(state: &AppState, class: &Class, session: i64) -> Result<String, AppError> {
     let day: Option<String> = on_pool!(&state.store, pool => sqlx::query_scalar(
         "SELECT held_on FROM class_session WHERE id = $1 AND class_id = $2",
     ).bind(session).bind(class.id).fetch_optional(pool).await)?;
@@ -41,7 +42,7 @@ async fn session_day(state: &AppState, class: &Class, session: i64) -> Result<St
 }
 
 #[allow(clippy::too_many_arguments)]
-async fn show(
+pub(super) async fn show(
     state: &AppState,
     ctx: &Ctx,
     staff: &Staff,
@@ -51,8 +52,8 @@ async fn show(
     held_on: String,
     outcome: Result<String, AppError>,
 ) -> Result<Response, AppError> {
-    let rows: Vec<(Option<String>, String)> = on_pool!(&state.store, pool => sqlx::query_as(
-        "SELECT p.full_name, a.method FROM class_attendance a JOIN person p ON p.id = a.person_id \
+    let rows: Vec<(i64, Option<String>, String)> = on_pool!(&state.store, pool => sqlx::query_as(
+        "SELECT p.id, p.full_name, a.method FROM class_attendance a JOIN person p ON p.id = a.person_id \
          WHERE a.session_id = $1 ORDER BY a.at",
     ).bind(session).fetch_all(pool).await)?;
     super::classes::audit(
@@ -66,8 +67,9 @@ async fn show(
     .await?;
     let attendees = rows
         .into_iter()
-        .map(|(name, method)| {
-            (name.unwrap_or_else(|| "(đã xóa dữ liệu)".into()), if method == "qr" { "Quét mã QR" } else { "Số CCCD" })
+        .map(|(person, name, method)| {
+            let how = if method == "qr" { "Quét mã QR" } else { "Số CCCD" };
+            (person, name.unwrap_or_else(|| "(đã xóa dữ liệu)".into()), how)
         })
         .collect();
     let (status, message, refused) = match outcome {
@@ -108,6 +110,7 @@ async fn attend(
     session: i64,
     input: &str,
 ) -> Result<String, AppError> {
+    class.open()?;
     let (learner, method): (Learner, _) = classes_pass::identify(state, input).await?;
     classes_pass::within(&learner, &class.commune, "xã, phường của lớp học")?;
     let inserted = on_pool!(&state.store, pool => {

@@ -15,6 +15,7 @@ use crate::domain::role::Role::{self, *};
 use crate::domain::time::{now, today};
 use crate::domain::unit::PROVINCE_CODE;
 use crate::identity::audit::Entry;
+use crate::tracking::counters::Bind;
 use crate::web::access::{Access, Ctx, Scope, Staff};
 use crate::web::error::{AppError, PageError};
 use crate::web::extract::{Form, Path};
@@ -224,24 +225,13 @@ pub async fn create(
     let title = required(&form.ten, "missing_title", "Tên sự kiện")?;
     let place = required(&form.dia_diem, "missing_place", "Địa điểm")?;
     let day = parse_day(&form.ngay)?;
-    let id: i64 = on_pool!(&state.store, pool => {
-        let mut tx = pool.begin().await.map_err(AppError::from)?;
-        let id: i64 = sqlx::query_scalar(
-            "INSERT INTO community_event (unit_code, kind, title, held_on, place, created_by, created_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id",
-        ).bind(&unit).bind(kind).bind(&title).bind(day.to_string()).bind(&place).bind(staff.id()).bind(now())
-        .fetch_one(&mut *tx).await.map_err(AppError::from)?;
-        audit_write!(&mut *tx, Entry {
-            account_id: Some(staff.id()),
-            action: "event.create",
-            unit_code: Some(&unit),
-            detail: Some(serde_json::json!({"event": id})),
-            address: ctx.address(),
-            ..Default::default()
-        }).map_err(AppError::from)?;
-        tx.commit().await.map_err(AppError::from)?;
-        id
-    });
+    const INSERT: &str = "INSERT INTO community_event (unit_code, kind, title, held_on, place, created_by, created_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id";
+    let held_on = day.to_string();
+    let texts = [&unit, kind, &title, &held_on, &place, staff.id()];
+    let binds: Vec<Bind> = texts.into_iter().map(Bind::Text).chain([Bind::Int(now())]).collect();
+    let entry = super::records::created(&ctx, &staff, "event.create", &unit);
+    let id = super::records::insert_audited(&state, INSERT, &binds, entry, "event").await?;
     Ok(Redirect::to(&format!("/quan-ly/don-vi/{unit}/su-kien/{id}")).into_response())
 }
 

@@ -16,6 +16,7 @@ use crate::app::AppState;
 use crate::domain::role::Role::{self, *};
 use crate::domain::time::now;
 use crate::identity::audit::Entry;
+use crate::tracking::counters::Bind;
 use crate::web::access::{Access, Ctx, Scope, Staff};
 use crate::web::error::{AppError, PageError};
 use crate::web::extract::{Form, Path};
@@ -125,22 +126,11 @@ pub async fn create(
     let commune = commune_only(&unit)?.to_owned();
     let name = required(&form.ten, "missing_name", "Tên chợ")?;
     let place = required(&form.dia_diem, "missing_place", "Địa điểm")?;
-    let id: i64 = on_pool!(&state.store, pool => {
-        let mut tx = pool.begin().await.map_err(AppError::from)?;
-        let id: i64 = sqlx::query_scalar(
-            "INSERT INTO market (commune_code, name, place, created_by, created_at) VALUES ($1, $2, $3, $4, $5) RETURNING id",
-        ).bind(&commune).bind(&name).bind(&place).bind(staff.id()).bind(now()).fetch_one(&mut *tx).await.map_err(AppError::from)?;
-        audit_write!(&mut *tx, Entry {
-            account_id: Some(staff.id()),
-            action: "market.create",
-            unit_code: Some(&commune),
-            detail: Some(serde_json::json!({"market": id})),
-            address: ctx.address(),
-            ..Default::default()
-        }).map_err(AppError::from)?;
-        tx.commit().await.map_err(AppError::from)?;
-        id
-    });
+    const INSERT: &str = "INSERT INTO market (commune_code, name, place, created_by, created_at) \
+         VALUES ($1, $2, $3, $4, $5) RETURNING id";
+    let binds = [Bind::Text(&commune), Bind::Text(&name), Bind::Text(&place), Bind::Text(staff.id()), Bind::Int(now())];
+    let entry = super::records::created(&ctx, &staff, "market.create", &commune);
+    let id = super::records::insert_audited(&state, INSERT, &binds, entry, "market").await?;
     Ok(Redirect::to(&format!("/quan-ly/don-vi/{commune}/cho/{id}")).into_response())
 }
 

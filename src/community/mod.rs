@@ -9,9 +9,16 @@ pub mod teams;
 pub mod visits;
 pub mod visits_pages;
 
+// Issue 22, corrections and exports: staff correct or delete a mistaken record; lists as CSV/XLSX.
+pub mod ambassadors_manage;
+pub mod exports;
+pub mod records;
+pub mod visits_edit;
+
 // Issue 22, part B: weekly classes, events, digital families, the 4T markets, volunteers.
 pub mod classes;
 pub mod classes_attendance;
+pub mod classes_corrections;
 pub mod classes_data;
 pub mod classes_hub;
 pub mod classes_pass;
@@ -25,7 +32,18 @@ pub mod volunteers_recognition;
 use crate::web::routes::Route;
 
 pub fn routes() -> Vec<Route> {
-    [teams::routes(), visits_pages::routes(), ambassadors::routes(), onestop::routes()].into_iter().flatten().collect()
+    [
+        teams::routes(),
+        visits_pages::routes(),
+        ambassadors::routes(),
+        onestop::routes(),
+        visits_edit::routes(),
+        ambassadors_manage::routes(),
+        exports::routes(),
+    ]
+    .into_iter()
+    .flatten()
+    .collect()
 }
 
 /// Part B's routes (issue 22).

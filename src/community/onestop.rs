@@ -7,12 +7,14 @@ use axum::extract::State;
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use serde::Deserialize;
 
+use super::records::{Pairs, change_audited, confirmed, id_field};
 use crate::app::AppState;
 use crate::audit_write;
 use crate::domain::role::Role::{self, *};
 use crate::domain::role::commune_of;
 use crate::domain::time::{now, today};
 use crate::identity::audit::{Actor, Entry};
+use crate::tracking::counters::Bind;
 use crate::web::access::{Access, Ctx, Scope, Staff};
 use crate::web::error::{AppError, PageError};
 use crate::web::extract::{Form, Path};
@@ -43,6 +45,11 @@ pub fn routes() -> Vec<Route> {
             Access::roles(&[HoTroMotCua], Scope::Unit("unit")),
             log_help,
         ),
+        Route::post(
+            "/quan-ly/don-vi/{unit}/mot-cua/ho-tro/xoa",
+            Access::roles(READERS, Scope::Unit("unit")),
+            delete_help,
+        ),
     ]
 }
 
@@ -58,6 +65,7 @@ struct StaffLine {
 }
 
 struct HelpLine {
+    id: i64,
     helped_on: String,
     procedure: String,
     outcome: &'static str,
@@ -107,12 +115,12 @@ pub async fn page(
         sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(commune), grants).fetch_all(pool).await)?;
     let within = staff.scope.predicate(Columns { commune: Some("h.commune_code"), ..Columns::default() }, 1);
     let sql = format!(
-        "SELECT h.helped_on, h.procedure_name, h.outcome, coalesce(a.display_name, a.login, a.id) \
+        "SELECT h.id, h.helped_on, h.procedure_name, h.outcome, coalesce(a.display_name, a.login, a.id) \
          FROM one_stop_help h JOIN account a ON a.id = h.account_id WHERE {} \
          ORDER BY h.helped_on DESC, h.id DESC LIMIT 100",
         within.sql
     );
-    let helps: Vec<(String, String, String, String)> = on_pool!(&state.store, pool =>
+    let helps: Vec<(i64, String, String, String, String)> = on_pool!(&state.store, pool =>
         bind_scope!(sqlx::query_as(sqlx::AssertSqlSafe(sql)), within).fetch_all(pool).await)?;
     let sql = format!("SELECT count(*) FROM one_stop_help h WHERE {}", within.sql);
     let total: i64 = on_pool!(&state.store, pool =>
@@ -126,7 +134,8 @@ pub async fn page(
         staff: desk.into_iter().map(|(_, name, hours)| StaffLine { name, hours: hours.unwrap_or_default() }).collect(),
         helps: helps
             .into_iter()
-            .map(|(helped_on, procedure, outcome, by)| HelpLine {
+            .map(|(id, helped_on, procedure, outcome, by)| HelpLine {
+                id,
                 helped_on,
                 procedure,
                 outcome: outcome_label(&outcome),
@@ -226,5 +235,33 @@ pub async fn log_help(
             ..actor.entry("one_stop.help", serde_json::json!({"outcome": form.ket_qua})) }).map_err(AppError::from)?;
         tx.commit().await.map_err(AppError::from)?;
     });
+    Ok(Redirect::to(&format!("/quan-ly/don-vi/{commune}/mot-cua")).into_response())
+}
+
+/// `POST /quan-ly/don-vi/{unit}/mot-cua/ho-tro/xoa`: a help logged by mistake is deleted (form
+/// fields `id` and the confirmation `xac_nhan=1`).
+pub async fn delete_help(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    staff: Staff,
+    Path(unit): Path<String>,
+    Form(pairs): Form<Pairs>,
+) -> Result<Response, PageError> {
+    let commune = commune_only(&unit)?.to_owned();
+    let id = id_field(&pairs, "id", "missing_help", "Chọn lượt hỗ trợ. / Choose the help record.")?;
+    let row: Option<(Option<i64>, String)> = on_pool!(&state.store, pool => sqlx::query_as(
+        "SELECT person_id, outcome FROM one_stop_help WHERE id = $1 AND commune_code = $2")
+        .bind(id).bind(&commune).fetch_optional(pool).await)?;
+    let (person, outcome) = row
+        .filter(|_| staff.scope.covers_unit(&commune))
+        .ok_or_else(|| AppError::not_found("help_not_found", "Không có lượt hỗ trợ này. / No such help record."))?;
+    confirmed(&pairs)?;
+    let actor = Actor { account_id: staff.id(), address: ctx.address() };
+    let entry = Entry {
+        person_id: person,
+        unit_code: Some(&commune),
+        ..actor.entry("one_stop.help_delete", serde_json::json!({"help": id, "outcome": outcome}))
+    };
+    change_audited(&state, "DELETE FROM one_stop_help WHERE id = $1", &[Bind::Int(id)], entry).await?;
     Ok(Redirect::to(&format!("/quan-ly/don-vi/{commune}/mot-cua")).into_response())
 }

@@ -79,7 +79,7 @@ async fn members(store: &Store, team: i64) -> sqlx::Result<Vec<String>> {
 }
 
 /// The team of the path: of the commune named in it (which the guard checked the scope covers).
-async fn visible(state: &AppState, unit: &str, id: i64) -> Result<Team, AppError> {
+pub async fn visible(state: &AppState, unit: &str, id: i64) -> Result<Team, AppError> {
     get(&state.store, id).await?.filter(|t| t.commune_code == unit).ok_or_else(AppError::hidden)
 }
 
@@ -124,7 +124,7 @@ pub async fn list(
     let unit_row = crate::store::units::get(&state.store, commune).await?.ok_or_else(AppError::hidden)?;
     const TEAMS: &str = "SELECT t.id, t.name, \
          (SELECT count(*) FROM tech_team_member m WHERE m.team_id = t.id), \
-         (SELECT count(*) FROM team_visit tv WHERE tv.team_id = t.id) \
+         (SELECT count(*) FROM team_visit tv WHERE tv.team_id = t.id AND tv.deleted_at IS NULL) \
          FROM tech_team t WHERE t.commune_code = $1 ORDER BY t.id";
     const COVERED: &str = "SELECT v.team_id, u.name FROM tech_team_village v JOIN tech_team t ON t.id = v.team_id \
          JOIN unit u ON u.code = v.village_code WHERE t.commune_code = $1 ORDER BY u.code";
@@ -220,6 +220,7 @@ struct TeamPage {
 }
 
 struct VisitLine {
+    id: String,
     visited_on: String,
     village: String,
     household: String,
@@ -264,6 +265,7 @@ pub async fn show(
         .into_iter()
         .map(|r| VisitLine {
             village: name_of(&r.village_code),
+            id: r.id,
             visited_on: r.visited_on,
             household: r.household_code,
             present: r.present,

@@ -206,6 +206,21 @@ fn check(input: &VisitInput) -> Result<Checked, AppError> {
     })
 }
 
+/// What staff may correct on a stored visit (what was done, what is still needed, the next visit,
+/// what it confirmed for each person present), checked as a new visit is.
+pub struct Correction {
+    pub done: i64,
+    pub still_needed: Option<String>,
+    pub next_visit_on: Option<String>,
+    pub present: Vec<Present>,
+}
+
+/// Checks a correction: `input` is the stored visit with the corrected fields.
+pub fn check_correction(input: &VisitInput) -> Result<Correction, AppError> {
+    let c = check(input)?;
+    Ok(Correction { done: c.done, still_needed: c.still_needed, next_visit_on: c.next_visit_on, present: c.present })
+}
+
 /// The SHA-256 of the canonical content: what makes two sends of one id "the same visit".
 fn content_hash(team: i64, c: &Checked) -> String {
     let canonical = serde_json::json!({
@@ -459,7 +474,7 @@ pub async fn of_team(store: &Store, team: i64, scope: &UnitScope, limit: i64) ->
     let sql = format!(
         "SELECT v.id, v.village_code, v.household_code, v.visited_on, CAST(v.done AS BIGINT) AS done, v.still_needed, \
          v.next_visit_on, (SELECT count(*) FROM team_visit_person p WHERE p.visit_id = v.id) AS present \
-         FROM team_visit v WHERE v.team_id = $1 AND {} ORDER BY v.visited_on DESC, v.recorded_at DESC LIMIT $2",
+         FROM team_visit v WHERE v.team_id = $1 AND v.deleted_at IS NULL AND {} ORDER BY v.visited_on DESC, v.recorded_at DESC LIMIT $2",
         within.sql
     );
     on_pool!(store, pool => crate::bind_scope!(

@@ -120,7 +120,7 @@ pub fn pdf(data: &ReportData) -> Result<Vec<u8>, DocumentError> {
                 "role": t.role_label(),
                 "status": t.status_label(),
                 "progress": t.progress.map_or_else(|| "–".to_owned(), |p| format!("{p}\u{a0}%")),
-                "evidence": clean(&t.evidence),
+                "evidence": clean(&t.evidence_line()),
                 "flag": t.overdue,
             })
         })
@@ -204,11 +204,12 @@ fn rows(data: &ReportData) -> Vec<[String; 12]> {
         row[1] = t.code.clone();
         row[5] = t.progress.map(|p| p.to_string()).unwrap_or_default();
         row[10] = t.status_label().into();
+        let evidence = t.evidence_line();
         row[11] = format!(
             "{}: {}{}",
             t.role_label(),
             t.agency_name,
-            if t.evidence.is_empty() { String::new() } else { format!(" — {}", t.evidence) }
+            if evidence.is_empty() { String::new() } else { format!(" — {evidence}") }
         );
         out.push(row);
     }
@@ -324,7 +325,7 @@ pub fn xlsx(data: &ReportData) -> Result<Vec<u8>, XlsxError> {
         if let Some(p) = t.progress {
             sheet.write_number(r, 5, p as f64)?;
         }
-        sheet.write_string(r, 6, neutralise_formula(&t.evidence))?;
+        sheet.write_string(r, 6, neutralise_formula(&t.evidence_line()))?;
     }
     sheet.set_column_width(1, 60)?;
 

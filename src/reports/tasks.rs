@@ -42,6 +42,22 @@ impl TaskLine {
         }
     }
 
+    /// The evidence as a report prints it: the agency's text, then whether a file is attached. The
+    /// file stays in the matrix (the agency's and the province's download); the report names its
+    /// type and content hash so that a reader can tell which file the figures were approved with.
+    pub fn evidence_line(&self) -> String {
+        let file = self.evidence_key.as_deref().map(|key| {
+            let name = key.rsplit('/').next().unwrap_or(key);
+            let (hash, ext) = name.rsplit_once('.').unwrap_or((name, ""));
+            format!("Tệp minh chứng đính kèm ({}, mã {hash})", ext.to_uppercase())
+        });
+        match (self.evidence.is_empty(), file) {
+            (_, None) => self.evidence.clone(),
+            (true, Some(file)) => file,
+            (false, Some(file)) => format!("{} — {file}", self.evidence),
+        }
+    }
+
     pub fn role_label(&self) -> &'static str {
         match (self.leads, self.lead_pending) {
             (true, true) => "Chủ trì (chờ xác nhận)",

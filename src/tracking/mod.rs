@@ -14,6 +14,7 @@ pub mod api;
 pub mod counters;
 pub mod dashboard;
 pub mod entry;
+pub mod export;
 pub mod facts;
 pub mod rebuild;
 pub mod snapshot;

@@ -2,7 +2,8 @@
 //!
 //! A snapshot is one `INSERT … SELECT` copy of `indicator_count` in one transaction, with
 //! `ON CONFLICT DO NOTHING`: the first take of a quarter stands, and servers racing at a quarter's
-//! end (each runs [`spawn`]) or an officer's second click leave one set of rows.
+//! end (each runs [`spawn`]) or an officer's second click leave one set of rows; on PostgreSQL the
+//! takes queue on a transaction lock, so the set is one server's whole (tests/two_servers.rs).
 
 use std::time::Duration;
 
@@ -66,11 +67,20 @@ pub const TAKE: &str = "INSERT INTO indicator_snapshot \
      SELECT $1, unit_code, year, indicator, numerator, denominator, $2 FROM indicator_count WHERE 1 = 1 \
      ON CONFLICT (quarter, unit_code, year, indicator) DO NOTHING";
 
+/// The transaction lock that makes servers racing at a quarter's end take their snapshots one
+/// after the other on PostgreSQL: the first writes the whole set, the next finds it and writes
+/// nothing (without it, two `INSERT … ON CONFLICT` of the same keys in another order can deadlock,
+/// and the loser logs a failure). SQLite has one writer already.
+const SNAPSHOT_LOCK: &str = "SELECT pg_advisory_xact_lock(7261501)";
+
 /// Takes the snapshot of `quarter` from the counters as they are now; the rows written (0 when
 /// the quarter had its snapshot already).
 pub async fn take(store: &Store, quarter: Quarter) -> sqlx::Result<u64> {
     on_pool!(store, pool => {
         let mut tx = pool.begin().await?;
+        if matches!(store, Store::Postgres(_)) {
+            sqlx::query(SNAPSHOT_LOCK).execute(&mut *tx).await?;
+        }
         let n = sqlx::query(TAKE).bind(quarter.to_string()).bind(now()).execute(&mut *tx).await?.rows_affected();
         tx.commit().await?;
         Ok(n)

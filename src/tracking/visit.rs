@@ -7,14 +7,13 @@
 
 use askama::Template;
 use axum::extract::State;
-use axum::http::{StatusCode, header};
-use axum::response::{Html, IntoResponse, Response};
+use axum::response::{Html, Response};
 use serde::Deserialize;
 
+use super::export::{Format, Table, download};
 use crate::app::AppState;
 use crate::domain::role::Role::{self, *};
 use crate::identity::audit::{self, Entry};
-use crate::registry::import::report::neutralise_formula;
 use crate::store::Store;
 use crate::web::access::{Access, Ctx, Scope, Staff};
 use crate::web::error::{AppError, PageError};
@@ -446,15 +445,16 @@ pub async fn page(
 
 const EXPORT_HEADER: [&str; 6] = ["Họ tên", "Năm sinh", "Thôn", "Hộ", "Điện thoại", "Còn thiếu"];
 
-/// All rows of a list for an export: a commune at most (the province's millions would not fit in one response).
-async fn export_rows(
+/// All rows of a list as a download: a commune at most (the province's millions would not fit in
+/// one response), without citizen numbers.
+async fn export(
     state: &AppState,
     ctx: &Ctx,
     staff: &Staff,
     unit: &str,
     query: &ListQuery,
-    format: &str,
-) -> Result<(List, Vec<[String; 6]>), AppError> {
+    format: Format,
+) -> Result<Response, AppError> {
     unit_name(state, unit).await?;
     if unit == crate::domain::unit::PROVINCE_CODE {
         return Err(AppError::bad_request(
@@ -470,13 +470,13 @@ async fn export_rows(
         staff,
         "person.export",
         unit,
-        serde_json::json!({"list": list.code(), "rows": rows.len(), "format": format}),
+        serde_json::json!({"list": list.code(), "rows": rows.len(), "format": format.code()}),
     )
     .await?;
-    let out = rows
+    let rows = rows
         .iter()
         .map(|r| {
-            [
+            vec![
                 r.full_name.clone().unwrap_or_default(),
                 r.birth_year.to_string(),
                 r.village_name.clone().unwrap_or_else(|| r.village_code.clone()),
@@ -486,23 +486,11 @@ async fn export_rows(
             ]
         })
         .collect();
-    Ok((list, out))
+    let table = Table { header: &EXPORT_HEADER, rows, numbers: &[1] };
+    download(format, &format!("can-ho-tro-{}-{unit}", list.code()), &table)
 }
 
-fn attachment(content_type: &str, filename: String, body: Vec<u8>) -> Response {
-    (
-        StatusCode::OK,
-        [
-            (header::CONTENT_TYPE, content_type.to_owned()),
-            (header::CONTENT_DISPOSITION, format!("attachment; filename=\"{filename}\"")),
-            (header::CACHE_CONTROL, "no-store".to_owned()),
-        ],
-        body,
-    )
-        .into_response()
-}
-
-/// The list as CSV (UTF-8 with a BOM, so that Excel reads the diacritics), without citizen numbers.
+/// The list as CSV.
 pub async fn export_csv(
     State(state): State<AppState>,
     ctx: Ctx,
@@ -510,22 +498,10 @@ pub async fn export_csv(
     Path(unit): Path<String>,
     Query(query): Query<ListQuery>,
 ) -> Result<Response, PageError> {
-    let (list, rows) = export_rows(&state, &ctx, &staff, &unit, &query, "csv").await?;
-    let mut out = csv::Writer::from_writer(b"\xEF\xBB\xBF".to_vec());
-    let mut write = || -> csv::Result<()> {
-        out.write_record(EXPORT_HEADER)?;
-        for row in &rows {
-            // Every text cell, since a spreadsheet would run any of them that looks like a formula.
-            out.write_record(row.iter().map(|v| neutralise_formula(v)))?;
-        }
-        Ok(())
-    };
-    write().map_err(|e| AppError::Internal(e.into()))?;
-    let body = out.into_inner().map_err(|e| AppError::Internal(anyhow::anyhow!("{e}")))?;
-    Ok(attachment("text/csv; charset=utf-8", format!("can-ho-tro-{}-{unit}.csv", list.code()), body))
+    Ok(export(&state, &ctx, &staff, &unit, &query, Format::Csv).await?)
 }
 
-/// The list as an XLSX workbook; every cell is written as text or number, never as a formula.
+/// The list as an XLSX workbook.
 pub async fn export_xlsx(
     State(state): State<AppState>,
     ctx: Ctx,
@@ -533,35 +509,7 @@ pub async fn export_xlsx(
     Path(unit): Path<String>,
     Query(query): Query<ListQuery>,
 ) -> Result<Response, PageError> {
-    let (list, rows) = export_rows(&state, &ctx, &staff, &unit, &query, "xlsx").await?;
-    let body = workbook(&rows).map_err(|e| AppError::Internal(anyhow::anyhow!("xlsx: {e}")))?;
-    Ok(attachment(
-        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-        format!("can-ho-tro-{}-{unit}.xlsx", list.code()),
-        body,
-    ))
-}
-
-fn workbook(rows: &[[String; 6]]) -> Result<Vec<u8>, rust_xlsxwriter::XlsxError> {
-    let mut book = rust_xlsxwriter::Workbook::new();
-    let sheet = book.add_worksheet();
-    sheet.set_name("Danh sach")?;
-    for (col, title) in EXPORT_HEADER.iter().enumerate() {
-        sheet.write_string(0, col as u16, *title)?;
-    }
-    for (i, row) in rows.iter().enumerate() {
-        let line = i as u32 + 1;
-        for (col, value) in row.iter().enumerate() {
-            if col == 1
-                && let Ok(year) = value.parse::<f64>()
-            {
-                sheet.write_number(line, col as u16, year)?;
-            } else {
-                sheet.write_string(line, col as u16, value)?;
-            }
-        }
-    }
-    book.save_to_buffer()
+    Ok(export(&state, &ctx, &staff, &unit, &query, Format::Xlsx).await?)
 }
 
 struct RuleLine {

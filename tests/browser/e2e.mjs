@@ -601,7 +601,7 @@ async function accessibility(browser, learnerCookies, exam) {
       ['attendance refused (expired or unknown)', async (page) => {
         await go(page, '/quan-ly/don-vi/04792/lop-hoc/1/buoi/1');
         await page.fill('#ma', '025099999999');
-        await submit(page, page.locator('main').getByRole('button', { name: 'Điểm danh' }));
+        await submit(page, page.locator('main').getByRole('button', { name: 'Điểm danh', exact: true }));
         await expectText(page, 'Không tìm thấy người này');
       }, true],
       ['events', '/quan-ly/don-vi/04792/su-kien', true],

@@ -33,6 +33,8 @@ const OFFICER_PASSWORD = env.HOCVUSO_E2E_OFFICER_PASSWORD;
 const TEAM = env.HOCVUSO_E2E_TEAM;
 const MENTOR = env.HOCVUSO_E2E_MENTOR;
 const MENTOR_PASSWORD = env.HOCVUSO_E2E_MENTOR_PASSWORD;
+// The mentor's account id, for the officers' view of the mentor's page (issue 22, corrections).
+const MENTOR_ACCOUNT = env.HOCVUSO_E2E_MENTOR_ACCOUNT;
 const DESK = env.HOCVUSO_E2E_DESK;
 const DESK_PASSWORD = env.HOCVUSO_E2E_DESK_PASSWORD;
 const CHROMIUM = env.HOCVUSO_E2E_CHROMIUM ?? '/usr/bin/chromium';
@@ -179,7 +181,7 @@ async function runAxe(page, label) {
   console.log(`  ${result.violations.length === 0 ? 'ok  ' : 'FAIL'} ${label}`);
 }
 
-async function accessibility(browser, cookies, officerCookies, mentorCookies, deskCookies) {
+async function accessibility(browser, cookies, officerCookies, mentorCookies, deskCookies, visit) {
   const pages = [
     ['staff home of a volunteer', '/quan-ly', cookies],
     ['mentor page and session form', '/dai-su-so', mentorCookies],
@@ -190,6 +192,8 @@ async function accessibility(browser, cookies, officerCookies, mentorCookies, de
     ['team', `/quan-ly/don-vi/04792/to-cong-nghe/${TEAM}`, officerCookies],
     ['ambassadors', `/quan-ly/don-vi/04792/dai-su-so`, officerCookies],
     ['one-stop desk', `/quan-ly/don-vi/04792/mot-cua`, officerCookies],
+    ['correcting a visit', `/quan-ly/don-vi/04792/to-cong-nghe/${TEAM}/tham/${visit}`, officerCookies],
+    ['a mentor for the officers (remove a mentee, delete a session)', `/quan-ly/dai-su-so/${MENTOR_ACCOUNT}`, officerCookies],
   ];
   for (const text200 of [false, true]) {
     const name = text200 ? '320px + text 200%' : '320px';
@@ -261,7 +265,7 @@ try {
     return kept;
   };
   const officer = await jar(OFFICER, OFFICER_PASSWORD);
-  await accessibility(browser, cookies, officer, await jar(MENTOR, MENTOR_PASSWORD), await jar(DESK, DESK_PASSWORD));
+  await accessibility(browser, cookies, officer, await jar(MENTOR, MENTOR_PASSWORD), await jar(DESK, DESK_PASSWORD), ids[0]);
   await weight(browser, cookies);
   await logoutForgets(browser);
 } catch (e) {

@@ -1,6 +1,7 @@
 //! Shared test harness: the databases every contract test runs against, and the CLI.
 #![allow(dead_code)]
 
+pub mod community;
 pub mod exam;
 pub mod web;
 

@@ -131,3 +131,11 @@ pub async fn account(db: &TestDb, login: &str, role: &str, unit: &str, organisat
     store.close().await;
     password
 }
+
+/// A browser logged in as a new local account with one role over a unit.
+pub async fn logged_in(db: &TestDb, base: &str, login: &str, role: &str, unit: &str) -> Browser {
+    let password = account(db, login, role, unit, None).await;
+    let browser = Browser::new(base);
+    browser.login(login, &password).await;
+    browser
+}
