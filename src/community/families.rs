@@ -72,7 +72,9 @@ pub async fn members(state: &AppState, commune: &str, household: &str) -> Result
          (SELECT COUNT(*) FROM progress pr JOIN account a ON a.id = pr.account_id \
           WHERE a.person_id = p.id AND pr.completed_at IS NOT NULL), \
          (SELECT c.granted_at FROM family_consent c WHERE c.person_id = p.id) \
-         FROM person p WHERE p.commune_code = $1 AND p.household_code = $2 ORDER BY p.birth_year, p.id",
+         FROM household h JOIN person p ON p.village_code = h.village_code AND p.household_code = h.code \
+           AND p.commune_code = h.commune_code \
+         WHERE h.commune_code = $1 AND h.code = $2 ORDER BY p.birth_year, p.id",
     ).bind(commune).bind(household).fetch_all(pool).await)?;
     Ok(rows
         .into_iter()
@@ -222,7 +224,7 @@ pub async fn list(
         "SELECT h.commune_code, h.code, u.name, COUNT(p.id), \
          COUNT(CASE WHEN p.learned_at IS NOT NULL AND p.erased_at IS NULL THEN 1 END) \
          FROM household h JOIN unit u ON u.code = h.village_code \
-         LEFT JOIN person p ON p.commune_code = h.commune_code AND p.household_code = h.code \
+         LEFT JOIN person p ON p.village_code = h.village_code AND p.household_code = h.code AND p.commune_code = h.commune_code \
          WHERE {} GROUP BY h.commune_code, h.code, u.name ORDER BY u.name, h.code LIMIT 500",
         scope.sql
     );

@@ -242,13 +242,16 @@ pub async fn prepare(
     let checked = check(input)?;
     // One round trip: a row per living member of the household (or one row with none) when the account
     // is in the team: the team's commune, the village of a visit already stored under this id, the
-    // household's village if it is one of the team's villages.
+    // household's village if it is one of the team's villages. The people are joined by village too:
+    // it is what lets `person_village` serve the join (by commune and household alone, SQLite read
+    // every person of the registry for each visit).
     const CHECK: &str = "SELECT t.commune_code, sv.village_code, h.village_code, p.id \
          FROM tech_team t JOIN tech_team_member m ON m.team_id = t.id AND m.account_id = $2 \
          LEFT JOIN team_visit sv ON sv.id = $3 AND sv.team_id = t.id \
          LEFT JOIN household h ON h.commune_code = t.commune_code AND h.code = $4 \
            AND h.village_code IN (SELECT tv.village_code FROM tech_team_village tv WHERE tv.team_id = t.id) \
-         LEFT JOIN person p ON p.commune_code = h.commune_code AND p.household_code = h.code AND p.erased_at IS NULL \
+         LEFT JOIN person p ON p.village_code = h.village_code AND p.household_code = h.code \
+           AND p.commune_code = h.commune_code AND p.erased_at IS NULL \
          WHERE t.id = $1";
     type CheckRow = (String, Option<String>, Option<String>, Option<i64>);
     let rows: Vec<CheckRow> = on_pool!(store, pool => sqlx::query_as(CHECK)
