@@ -18,6 +18,7 @@
 #   PEAK_HATCH_RATE         users started per second (default: all within ~60 s)
 #   PEAK_THINK_SCALE        think times × this (default 1; 0 = no think time: the ceiling)
 #   PEAK_USERS_PER_ADDRESS  virtual users sharing one client address (default 1; see main.rs)
+#   PEAK_MEDIA              the media folder (default target/peak/media, kept across runs)
 #   PEAK_KEEP=1             keep the work folder (database, logs, goose's HTML report)
 #   PEAK_SKIP_BASELINE=1    no nginx baseline
 #   PEAK_VNEID=0            no VNeID logins (default: the test provider of tests/oidc runs, and
@@ -59,7 +60,10 @@ cleanup() {
 trap cleanup EXIT
 
 export HOCVUSO_DATA_KEY=6b1f0c2d3e4f5a6b7c8d9e0f1a2b3c4d5e6f708192a3b4c5d6e7f8091a2b3c4d
-export HOCVUSO_MEDIA_URL="$work/media"
+# The media store is content-addressed: one folder kept across runs spares synthesising every
+# lesson's audio again (minutes) at each preparation.
+export HOCVUSO_MEDIA_URL="${PEAK_MEDIA:-$root/target/peak/media}"
+mkdir -p "$HOCVUSO_MEDIA_URL"
 # The harness plays phones behind a proxy: the loopback is trusted to name the client (X-Forwarded-For),
 # so every per-address limit (logins, public lookups) applies per virtual client address.
 export HOCVUSO_TRUSTED_PROXIES="127.0.0.1"
@@ -189,7 +193,9 @@ run_harness() { # label, host, extra env…
   local t0; t0=$(now)
   local pin=()
   [ "${PEAK_PIN:-}" = 1 ] && pin=(taskset -c 1)
-  env "$@" PEAK_SUMMARY="$work/$label.txt" PEAK_MIX="${PEAK_MIX:-$here/mix.toml}" \
+  # The end of the measured run (start + hatching + SECONDS): past it a user's pause ends its session.
+  local stop; stop=$(python3 -c "import math, sys, time; print(time.time() + math.ceil(int(sys.argv[1]) / int(sys.argv[2])) + int(sys.argv[3]))" "$users" "$hatch" "$seconds")
+  env "$@" PEAK_STOP_AT="$stop" PEAK_SUMMARY="$work/$label.txt" PEAK_MIX="${PEAK_MIX:-$here/mix.toml}" \
     "${pin[@]}" "$harness" --host "$host" --users "$users" --hatch-rate "$hatch" --run-time "${seconds}s" \
     --report-file "$work/$label.html" --quiet --no-reset-metrics >"$work/$label.log" 2>&1 \
     || { echo "the harness failed ($label):"; tail -20 "$work/$label.log"; exit 1; }
