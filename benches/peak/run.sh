@@ -19,6 +19,8 @@
 #   PEAK_THINK_SCALE        think times × this (default 1; 0 = no think time: the ceiling)
 #   PEAK_USERS_PER_ADDRESS  virtual users sharing one client address (default 1; see main.rs)
 #   PEAK_MEDIA              the media folder (default target/peak/media, kept across runs)
+#   PEAK_FRESH=1            PostgreSQL: prepare the database anew instead of copying the kept template
+#   PEAK_HTML=1             write goose's HTML report too (minutes of the harness's CPU at 10,000 users)
 #   PEAK_KEEP=1             keep the work folder (database, logs, goose's HTML report)
 #   PEAK_SKIP_BASELINE=1    no nginx baseline
 #   PEAK_VNEID=0            no VNeID logins (default: the test provider of tests/oidc runs, and
@@ -84,25 +86,56 @@ echo "machine: $(nproc) cores, $(free -g | awk '/Mem:/{print $2}') GiB, load $(c
 echo "run: $people people, $users virtual users (hatch $hatch/s), $seconds s, $backend, $servers server(s), think × ${PEAK_THINK_SCALE:-1}"
 
 # 1. The database: registry, curriculum, demo accounts, the movement's certificates, teams.
-t0=$(now)
-"$bin" demo --people "$people" --seed 25 --no-serve --content "$root/content" 2>"$work/demo.log" >/dev/null \
-  || { tail -20 "$work/demo.log"; exit 1; }
-echo "prepared by \`hocvuso demo --people $people\` in $(since "$t0") s (not the subject)"
+# The prepared database is kept (PostgreSQL: the template database hocvuso_peak_t_PEOPLE_LEARNERS;
+# SQLite: target/peak/hocvuso_peak_t_PEOPLE_LEARNERS.db) and later runs copy it (seconds) instead of
+# preparing again (minutes); PEAK_FRESH=1 prepares anew.
+learner_password="rừng cọ đồi chè 2025"
+template="hocvuso_peak_t_${people}_${learners}"
+saved_log="$root/target/peak/$template.demo.log"
+if [ "$backend" = postgres ] && [ "${PEAK_FRESH:-}" != 1 ] && [ -f "$saved_log" ] \
+  && [ "$(psql -qAt "$admin" -c "SELECT 1 FROM pg_database WHERE datname = '$template'")" = 1 ]; then
+  psql -q "$admin" -c "DROP DATABASE hocvuso_peak" -c "CREATE DATABASE hocvuso_peak TEMPLATE $template" >/dev/null
+  cp "$saved_log" "$work/demo.log"
+  echo "prepared: a copy of $template (made by \`hocvuso demo --people $people\` in an earlier run)"
+  prepared=1
+elif [ "$backend" = sqlite ] && [ "${PEAK_FRESH:-}" != 1 ] && [ -f "$saved_log" ] && [ -f "$root/target/peak/$template.db" ]; then
+  cp "$root/target/peak/$template.db" "$work/hocvuso.db"
+  cp "$saved_log" "$work/demo.log"
+  echo "prepared: a copy of target/peak/$template.db (made by \`hocvuso demo --people $people\` in an earlier run)"
+  prepared=1
+else
+  prepared=0
+fi
 password_of() { awk -v l="$1" '$2 == l { print $NF }' "$work/demo.log"; }
+if [ "$prepared" = 0 ]; then
+  t0=$(now)
+  "$bin" demo --people "$people" --seed 25 --no-serve --content "$root/content" 2>"$work/demo.log" >/dev/null \
+    || { tail -20 "$work/demo.log"; exit 1; }
+  echo "prepared by \`hocvuso demo --people $people\` in $(since "$t0") s (not the subject)"
+fi
 commune=$(sed -n 's/.*demo accounts, one per role, in \([0-9]*\):.*/\1/p' "$work/demo.log")
 [ -n "$commune" ] || { echo "the demo printed no accounts"; tail -20 "$work/demo.log"; exit 1; }
 
 # Learner accounts: one made by `hocvuso user add` (argon2id hash of its password), cloned in SQL so
 # that thousands exist in seconds; every clone logs in through the same password check.
-learner_password="rừng cọ đồi chè 2025"
-printf '%s\n' "$learner_password" | "$bin" user add --login peak.hv0 --role hoc_vien --unit "$commune" --password-stdin >/dev/null 2>&1
-sql "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < $learners - 1)
-     INSERT INTO account (id, login, password_hash, must_change_password, display_name, created_at)
-     SELECT 'peak-hv-' || i, 'peak.hv' || i, a.password_hash, a.must_change_password, a.display_name, a.created_at
-     FROM n, account a WHERE a.login = 'peak.hv0'" >/dev/null
-sql "INSERT INTO role_grant (account_id, role, unit_code, granted_at)
-     SELECT a.id, g.role, g.unit_code, g.granted_at FROM account a, role_grant g JOIN account t ON t.id = g.account_id
-     WHERE t.login = 'peak.hv0' AND a.login LIKE 'peak.hv%' AND a.login <> 'peak.hv0'" >/dev/null
+if [ "$prepared" = 0 ]; then
+  printf '%s\n' "$learner_password" | "$bin" user add --login peak.hv0 --role hoc_vien --unit "$commune" --password-stdin >/dev/null 2>&1
+  sql "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < $learners - 1)
+       INSERT INTO account (id, login, password_hash, must_change_password, display_name, created_at)
+       SELECT 'peak-hv-' || i, 'peak.hv' || i, a.password_hash, a.must_change_password, a.display_name, a.created_at
+       FROM n, account a WHERE a.login = 'peak.hv0'" >/dev/null
+  sql "INSERT INTO role_grant (account_id, role, unit_code, granted_at)
+       SELECT a.id, g.role, g.unit_code, g.granted_at FROM account a, role_grant g JOIN account t ON t.id = g.account_id
+       WHERE t.login = 'peak.hv0' AND a.login LIKE 'peak.hv%' AND a.login <> 'peak.hv0'" >/dev/null
+  mkdir -p "$(dirname "$saved_log")"
+  if [ "$backend" = postgres ]; then
+    psql -q "$admin" -c "DROP DATABASE IF EXISTS $template" -c "CREATE DATABASE $template TEMPLATE hocvuso_peak" >/dev/null
+  else
+    sqlite3 "$work/hocvuso.db" "PRAGMA wal_checkpoint(TRUNCATE)" >/dev/null
+    cp "$work/hocvuso.db" "$root/target/peak/$template.db"
+  fi
+  cp "$work/demo.log" "$saved_log"
+fi
 echo "accounts: $(sql "SELECT count(*) FROM account WHERE login LIKE 'peak.hv%'") learners in commune $commune; certificates: $(sql "SELECT count(*) FROM certificate")"
 sql "SELECT id FROM certificate ORDER BY issued_at DESC LIMIT 5000" >"$work/certificates.txt"
 
@@ -187,6 +220,9 @@ run_harness() { # label, host, extra env…
   [ "$label" = baseline ] && server_pids=($(cat "$work/nginx-static.pid") $(pgrep -P "$(cat "$work/nginx-static.pid")"))
   local pg0=0 pg1=0
   [ "$backend" = postgres ] && [ "$label" != baseline ] && pg_stats >"$work/pg-before.txt"
+  # nginx's static users have no login to spread out: they all start within ~20 s.
+  local rate="$hatch"
+  [ "$label" = baseline ] && rate=$(( users / 20 + 1 ))
   local s0; s0=$(cpu_of "${server_pids[@]}")
   [ "$backend" = postgres ] && pg0=$(cpu_of $(postgres_pids))
   local m0; m0=$(machine_busy)
@@ -194,10 +230,10 @@ run_harness() { # label, host, extra env…
   local pin=()
   [ "${PEAK_PIN:-}" = 1 ] && pin=(taskset -c 1)
   # The end of the measured run (start + hatching + SECONDS): past it a user's pause ends its session.
-  local stop; stop=$(python3 -c "import math, sys, time; print(time.time() + math.ceil(int(sys.argv[1]) / int(sys.argv[2])) + int(sys.argv[3]))" "$users" "$hatch" "$seconds")
+  local stop; stop=$(python3 -c "import math, sys, time; print(time.time() + math.ceil(int(sys.argv[1]) / int(sys.argv[2])) + int(sys.argv[3]))" "$users" "$rate" "$seconds")
   env "$@" PEAK_STOP_AT="$stop" PEAK_SUMMARY="$work/$label.txt" PEAK_MIX="${PEAK_MIX:-$here/mix.toml}" \
-    "${pin[@]}" "$harness" --host "$host" --users "$users" --hatch-rate "$hatch" --run-time "${seconds}s" \
-    --report-file "$work/$label.html" --quiet --no-reset-metrics >"$work/$label.log" 2>&1 \
+    "${pin[@]}" "$harness" --host "$host" --users "$users" --hatch-rate "$rate" --run-time "${seconds}s" \
+    ${PEAK_HTML:+--report-file "$work/$label.html"} --quiet --no-reset-metrics >"$work/$label.log" 2>&1 \
     || { echo "the harness failed ($label):"; tail -20 "$work/$label.log"; exit 1; }
   local wall; wall=$(since "$t0")
   local s1; s1=$(cpu_of "${server_pids[@]}")

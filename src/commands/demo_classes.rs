@@ -128,8 +128,8 @@ pub async fn run(store: &Store, commune: &str, seed: u64) -> anyhow::Result<Summ
             "INSERT INTO household_head (commune_code, household_code, person_id, set_at) \
              SELECT p.commune_code, p.household_code, MIN(p.id), $2 FROM person p \
              WHERE p.commune_code = $1 AND p.erased_at IS NULL AND p.birth_year = \
-               (SELECT MIN(q.birth_year) FROM person q WHERE q.commune_code = p.commune_code \
-                AND q.household_code = p.household_code AND q.erased_at IS NULL) \
+               (SELECT MIN(q.birth_year) FROM person q WHERE q.village_code = p.village_code \
+                AND q.household_code = p.household_code AND q.commune_code = p.commune_code AND q.erased_at IS NULL) \
              GROUP BY p.commune_code, p.household_code",
         ).bind(commune).bind(at).execute(&mut *tx).await?;
 
