@@ -43,7 +43,7 @@ pub fn start(dir: &std::path::Path, url: &str, port: u16) -> Server {
     let child = hocvuso(dir, url)
         .args(["serve", "--listen", &format!("127.0.0.1:{port}")])
         .stdout(Stdio::null())
-        .stderr(Stdio::null())
+        .stderr(server_log())
         .spawn()
         .expect("start the server");
     let server = Server { child, base: format!("http://127.0.0.1:{port}") };
@@ -54,6 +54,14 @@ pub fn start(dir: &std::path::Path, url: &str, port: u16) -> Server {
         std::thread::sleep(Duration::from_millis(50));
     }
     panic!("the server did not start");
+}
+
+/// The server's log: to the file `BENCH_SERVER_LOG` names (with `RUST_LOG`, to see inside a run),
+/// else nowhere.
+fn server_log() -> Stdio {
+    let file = std::env::var_os("BENCH_SERVER_LOG")
+        .and_then(|path| std::fs::OpenOptions::new().create(true).append(true).open(path).ok());
+    file.map_or_else(Stdio::null, Stdio::from)
 }
 
 pub fn field(body: &str, name: &str) -> String {

@@ -231,7 +231,12 @@ run_harness() { # label, host, extra env…
   [ "${PEAK_PIN:-}" = 1 ] && pin=(taskset -c 1)
   # The end of the measured run (start + hatching + SECONDS): past it a user's pause ends its session.
   local stop; stop=$(python3 -c "import math, sys, time; print(time.time() + math.ceil(int(sys.argv[1]) / int(sys.argv[2])) + int(sys.argv[3]))" "$users" "$rate" "$seconds")
-  env "$@" PEAK_STOP_AT="$stop" PEAK_SUMMARY="$work/$label.txt" PEAK_MIX="${PEAK_MIX:-$here/mix.toml}" \
+  # goose makes every virtual user's HTTP client before the first starts (10,000 at 10,000 users),
+  # and each client's OpenSSL context loads the system's root certificates: gigabytes and minutes of
+  # the load generator's CPU for a plain-HTTP run. An empty certificate store instead.
+  : >"$work/no-roots.pem"
+  mkdir -p "$work/no-roots"
+  env "$@" SSL_CERT_FILE="$work/no-roots.pem" SSL_CERT_DIR="$work/no-roots" PEAK_STOP_AT="$stop" PEAK_SUMMARY="$work/$label.txt" PEAK_MIX="${PEAK_MIX:-$here/mix.toml}" \
     "${pin[@]}" "$harness" --host "$host" --users "$users" --hatch-rate "$rate" --run-time "${seconds}s" \
     ${PEAK_HTML:+--report-file "$work/$label.html"} --quiet --no-reset-metrics >"$work/$label.log" 2>&1 \
     || { echo "the harness failed ($label):"; tail -20 "$work/$label.log"; exit 1; }

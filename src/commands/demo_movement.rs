@@ -114,96 +114,106 @@ struct Sitting {
     attempt: i64,
 }
 
-/// Writes the movement of every person in the registry. `today` bounds every date.
-pub async fn run(config: &Config, store: &Store, seed: u64, today: i64) -> anyhow::Result<Summary> {
-    let key = config.require_data_key()?;
-    let keys = crate::crypto::Keys::new(&key);
-    let signer = crate::certificates::keys::Signers::default().current(store, &keys.signing).await?;
-    let framework = framework::current(store).await?;
-    let lessons: Vec<(String, i64)> = on_pool!(store, pool => sqlx::query_as(
-        "SELECT slug, CAST(published_version AS BIGINT) FROM lesson WHERE published_version IS NOT NULL ORDER BY slug")
-        .fetch_all(pool).await?);
-    let rows: Vec<(i64, String, i64, i64, Option<String>)> = on_pool!(store, pool => sqlx::query_as(
-        "SELECT id, commune_code, CAST(birth_year AS BIGINT), CAST(target_groups AS BIGINT), full_name FROM person \
-         WHERE erased_at IS NULL ORDER BY id")
-        .fetch_all(pool).await?);
-    let people: Vec<Person> = rows
-        .into_iter()
-        .map(|(id, commune, birth_year, groups, name)| Person {
-            id,
-            commune,
-            birth_year,
-            groups: TargetGroups::from_bits(groups),
-            name: name.unwrap_or_default(),
-        })
-        .collect();
-    // The demo learner's account (made before) is the one its person learns with.
-    let existing: std::collections::HashMap<i64, String> = on_pool!(store, pool => sqlx::query_as::<_, (i64, String)>(
-        "SELECT person_id, id FROM account WHERE person_id IS NOT NULL")
-        .fetch_all(pool).await?)
-    .into_iter()
-    .collect();
-    let mut propensities: BTreeMap<String, f64> = BTreeMap::new();
-    let mut rng = ChaCha8Rng::seed_from_u64(seed.wrapping_add(0x5eed));
-    let start = day(2025, 1, 6);
-    let last = (today - 86_400).max(start + 86_400);
-    // Earlier dates more likely: the movement started strong in 2025.
-    let when = |rng: &mut ChaCha8Rng, from: i64| {
-        let u: f64 = rng.random();
-        from + ((last - from) as f64 * u.powf(1.4)) as i64
-    };
-    let mut learned_people = 0;
-    let mut accounts: Vec<(String, i64, String, i64)> = Vec::new();
-    let mut progress: Vec<(String, String, i64, i64, i64)> = Vec::new();
-    let mut learned: Vec<(i64, i64)> = Vec::new();
-    let mut sittings: Vec<Sitting> = Vec::new();
-    // (sitting index, person, holder name, birth year)
-    let mut passes: Vec<(usize, i64, String, i64)> = Vec::new();
-    let mut level_bank: Vec<LevelBank> = Vec::new();
-    for person in &people {
-        let p = *propensities.entry(person.commune.clone()).or_insert_with(|| propensity(seed, &person.commune));
-        let adult = person.birth_year <= 2025 - 18;
-        // Those who pass have learned; some more learned and have not passed (yet).
-        let passes_now = rng.random_bool(if adult { p } else { p * 0.8 });
-        let learns = passes_now || rng.random_bool((p * 0.5).min(1.0));
-        let source = |rng: &mut ChaCha8Rng| if rng.random_bool(0.6) { "team_visit" } else { "staff" };
-        if person.birth_year <= 2025 - 16 {
-            let level = rng.random_bool((p + 0.1).min(0.97)).then(|| (2, source(&mut rng), when(&mut rng, start)));
-            let bank = rng.random_bool((p + 0.05).min(0.95)).then(|| (source(&mut rng), when(&mut rng, start)));
-            if level.is_some() || bank.is_some() {
-                level_bank.push((person.id, level, bank));
+/// People whose movement is planned and written in one go: the plan of the whole province (4,000,000
+/// people, some 2,000,000 signed certificates) would not fit in memory nor in one transaction.
+const PEOPLE_PER_ROUND: i64 = 50_000;
+
+/// What one round writes.
+#[derive(Default)]
+struct Plan {
+    learners: usize,
+    accounts: Vec<(String, i64, String, i64)>,
+    progress: Vec<(String, String, i64, i64, i64)>,
+    learned: Vec<(i64, i64)>,
+    sittings: Vec<Sitting>,
+    /// (sitting index, person, holder name, birth year)
+    passes: Vec<(usize, i64, String, i64)>,
+    level_bank: Vec<LevelBank>,
+}
+
+/// What stays the same across rounds: one random stream, so the movement depends on the seed alone.
+struct Planner {
+    seed: u64,
+    rng: ChaCha8Rng,
+    framework: Framework,
+    lessons: Vec<(String, i64)>,
+    /// Demo accounts made before, by person: the one its person learns with.
+    existing: std::collections::HashMap<i64, String>,
+    propensities: BTreeMap<String, f64>,
+    start: i64,
+    last: i64,
+}
+
+impl Planner {
+    /// A date after `from`, earlier dates more likely: the movement started strong in 2025.
+    fn when(&mut self, from: i64) -> i64 {
+        let u: f64 = self.rng.random();
+        from + ((self.last - from) as f64 * u.powf(1.4)) as i64
+    }
+
+    fn source(&mut self) -> &'static str {
+        if self.rng.random_bool(0.6) { "team_visit" } else { "staff" }
+    }
+
+    fn plan(&mut self, people: &[Person]) -> Plan {
+        let mut plan = Plan::default();
+        for person in people {
+            let seed = self.seed;
+            let p =
+                *self.propensities.entry(person.commune.clone()).or_insert_with(|| propensity(seed, &person.commune));
+            let adult = person.birth_year <= 2025 - 18;
+            // Those who pass have learned; some more learned and have not passed (yet).
+            let passes_now = self.rng.random_bool(if adult { p } else { p * 0.8 });
+            let learns = passes_now || self.rng.random_bool((p * 0.5).min(1.0));
+            if person.birth_year <= 2025 - 16 {
+                let level = self.rng.random_bool((p + 0.1).min(0.97)).then(|| {
+                    let source = self.source();
+                    (2, source, self.when(self.start))
+                });
+                let bank = self.rng.random_bool((p + 0.05).min(0.95)).then(|| {
+                    let source = self.source();
+                    (source, self.when(self.start))
+                });
+                if level.is_some() || bank.is_some() {
+                    plan.level_bank.push((person.id, level, bank));
+                }
+            }
+            if learns {
+                self.learn(person, passes_now, &mut plan);
             }
         }
-        if !learns {
-            continue;
-        }
-        learned_people += 1;
-        let first_lesson = when(&mut rng, start);
-        let account_id = match existing.get(&person.id) {
+        plan
+    }
+
+    fn learn(&mut self, person: &Person, passes_now: bool, plan: &mut Plan) {
+        plan.learners += 1;
+        let first_lesson = self.when(self.start);
+        let (last, rng) = (self.last, &mut self.rng);
+        let account_id = match self.existing.get(&person.id) {
             Some(id) => id.clone(),
             None => {
                 let id = uuid::Uuid::new_v4().to_string();
-                accounts.push((id.clone(), person.id, person.commune.clone(), first_lesson));
+                plan.accounts.push((id.clone(), person.id, person.commune.clone(), first_lesson));
                 id
             }
         };
         let mut at = first_lesson;
-        if !lessons.is_empty() {
-            let n = rng.random_range(1..=lessons.len().min(6));
-            let offset = rng.random_range(0..lessons.len());
+        if !self.lessons.is_empty() {
+            let n = rng.random_range(1..=self.lessons.len().min(6));
+            let offset = rng.random_range(0..self.lessons.len());
             for k in 0..n {
-                let (slug, version) = &lessons[(offset + k) % lessons.len()];
-                progress.push((account_id.clone(), slug.clone(), *version, at, rng.random_range(240..1500)));
+                let (slug, version) = &self.lessons[(offset + k) % self.lessons.len()];
+                plan.progress.push((account_id.clone(), slug.clone(), *version, at, rng.random_range(240..1500)));
                 at = (at + rng.random_range(3_600..5 * 86_400)).min(last);
             }
-            learned.push((person.id, first_lesson));
+            plan.learned.push((person.id, first_lesson));
         }
-        let target_group = profile_of(person.groups, &framework);
+        let target_group = profile_of(person.groups, &self.framework);
         let mut failed_on = None;
         if rng.random_bool(if passes_now { 0.25 } else { 0.3 }) {
             at = (at + rng.random_range(3_600..7 * 86_400)).min(last);
-            if let Some(grade) = graded(&framework, target_group, false, &mut rng) {
-                sittings.push(Sitting {
+            if let Some(grade) = graded(&self.framework, target_group, false, rng) {
+                plan.sittings.push(Sitting {
                     id: uuid::Uuid::new_v4().to_string(),
                     account_id: account_id.clone(),
                     target_group: target_group.to_owned(),
@@ -216,8 +226,8 @@ pub async fn run(config: &Config, store: &Store, seed: u64, today: i64) -> anyho
         }
         if passes_now {
             at = (at + rng.random_range(86_400..20 * 86_400)).min(last);
-            if let Some(grade) = graded(&framework, target_group, true, &mut rng) {
-                sittings.push(Sitting {
+            if let Some(grade) = graded(&self.framework, target_group, true, rng) {
+                plan.sittings.push(Sitting {
                     id: uuid::Uuid::new_v4().to_string(),
                     account_id,
                     target_group: target_group.to_owned(),
@@ -225,16 +235,78 @@ pub async fn run(config: &Config, store: &Store, seed: u64, today: i64) -> anyho
                     grade,
                     attempt: if failed_on == Some(crate::domain::time::day_start(at)) { 2 } else { 1 },
                 });
-                passes.push((sittings.len() - 1, person.id, person.name.clone(), person.birth_year));
+                plan.passes.push((plan.sittings.len() - 1, person.id, person.name.clone(), person.birth_year));
             }
         }
     }
-    let summary = Summary { learners: learned_people, passed: passes.len(), confirmed: 0 };
-    write_learning(store, &accounts, &progress, &learned, &sittings, &framework).await?;
-    write_level_bank(store, &level_bank).await?;
-    let confirmed = write_certificates(config, store, &framework, &signer, &sittings, &passes, today, &mut rng).await?;
+}
+
+/// Writes the movement of every person in the registry, `PEOPLE_PER_ROUND` people at a time (each
+/// round its own transactions). `today` bounds every date.
+pub async fn run(config: &Config, store: &Store, seed: u64, today: i64) -> anyhow::Result<Summary> {
+    let key = config.require_data_key()?;
+    let keys = crate::crypto::Keys::new(&key);
+    let signer = crate::certificates::keys::Signers::default().current(store, &keys.signing).await?;
+    let framework = framework::current(store).await?;
+    let lessons: Vec<(String, i64)> = on_pool!(store, pool => sqlx::query_as(
+        "SELECT slug, CAST(published_version AS BIGINT) FROM lesson WHERE published_version IS NOT NULL ORDER BY slug")
+        .fetch_all(pool).await?);
+    let existing = on_pool!(store, pool => sqlx::query_as::<_, (i64, String)>(
+        "SELECT person_id, id FROM account WHERE person_id IS NOT NULL")
+        .fetch_all(pool).await?)
+    .into_iter()
+    .collect();
+    let start = day(2025, 1, 6);
+    let mut planner = Planner {
+        seed,
+        rng: ChaCha8Rng::seed_from_u64(seed.wrapping_add(0x5eed)),
+        framework,
+        lessons,
+        existing,
+        propensities: BTreeMap::new(),
+        start,
+        last: (today - 86_400).max(start + 86_400),
+    };
+    let mut summary = Summary::default();
+    let mut after = 0_i64;
+    loop {
+        let rows: Vec<(i64, String, i64, i64, Option<String>)> = on_pool!(store, pool => sqlx::query_as(
+            "SELECT id, commune_code, CAST(birth_year AS BIGINT), CAST(target_groups AS BIGINT), full_name FROM person \
+             WHERE erased_at IS NULL AND id > $1 ORDER BY id LIMIT $2")
+            .bind(after).bind(PEOPLE_PER_ROUND).fetch_all(pool).await?);
+        let Some(last) = rows.last() else { break };
+        after = last.0;
+        let people: Vec<Person> = rows
+            .into_iter()
+            .map(|(id, commune, birth_year, groups, name)| Person {
+                id,
+                commune,
+                birth_year,
+                groups: TargetGroups::from_bits(groups),
+                name: name.unwrap_or_default(),
+            })
+            .collect();
+        let plan = planner.plan(&people);
+        summary.learners += plan.learners;
+        summary.passed += plan.passes.len();
+        write_learning(store, &plan.accounts, &plan.progress, &plan.learned, &plan.sittings, &planner.framework)
+            .await?;
+        write_level_bank(store, &plan.level_bank).await?;
+        summary.confirmed += write_certificates(
+            config,
+            store,
+            &planner.framework,
+            &signer,
+            &plan.sittings,
+            &plan.passes,
+            today,
+            &mut planner.rng,
+        )
+        .await?;
+        tracing::info!(up_to_person = after, learners = summary.learners, "demo movement written");
+    }
     crate::tracking::rebuild::all(store).await?;
-    Ok(Summary { confirmed, ..summary })
+    Ok(summary)
 }
 
 async fn write_learning(

@@ -254,8 +254,23 @@ pub async fn prepare(
            AND p.commune_code = h.commune_code AND p.erased_at IS NULL \
          WHERE t.id = $1";
     type CheckRow = (String, Option<String>, Option<String>, Option<i64>);
-    let rows: Vec<CheckRow> = on_pool!(store, pool => sqlx::query_as(CHECK)
-        .bind(input.team).bind(account).bind(&checked.id).bind(&checked.household).fetch_all(pool).await)?;
+    // Every visit a phone syncs makes this read: SQLite answers it on the calling thread.
+    let rows: Vec<CheckRow> = match store {
+        Store::Sqlite(sqlite) => sqlite.direct.all(
+            CHECK,
+            &[("$1", &input.team), ("$2", &account), ("$3", &checked.id), ("$4", &checked.household)],
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
+        )?,
+        Store::Postgres(pool) => {
+            sqlx::query_as(CHECK)
+                .bind(input.team)
+                .bind(account)
+                .bind(&checked.id)
+                .bind(&checked.household)
+                .fetch_all(pool)
+                .await?
+        }
+    };
     let Some((commune, stored, village, _)) = rows.first().cloned() else {
         return Err(AppError::not_found(
             "team_not_found",

@@ -47,7 +47,10 @@ async fn run<J, O>(store: Store, mut rx: mpsc::Receiver<Job<J, O>>, max: usize, 
             jobs.push(job);
             acks.push(ack);
         }
-        match write(&store, &jobs).await {
+        let started = std::time::Instant::now();
+        let written = write(&store, &jobs).await;
+        tracing::debug!(writes = jobs.len(), elapsed_us = started.elapsed().as_micros() as u64, "{what} batch");
+        match written {
             Ok(outcomes) => {
                 for (ack, outcome) in acks.drain(..).zip(outcomes) {
                     let _ = ack.send(Ok(outcome));
