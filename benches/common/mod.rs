@@ -34,7 +34,8 @@ pub fn hocvuso(dir: &std::path::Path, url: &str) -> Command {
         .env("HOCVUSO_MEDIA_URL", dir.join("media"))
         // The per-address limit still runs on every lookup, it just never refuses the one load generator.
         .env("HOCVUSO_PUBLIC_LOOKUPS_PER_MINUTE", "1000000000")
-        .env("RUST_LOG", "warn");
+        // Quiet unless a run asks to see inside (`BENCH_SERVER_LOG` and `RUST_LOG` set).
+        .env("RUST_LOG", bench_env("BENCH_SERVER_LOG").and(bench_env("RUST_LOG")).unwrap_or_else(|| "warn".into()));
     command
 }
 
@@ -56,10 +57,16 @@ pub fn start(dir: &std::path::Path, url: &str, port: u16) -> Server {
     panic!("the server did not start");
 }
 
+/// A setting of the bench run itself (the platform's own settings are read in src/config.rs only).
+#[allow(clippy::disallowed_methods)]
+fn bench_env(name: &str) -> Option<std::ffi::OsString> {
+    std::env::var_os(name)
+}
+
 /// The server's log: to the file `BENCH_SERVER_LOG` names (with `RUST_LOG`, to see inside a run),
 /// else nowhere.
 fn server_log() -> Stdio {
-    let file = std::env::var_os("BENCH_SERVER_LOG")
+    let file = bench_env("BENCH_SERVER_LOG")
         .and_then(|path| std::fs::OpenOptions::new().create(true).append(true).open(path).ok());
     file.map_or_else(Stdio::null, Stdio::from)
 }

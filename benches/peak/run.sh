@@ -19,7 +19,8 @@
 #   PEAK_THINK_SCALE        think times × this (default 1; 0 = no think time: the ceiling)
 #   PEAK_USERS_PER_ADDRESS  virtual users sharing one client address (default 1; see main.rs)
 #   PEAK_MEDIA              the media folder (default target/peak/media, kept across runs)
-#   PEAK_FRESH=1            PostgreSQL: prepare the database anew instead of copying the kept template
+#   PEAK_FRESH=1            prepare the database anew instead of copying the kept one
+#   PEAK_PREPARE_ONLY=1     prepare (or copy) the database and keep it, then stop: no load
 #   PEAK_HTML=1             write goose's HTML report too (minutes of the harness's CPU at 10,000 users)
 #   PEAK_KEEP=1             keep the work folder (database, logs, goose's HTML report)
 #   PEAK_SKIP_BASELINE=1    no nginx baseline
@@ -132,10 +133,37 @@ if [ "$prepared" = 0 ]; then
     psql -q "$admin" -c "DROP DATABASE IF EXISTS $template" -c "CREATE DATABASE $template TEMPLATE hocvuso_peak" >/dev/null
   else
     sqlite3 "$work/hocvuso.db" "PRAGMA wal_checkpoint(TRUNCATE)" >/dev/null
-    cp "$work/hocvuso.db" "$root/target/peak/$template.db"
+    # Nothing more is run on the work copy when only preparing: moved, not copied (26 GB at 4,000,000 people).
+    if [ "${PEAK_PREPARE_ONLY:-}" = 1 ]; then mv "$work/hocvuso.db" "$root/target/peak/$template.db"
+    else cp "$work/hocvuso.db" "$root/target/peak/$template.db"; fi
   fi
   cp "$work/demo.log" "$saved_log"
 fi
+[ "${PEAK_PREPARE_ONLY:-}" = 1 ] && { echo "prepared and kept; PEAK_PREPARE_ONLY=1: no load"; exit 0; }
+
+# Staff and team members have an account each, as on the day: one shared login would be slowed by
+# the per-account login delay (src/identity/throttle.rs lets one attempt through at a time). Clones
+# of the demo's province administrator (peak.qtN), commune officer (peak.cbN) and team member
+# (peak.toN, in the demo member's teams), with its password and grants; made once per database.
+staff_accounts=$(( users / 10 + 10 ))
+clone() { # prefix, demo login
+  sql "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < $staff_accounts)
+       INSERT INTO account (id, login, password_hash, must_change_password, display_name, created_at)
+       SELECT 'peak-$1-' || i, 'peak.$1' || i, a.password_hash, a.must_change_password, a.display_name, a.created_at
+       FROM n, account a WHERE a.login = '$2'
+       AND NOT EXISTS (SELECT 1 FROM account x WHERE x.login = 'peak.$1' || i)" >/dev/null
+  sql "INSERT INTO role_grant (account_id, role, unit_code, organisation_code, granted_at)
+       SELECT a.id, g.role, g.unit_code, g.organisation_code, g.granted_at FROM account a, role_grant g
+       JOIN account t ON t.id = g.account_id WHERE t.login = '$2' AND a.login LIKE 'peak.$1%'
+       AND NOT EXISTS (SELECT 1 FROM role_grant x WHERE x.account_id = a.id)" >/dev/null
+}
+clone qt demo.quan-tri-tinh
+clone cb demo.can-bo-xa
+clone to demo.to-cong-nghe-so
+sql "INSERT INTO tech_team_member (team_id, account_id)
+     SELECT m.team_id, a.id FROM tech_team_member m JOIN account t ON t.id = m.account_id, account a
+     WHERE t.login = 'demo.to-cong-nghe-so' AND a.login LIKE 'peak.to%'
+     AND NOT EXISTS (SELECT 1 FROM tech_team_member x WHERE x.account_id = a.id)" >/dev/null
 echo "accounts: $(sql "SELECT count(*) FROM account WHERE login LIKE 'peak.hv%'") learners in commune $commune; certificates: $(sql "SELECT count(*) FROM certificate")"
 sql "SELECT id FROM certificate ORDER BY issued_at DESC LIMIT 5000" >"$work/certificates.txt"
 
@@ -280,13 +308,14 @@ PY
 
 run_harness site "$base" \
   PEAK_VNEID="$vneid" PEAK_LEARNERS="$learners" PEAK_LEARNER_PREFIX=peak.hv PEAK_LEARNER_PASSWORD="$learner_password" \
-  PEAK_STAFF_LOGIN=demo.quan-tri-tinh PEAK_STAFF_PASSWORD="$(password_of demo.quan-tri-tinh)" \
-  PEAK_OFFICER_LOGIN=demo.can-bo-xa PEAK_OFFICER_PASSWORD="$(password_of demo.can-bo-xa)" PEAK_COMMUNE="$commune" \
-  PEAK_TEAM_LOGIN=demo.to-cong-nghe-so PEAK_TEAM_PASSWORD="$(password_of demo.to-cong-nghe-so)" \
+  PEAK_STAFF_ACCOUNTS="$staff_accounts" \
+  PEAK_STAFF_LOGIN=peak.qt PEAK_STAFF_PASSWORD="$(password_of demo.quan-tri-tinh)" \
+  PEAK_OFFICER_LOGIN=peak.cb PEAK_OFFICER_PASSWORD="$(password_of demo.can-bo-xa)" PEAK_COMMUNE="$commune" \
+  PEAK_TEAM_LOGIN=peak.to PEAK_TEAM_PASSWORD="$(password_of demo.to-cong-nghe-so)" \
   PEAK_CERTIFICATES="$work/certificates.txt"
 echo "database after the run: $(sql "SELECT count(*) FROM progress") progress rows, $(sql "SELECT count(*) FROM sitting") sittings, $(sql "SELECT count(*) FROM team_visit") team visits"
 for n in $(seq 1 "$servers"); do
-  grep -c '"level":"ERROR"\|ERROR' "$work/serve-$n.log" | sed "s/^/server $n log lines with ERROR: /"
+  { grep -c '"level":"ERROR"\|ERROR' "$work/serve-$n.log" || true; } | sed "s/^/server $n log lines with ERROR: /"
 done
 
 # 4. The baseline in the same run: nginx, the same users and think times, the static copy.

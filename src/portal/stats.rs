@@ -59,22 +59,44 @@ impl Published {
 
 /// Units read in the last minute, by year. Rebuildable from the database at any time (DESIGN.md allows such caches).
 #[derive(Default)]
-pub struct Cache(Mutex<HashMap<i32, (Instant, Arc<Published>)>>);
+pub struct Cache {
+    entries: Mutex<HashMap<i32, (Instant, Arc<Published>)>>,
+    /// One rebuild at a time. The home page reads this on every visit: when the entry expired under
+    /// the peak-day harness's 110 home pages a second, every request rebuilt it (the whole tree and
+    /// every counter of the year) at once, PostgreSQL's CPU ran out and the home page answered in
+    /// 19 s or not at all (BENCHMARKS.md, peak day).
+    building: tokio::sync::Mutex<()>,
+}
 
 impl Cache {
-    fn fresh(&self, year: i32) -> Option<Arc<Published>> {
-        let map = self.0.lock().unwrap_or_else(|e| e.into_inner());
-        map.get(&year).filter(|(at, _)| at.elapsed() < TTL).map(|(_, p)| p.clone())
+    /// The entry of `year` and whether it is still fresh.
+    fn get(&self, year: i32) -> Option<(Arc<Published>, bool)> {
+        let map = self.entries.lock().unwrap_or_else(|e| e.into_inner());
+        map.get(&year).map(|(at, p)| (p.clone(), at.elapsed() < TTL))
     }
 
     fn put(&self, year: i32, published: Arc<Published>) {
-        self.0.lock().unwrap_or_else(|e| e.into_inner()).insert(year, (Instant::now(), published));
+        self.entries.lock().unwrap_or_else(|e| e.into_inner()).insert(year, (Instant::now(), published));
     }
 }
 
-/// The public figures of `year`, from the cache when less than [`TTL`] old.
+/// The public figures of `year`, from the cache when less than [`TTL`] old. One request rebuilds an
+/// expired entry; the others meanwhile get the expired one (a minute old at most, plus the rebuild),
+/// or wait for the rebuild when there is none yet.
 pub async fn published(store: &Store, cache: &Cache, year: i32) -> sqlx::Result<Arc<Published>> {
-    if let Some(hit) = cache.fresh(year) {
+    let known = cache.get(year);
+    if let Some((hit, true)) = &known {
+        return Ok(hit.clone());
+    }
+    let _building = match cache.building.try_lock() {
+        Ok(guard) => guard,
+        Err(_) => match known {
+            Some((stale, _)) => return Ok(stale),
+            None => cache.building.lock().await,
+        },
+    };
+    // Another request may have rebuilt it while this one waited.
+    if let Some((hit, true)) = cache.get(year) {
         return Ok(hit);
     }
     let built = Arc::new(build(store, year).await?);

@@ -70,7 +70,14 @@ async fn people_of(
     limit: i64,
 ) -> Result<Vec<ListRow>, AppError> {
     let within = scope.predicate(
-        Columns { village: Some("village_code"), organisation: Some("organisation_code"), ..Columns::default() },
+        // A commune grant by the person's commune (their household's, the village's parent), so that
+        // `person_commune_id` gives the commune's people in id order (migration 0019).
+        Columns {
+            village: Some("village_code"),
+            commune: Some("commune_code"),
+            organisation: Some("organisation_code"),
+            ..Columns::default()
+        },
         4,
     );
     let sql = format!(

@@ -26,7 +26,10 @@ impl<J: Send + Sync + 'static, O: Send + 'static> Batcher<J, O> {
     /// `what` names the writes in the log when a batch fails.
     pub fn start(store: Store, max: usize, what: &'static str, write: WriteBatch<J, O>) -> Self {
         let (jobs, rx) = mpsc::channel(8 * max);
-        tokio::spawn(run(store, rx, max, what, write));
+        match &store {
+            Store::Sqlite(_) => on_own_thread(what, run(store, rx, max, what, write)),
+            Store::Postgres(_) => drop(tokio::spawn(run(store, rx, max, what, write))),
+        }
         Self { jobs }
     }
 
@@ -35,6 +38,22 @@ impl<J: Send + Sync + 'static, O: Send + 'static> Batcher<J, O> {
         let (ack, done) = oneshot::channel();
         self.jobs.send((job, ack)).await.map_err(|_| "the writer stopped".to_owned())?;
         done.await.map_err(|_| "the writer stopped".to_owned())?
+    }
+}
+
+/// SQLite has one writer, and a batch is a handful of statements, each a hand-off to sqlx's
+/// connection thread and back. On the shared runtime every resumption of the writer queues behind
+/// the request handlers: a one-visit batch took 1.5 ms with 4 clients sending and 4.4 ms with 64
+/// (BENCHMARKS.md, door-to-door visits), and the writer, busy all the run, set the rate. On a
+/// thread of its own it resumes at once. It ends when the last sender is dropped.
+fn on_own_thread(what: &'static str, writer: impl std::future::Future<Output = ()> + Send + 'static) {
+    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build();
+    let started = runtime.and_then(|runtime| {
+        std::thread::Builder::new().name(format!("{what} writer")).spawn(move || runtime.block_on(writer))
+    });
+    if let Err(e) = started {
+        // Without a thread of its own there is no writer: every write answers "the writer stopped".
+        tracing::error!(error = %e, "could not start the {what} writer");
     }
 }
 

@@ -95,6 +95,9 @@ struct Settings {
     officer: (String, String),
     commune: String,
     team: (String, String),
+    /// Accounts per staff login prefix (`PEAK_STAFF_ACCOUNTS`): each staff and team user logs in
+    /// as `<prefix><n>`, n in 1..=this; 0: the logins are used as they are.
+    staff_accounts: usize,
     static_path: String,
     /// A VNeID test provider is running and the server is configured for it (`PEAK_VNEID=1`).
     vneid: bool,
@@ -128,6 +131,7 @@ fn settings() -> &'static Settings {
             officer: (env("PEAK_OFFICER_LOGIN", ""), env("PEAK_OFFICER_PASSWORD", "")),
             commune: env("PEAK_COMMUNE", ""),
             team: (env("PEAK_TEAM_LOGIN", ""), env("PEAK_TEAM_PASSWORD", "")),
+            staff_accounts: env("PEAK_STAFF_ACCOUNTS", "0").parse().expect("PEAK_STAFF_ACCOUNTS is a number"),
             static_path: env("PEAK_STATIC_PATH", "/"),
         }
     })
@@ -212,6 +216,7 @@ async fn call(
             let location = response.headers().get("location").and_then(|v| v.to_str().ok()).map(str::to_owned);
             let text = response.text().await.unwrap_or_default();
             if !expect.contains(&status) {
+                failed_pause().await;
                 let excerpt: String = text.chars().take(300).collect();
                 return user
                     .set_failure(&format!("{name}: {status}: {excerpt}"), &mut goose.request, None, None)
@@ -223,10 +228,21 @@ async fn call(
             Ok((status, location, text))
         }
         Err(e) => {
+            failed_pause().await;
             user.set_failure(&format!("{name}: {e}"), &mut goose.request, None, None)?;
             Ok((0, None, String::new()))
         }
     }
+}
+
+/// A failed request ends the transaction (goose's `set_failure` returns an error), and goose starts
+/// the next at once: without a pause, a user whose every request fails (a session gone, a page
+/// refused) would send requests in a tight loop, hundreds a second, and the run would measure that
+/// loop. A person facing an error page reads it first.
+async fn failed_pause() {
+    let range = settings().mix.think.page;
+    let seconds = rand::rng().random_range(range[0]..=range[1].max(range[0]));
+    tokio::time::sleep(Duration::from_secs_f64(seconds)).await;
 }
 
 enum Body<'a> {
@@ -352,6 +368,10 @@ async fn browser(user: &mut GooseUser) -> TransactionResult {
         .redirect(reqwest::redirect::Policy::none())
         .gzip(true)
         .timeout(Duration::from_secs(60))
+        // A connection left idle through a long pause (a lesson part, a team's sync: minutes) is
+        // dropped before nginx's 75 s keep-alive ends it: a request sent on a connection the other
+        // side is closing fails, and a browser would silently retry it where goose counts an error.
+        .pool_idle_timeout(Duration::from_secs(30))
         .user_agent("hocvuso-peak/0.1 (goose)");
     user.set_client_builder(builder).await?;
     Ok(())
@@ -627,12 +647,21 @@ async fn verifier(user: &mut GooseUser) -> TransactionResult {
     Ok(())
 }
 
+/// The account of the `n`th user of a kind: `<prefix><n>` when there are several (`PEAK_STAFF_ACCOUNTS`).
+fn account_of(prefix: &str, n: usize) -> String {
+    match settings().staff_accounts {
+        0 => prefix.to_owned(),
+        accounts => format!("{prefix}{}", 1 + n % accounts),
+    }
+}
+
 async fn staff_start(user: &mut GooseUser) -> TransactionResult {
     browser(user).await?;
     let s = settings();
     // Half the staff are the province's administrators, half the commune's officers.
-    let (login, password) = if user.weighted_users_index.is_multiple_of(2) { &s.staff } else { &s.officer };
-    log_in(user, login, password).await
+    let n = user.weighted_users_index;
+    let (login, password) = if n.is_multiple_of(2) { &s.staff } else { &s.officer };
+    log_in(user, &account_of(login, n / 2), password).await
 }
 
 /// A staff member's round: the dashboard of their unit, the level below, the commune's lists.
@@ -676,7 +705,7 @@ struct Team {
 async fn team_start(user: &mut GooseUser) -> TransactionResult {
     browser(user).await?;
     let s = settings();
-    log_in(user, &s.team.0, &s.team.1).await?;
+    log_in(user, &account_of(&s.team.0, user.weighted_users_index), &s.team.1).await?;
     let page = get(user, "/tham-nha/", "team: GET /tham-nha/").await?;
     let csrf = form_fields(&page, "/tham-nha/")
         .and_then(|f| f.into_iter().find(|(k, _)| k == "csrf").map(|(_, v)| v))
