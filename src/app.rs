@@ -52,6 +52,8 @@ pub struct Shared {
     pub login_limit: Arc<limit::LoginLimit>,
     /// The public figures of the last minute, by year (`portal::stats`).
     pub public_stats: Arc<crate::portal::stats::Cache>,
+    /// The rest of the home page (the registry's totals, the latest news), kept as long (`portal::pages`).
+    pub front: Arc<crate::portal::Front>,
     /// The one writer of door-to-door visits (group commit), issue 22.
     pub visits: crate::community::visits::Writer,
 }
@@ -87,7 +89,8 @@ impl AppState {
             signers: Arc::default(),
             public_limit,
             login_limit,
-            public_stats: Arc::default(),
+            public_stats: Arc::new(crate::portal::stats::cache()),
+            front: Arc::new(crate::portal::front()),
             visits,
         })))
     }

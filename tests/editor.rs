@@ -95,7 +95,10 @@ async fn an_editor_writes_previews_publishes_edits_and_unpublishes() {
         assert_eq!(gone.status, StatusCode::SEE_OTHER);
         assert_eq!(Browser::new(&base).get("/bai-hoc/tra-tien-vietqr").await.status, StatusCode::NOT_FOUND);
 
-        // News: written, published, listed publicly.
+        // News: written, published, listed publicly and on the home page at once (the home page keeps
+        // what it shows for a minute; publishing makes it read again).
+        let before = Browser::new(&base).get("/").await;
+        assert!(!before.body.contains("Ngày hội 10/10 tại xã"));
         let news = [
             ("csrf", csrf.as_str()),
             ("kind", "thong_bao"),
@@ -107,6 +110,8 @@ async fn an_editor_writes_previews_publishes_edits_and_unpublishes() {
         assert_eq!(editor.post("/bien-tap/tin-tuc", &news).await.status, StatusCode::SEE_OTHER);
         let list = Browser::new(&base).get("/tin-tuc").await;
         assert!(list.body.contains("Ngày hội 10/10 tại xã"), "{}", list.body);
+        let home = Browser::new(&base).get("/").await;
+        assert!(home.body.contains("Ngày hội 10/10 tại xã"), "{}", home.body);
         // Learners may not edit.
         assert_eq!(learner.get("/bien-tap").await.status, StatusCode::FORBIDDEN);
     }

@@ -92,7 +92,8 @@ echo "run: $people people, $users virtual users (hatch $hatch/s), $seconds s, $b
 # preparing again (minutes); PEAK_FRESH=1 prepares anew.
 learner_password="rừng cọ đồi chè 2025"
 template="hocvuso_peak_t_${people}_${learners}"
-saved_log="$root/target/peak/$template.demo.log"
+# The demo's log holds its accounts' passwords: one per backend, each prepared with its own.
+saved_log="$root/target/peak/$template.$backend.demo.log"
 if [ "$backend" = postgres ] && [ "${PEAK_FRESH:-}" != 1 ] && [ -f "$saved_log" ] \
   && [ "$(psql -qAt "$admin" -c "SELECT 1 FROM pg_database WHERE datname = '$template'")" = 1 ]; then
   psql -q "$admin" -c "DROP DATABASE hocvuso_peak" -c "CREATE DATABASE hocvuso_peak TEMPLATE $template" >/dev/null
@@ -221,6 +222,8 @@ curl -s -o /dev/null -c "$jar" -b "$jar" --data-urlencode "login=peak.hv0" --dat
 token=$(curl -s -c "$jar" -b "$jar" "$base/dong-y" | csrf)
 [ -n "$token" ] && curl -s -o /dev/null -c "$jar" -b "$jar" --data "dong_y=co&csrf=$token" "$base/dong-y"
 mkdir -p "$work/static"
+# nginx's workers run as www-data: the work folder is mktemp's 0700 (403 Forbidden otherwise).
+chmod 755 "$work" "$work/static"
 curl -s -b "$jar" "$base/bai-hoc/cai-dat-vneid?phan=1" >"$work/static/lesson.html"
 grep -q "Tiếp theo" "$work/static/lesson.html" || { echo "could not fetch a learner's lesson page"; exit 1; }
 echo "lesson page for the baseline: $(wc -c <"$work/static/lesson.html") bytes"
@@ -257,14 +260,12 @@ run_harness() { # label, host, extra env…
   local t0; t0=$(now)
   local pin=()
   [ "${PEAK_PIN:-}" = 1 ] && pin=(taskset -c 1)
-  # The end of the measured run (start + hatching + SECONDS): past it a user's pause ends its session.
-  local stop; stop=$(python3 -c "import math, sys, time; print(time.time() + math.ceil(int(sys.argv[1]) / int(sys.argv[2])) + int(sys.argv[3]))" "$users" "$rate" "$seconds")
   # goose makes every virtual user's HTTP client before the first starts (10,000 at 10,000 users),
   # and each client's OpenSSL context loads the system's root certificates: gigabytes and minutes of
   # the load generator's CPU for a plain-HTTP run. An empty certificate store instead.
   : >"$work/no-roots.pem"
   mkdir -p "$work/no-roots"
-  env "$@" SSL_CERT_FILE="$work/no-roots.pem" SSL_CERT_DIR="$work/no-roots" PEAK_STOP_AT="$stop" PEAK_SUMMARY="$work/$label.txt" PEAK_MIX="${PEAK_MIX:-$here/mix.toml}" \
+  env "$@" SSL_CERT_FILE="$work/no-roots.pem" SSL_CERT_DIR="$work/no-roots" PEAK_USERS="$users" PEAK_RUN_SECONDS="$seconds" PEAK_SUMMARY="$work/$label.txt" PEAK_MIX="${PEAK_MIX:-$here/mix.toml}" \
     "${pin[@]}" "$harness" --host "$host" --users "$users" --hatch-rate "$rate" --run-time "${seconds}s" \
     ${PEAK_HTML:+--report-file "$work/$label.html"} --quiet --no-reset-metrics >"$work/$label.log" 2>&1 \
     || { echo "the harness failed ($label):"; tail -20 "$work/$label.log"; exit 1; }
@@ -332,7 +333,6 @@ http {
   sendfile on;
   keepalive_requests 1000000;
   gzip on;
-  gzip_types text/html;
   server { listen 127.0.0.1:$static_port; root $work/static; }
 }
 EOF

@@ -306,6 +306,9 @@ pub async fn run(config: &Config, store: &Store, seed: u64, today: i64) -> anyho
         tracing::info!(up_to_person = after, learners = summary.learners, "demo movement written");
     }
     crate::tracking::rebuild::all(store).await?;
+    store
+        .refresh_statistics(&["person", "progress", "sitting", "certificate", "vneid_outbox", "indicator_count"])
+        .await?;
     Ok(summary)
 }
 

@@ -155,6 +155,9 @@ pub async fn create(
         }).map_err(AppError::from)?;
         tx.commit().await.map_err(AppError::from)?;
     });
+    if published.is_some() {
+        crate::portal::news_changed(&state);
+    }
     Ok(Redirect::to("/bien-tap").into_response())
 }
 
@@ -190,5 +193,6 @@ async fn set_published(state: &AppState, ctx: &Ctx, id: &str, at: Option<i64>) -
         }).map_err(AppError::from)?;
         tx.commit().await.map_err(AppError::from)?;
     });
+    crate::portal::news_changed(state);
     Ok(Redirect::to("/bien-tap"))
 }

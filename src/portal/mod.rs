@@ -6,6 +6,8 @@ pub mod open_data;
 mod pages;
 pub mod stats;
 
+pub use pages::{Front, front, news_changed};
+
 use crate::web::access::Access::Public;
 use crate::web::routes::Route;
 

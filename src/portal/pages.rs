@@ -10,6 +10,7 @@ use super::stats::{self, PublicUnit};
 use crate::app::AppState;
 use crate::domain::disclosure::{FOOTNOTE_EN, FOOTNOTE_VI};
 use crate::domain::unit::PROVINCE_CODE;
+use crate::store::memo::Memo;
 use crate::store::units;
 use crate::tracking::api::{IndicatorJson, parse_year, years};
 use crate::web::access::Ctx;
@@ -127,37 +128,64 @@ struct NewsLine {
 
 #[derive(Template)]
 #[template(path = "portal/home.html")]
-struct HomePage {
+struct HomePage<'a> {
     nav: Nav,
     year: i32,
     communes: String,
     people: String,
     households: String,
     lines: Vec<Line>,
-    news: Vec<NewsLine>,
+    news: &'a [NewsLine],
     footnote: &'static str,
 }
 
-pub async fn home(State(state): State<AppState>, ctx: Ctx) -> Result<Html<String>, PageError> {
-    let year = parse_year(None)?;
+/// What the home page shows besides the figures, the same for everyone: kept as long as the figures.
+pub struct FrontData {
+    communes: usize,
+    people: i64,
+    households: i64,
+    news: Vec<NewsLine>,
+}
+
+/// The home page's [`FrontData`], one entry (`store::memo`).
+pub type Front = Memo<(), FrontData>;
+
+pub fn front() -> Front {
+    Memo::new(stats::TTL)
+}
+
+/// Publishing or withdrawing news shows on this server's home page at once (on the others within [`stats::TTL`]).
+pub fn news_changed(state: &AppState) {
+    state.front.expire(&());
+}
+
+async fn front_data(state: &AppState) -> sqlx::Result<FrontData> {
     let province = units::get(&state.store, PROVINCE_CODE).await?;
     let communes = units::communes(&state.store).await?.len();
     let (people, households) = province.map_or((0, 0), |p| (p.people_count, p.household_count));
-    let published = stats::published(&state.store, &state.public_stats, year).await?;
-    let lines = published.province().map(|p| p.figures.iter().map(line).collect()).unwrap_or_default();
     let news = crate::learning::news::latest(&state.store, 3)
         .await?
         .into_iter()
         .map(|n| NewsLine { id: n.id, title: n.title, summary: n.summary })
         .collect();
+    Ok(FrontData { communes, people, households, news })
+}
+
+/// `GET /`: a third of all requests on the peak day, so it reads nothing from the database while its
+/// figures are less than a minute old.
+pub async fn home(State(state): State<AppState>, ctx: Ctx) -> Result<Html<String>, PageError> {
+    let year = parse_year(None)?;
+    let front = state.front.get((), || front_data(&state)).await?;
+    let published = stats::published(&state.store, &state.public_stats, year).await?;
+    let lines = published.province().map(|p| p.figures.iter().map(line).collect()).unwrap_or_default();
     Ok(Html(render(&HomePage {
         nav: ctx.nav(),
         year,
-        communes: number_vi(communes as i64),
-        people: number_vi(people),
-        households: number_vi(households),
+        communes: number_vi(front.communes as i64),
+        people: number_vi(front.people),
+        households: number_vi(front.households),
         lines,
-        news,
+        news: &front.news,
         footnote: FOOTNOTE_VI,
     })?))
 }

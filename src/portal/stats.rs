@@ -6,14 +6,15 @@
 //! Reads counters (`indicator_count`), targets and the unit tree only, never person rows: three queries per build.
 
 use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::sync::Arc;
+use std::time::Duration;
 
 use crate::domain::disclosure::{self, Cell, Tree};
 use crate::domain::indicators::{Population, gap, targets, value};
 use crate::domain::unit::PROVINCE_CODE;
 use crate::on_pool;
 use crate::store::Store;
+use crate::store::memo::Memo;
 use crate::tracking::api::IndicatorJson;
 
 /// How long a year's figures are served before they are read again. The counters move with every pass; a minute
@@ -57,51 +58,17 @@ impl Published {
     }
 }
 
-/// Units read in the last minute, by year. Rebuildable from the database at any time (DESIGN.md allows such caches).
-#[derive(Default)]
-pub struct Cache {
-    entries: Mutex<HashMap<i32, (Instant, Arc<Published>)>>,
-    /// One rebuild at a time. The home page reads this on every visit: when the entry expired under
-    /// the peak-day harness's 110 home pages a second, every request rebuilt it (the whole tree and
-    /// every counter of the year) at once, PostgreSQL's CPU ran out and the home page answered in
-    /// 19 s or not at all (BENCHMARKS.md, peak day).
-    building: tokio::sync::Mutex<()>,
+/// The public figures by year, each kept for [`TTL`] (`store::memo`: one rebuild at a time).
+pub type Cache = Memo<i32, Published>;
+
+/// An empty cache of the public figures.
+pub fn cache() -> Cache {
+    Memo::new(TTL)
 }
 
-impl Cache {
-    /// The entry of `year` and whether it is still fresh.
-    fn get(&self, year: i32) -> Option<(Arc<Published>, bool)> {
-        let map = self.entries.lock().unwrap_or_else(|e| e.into_inner());
-        map.get(&year).map(|(at, p)| (p.clone(), at.elapsed() < TTL))
-    }
-
-    fn put(&self, year: i32, published: Arc<Published>) {
-        self.entries.lock().unwrap_or_else(|e| e.into_inner()).insert(year, (Instant::now(), published));
-    }
-}
-
-/// The public figures of `year`, from the cache when less than [`TTL`] old. One request rebuilds an
-/// expired entry; the others meanwhile get the expired one (a minute old at most, plus the rebuild),
-/// or wait for the rebuild when there is none yet.
+/// The public figures of `year`, read at most [`TTL`] ago.
 pub async fn published(store: &Store, cache: &Cache, year: i32) -> sqlx::Result<Arc<Published>> {
-    let known = cache.get(year);
-    if let Some((hit, true)) = &known {
-        return Ok(hit.clone());
-    }
-    let _building = match cache.building.try_lock() {
-        Ok(guard) => guard,
-        Err(_) => match known {
-            Some((stale, _)) => return Ok(stale),
-            None => cache.building.lock().await,
-        },
-    };
-    // Another request may have rebuilt it while this one waited.
-    if let Some((hit, true)) = cache.get(year) {
-        return Ok(hit);
-    }
-    let built = Arc::new(build(store, year).await?);
-    cache.put(year, built.clone());
-    Ok(built)
+    cache.get(year, || build(store, year)).await
 }
 
 type UnitRow = (String, String, String, Option<String>);

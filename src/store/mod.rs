@@ -4,6 +4,7 @@
 pub mod batch;
 pub mod direct;
 pub mod framework;
+pub mod memo;
 pub mod units;
 
 use std::str::FromStr;
@@ -94,6 +95,22 @@ impl Store {
                 Ok(Self::Postgres(pool))
             }
         }
+    }
+
+    /// After a bulk write outside the import (the demo's movement): PostgreSQL's planner statistics
+    /// of `tables` read again at once rather than when autovacuum gets to them (see
+    /// `registry::import::sink_postgres`). Only the tables written: analysed while empty, a table
+    /// (sessions, consents) is planned as empty until autovacuum looks again, and every request's
+    /// session lookup scanned it whole meanwhile. SQLite plans without them well enough (the
+    /// commune's export: 18 ms at 400,000 people).
+    pub async fn refresh_statistics(&self, tables: &[&'static str]) -> sqlx::Result<()> {
+        if let Self::Postgres(pool) = self
+            && !tables.is_empty()
+        {
+            let sql = format!("ANALYZE {}", tables.join(", "));
+            sqlx::raw_sql(sqlx::AssertSqlSafe(sql)).execute(pool).await?;
+        }
+        Ok(())
     }
 
     /// Applies the embedded migrations of this backend, then loads the built-in administrative tree.

@@ -66,6 +66,7 @@ struct LearnerMix {
     lessons: Vec<String>,
     lessons_per_session: [usize; 2],
     exam_share: f64,
+    exam_first_share: f64,
     pdf_share: f64,
     relogin_share: f64,
     vneid_share: f64,
@@ -149,12 +150,53 @@ fn certificates() -> &'static Mutex<Vec<String>> {
     })
 }
 
-/// When the measured run ends (`PEAK_STOP_AT`, Unix seconds, set by run.sh): goose stops a user
-/// only between transactions, and a learner's session is many minutes of reading, so without this
-/// the run would drain for minutes after its end with a shrinking load.
+/// When the measured run ends: `PEAK_RUN_SECONDS` after the last of `PEAK_USERS` users started
+/// (goose's `--run-time` also counts from there). goose stops a user only between transactions,
+/// and a learner's session is many minutes of reading, so without this the run would drain for
+/// minutes after its end with a shrinking load. It used to be predicted by run.sh from the hatch
+/// rate; goose started users more slowly than asked, the predicted end came first, and every user
+/// then opened its first page (the home page, a dashboard) every two seconds: the "slow home page"
+/// of the runs of 2026-12-07 was that loop (BENCHMARKS.md, peak day).
+static STOP: OnceLock<f64> = OnceLock::new();
+static ALL_STARTED: OnceLock<f64> = OnceLock::new();
+
 fn stop_at() -> Option<f64> {
-    static STOP: OnceLock<Option<f64>> = OnceLock::new();
-    *STOP.get_or_init(|| env_opt("PEAK_STOP_AT").and_then(|v| v.parse().ok()))
+    STOP.get().copied()
+}
+
+/// When the last user started.
+fn started_at() -> Option<f64> {
+    ALL_STARTED.get().copied()
+}
+
+/// Counts a started user; the last one fixes the end of the run.
+fn user_started() {
+    static STARTED: AtomicUsize = AtomicUsize::new(0);
+    let started = STARTED.fetch_add(1, Ordering::Relaxed) + 1;
+    let users: usize = env("PEAK_USERS", "0").parse().unwrap_or(0);
+    if users > 0 && started == users {
+        let seconds: f64 = env("PEAK_RUN_SECONDS", "0").parse().unwrap_or(0.0);
+        let now = unix_now();
+        let _ = ALL_STARTED.set(now);
+        let _ = STOP.set(now + seconds);
+    }
+}
+
+/// The run-ended error: goose counts it against the transaction, not against any request.
+fn run_ended() -> Box<TransactionError> {
+    Box::new(TransactionError::Url(reqwest::Url::parse("run-ended").expect_err("not an absolute address")))
+}
+
+/// At the top of every repeated transaction: past the end, no more requests; a short wait so that
+/// a user goose has not stopped yet does not loop.
+async fn still_running() -> TransactionResult {
+    match stop_at() {
+        Some(stop) if unix_now() >= stop => {
+            tokio::time::sleep(Duration::from_secs(5)).await;
+            Err(run_ended())
+        }
+        _ => Ok(()),
+    }
 }
 
 fn unix_now() -> f64 {
@@ -171,8 +213,7 @@ async fn think(range: [f64; 2]) -> TransactionResult {
         let left = stop - unix_now();
         if seconds > left {
             tokio::time::sleep(Duration::from_secs_f64(left.max(0.0) + 2.0)).await;
-            let ended = reqwest::Url::parse("run-ended").expect_err("not an absolute address");
-            return Err(Box::new(TransactionError::Url(ended)));
+            return Err(run_ended());
         }
     }
     if seconds > 0.0 {
@@ -209,7 +250,10 @@ async fn call(
         .expect_status_code(expect[0])
         .set_request_builder(builder)
         .build();
+    let sent = unix_now();
     let mut goose = user.request(request).await?;
+    let expected = goose.response.as_ref().is_ok_and(|r| expect.contains(&r.status().as_u16()));
+    steady_record(sent, name, goose.request.response_time, expected);
     match goose.response {
         Ok(response) => {
             let status = response.status().as_u16();
@@ -354,6 +398,7 @@ fn address_of(index: usize) -> String {
 /// Each virtual user's own browser: a cookie jar, no automatic redirects (each step is measured
 /// on its own), gzip as browsers ask for it.
 async fn browser(user: &mut GooseUser) -> TransactionResult {
+    user_started();
     let mut headers = reqwest::header::HeaderMap::new();
     if let Ok(value) = reqwest::header::HeaderValue::from_str(&address_of(user.weighted_users_index)) {
         headers.insert("x-forwarded-for", value);
@@ -507,23 +552,28 @@ async fn learner_start(user: &mut GooseUser) -> TransactionResult {
     log_in_learner(user).await
 }
 
-/// One learning session: home, programme, a course, some lessons part by part, maybe an exam.
+/// One learning session: home, programme, a course, some lessons part by part, maybe an exam; or
+/// home and straight to the exam (`exam_first_share`).
 async fn learner_session(user: &mut GooseUser) -> TransactionResult {
+    still_running().await?;
     let s = settings();
     let mix = &s.mix;
     get(user, "/", "home: GET /").await?;
     think(mix.think.page).await?;
-    get(user, "/hoc", "programme: GET /hoc").await?;
-    think(mix.think.page).await?;
-    let course = mix.learner.courses.choose(&mut rand::rng()).cloned().unwrap_or_default();
-    get(user, &format!("/khoa-hoc/{course}"), "course: GET /khoa-hoc/{code}").await?;
-    think(mix.think.page).await?;
-    for _ in 0..between(mix.learner.lessons_per_session) {
-        let slug = mix.learner.lessons.choose(&mut rand::rng()).cloned().unwrap_or_default();
-        read_lesson(user, &slug).await?;
-    }
     let exams = user.get_session_data::<Learner>().map_or(0, |l| l.exams);
-    if exams < ATTEMPTS_PER_DAY && rand::rng().random_bool(mix.learner.exam_share.clamp(0.0, 1.0)) {
+    let straight = exams < ATTEMPTS_PER_DAY && rand::rng().random_bool(mix.learner.exam_first_share.clamp(0.0, 1.0));
+    if !straight {
+        get(user, "/hoc", "programme: GET /hoc").await?;
+        think(mix.think.page).await?;
+        let course = mix.learner.courses.choose(&mut rand::rng()).cloned().unwrap_or_default();
+        get(user, &format!("/khoa-hoc/{course}"), "course: GET /khoa-hoc/{code}").await?;
+        think(mix.think.page).await?;
+        for _ in 0..between(mix.learner.lessons_per_session) {
+            let slug = mix.learner.lessons.choose(&mut rand::rng()).cloned().unwrap_or_default();
+            read_lesson(user, &slug).await?;
+        }
+    }
+    if exams < ATTEMPTS_PER_DAY && (straight || rand::rng().random_bool(mix.learner.exam_share.clamp(0.0, 1.0))) {
         if let Some(l) = user.get_session_data_mut::<Learner>() {
             l.exams += 1;
         }
@@ -634,6 +684,7 @@ async fn verifier_start(user: &mut GooseUser) -> TransactionResult {
 }
 
 async fn verifier(user: &mut GooseUser) -> TransactionResult {
+    still_running().await?;
     let mix = &settings().mix;
     let id = certificates().lock().unwrap().choose(&mut rand::rng()).cloned();
     if let Some(id) = id {
@@ -666,6 +717,7 @@ async fn staff_start(user: &mut GooseUser) -> TransactionResult {
 
 /// A staff member's round: the dashboard of their unit, the level below, the commune's lists.
 async fn staff_round(user: &mut GooseUser) -> TransactionResult {
+    still_running().await?;
     let s = settings();
     let mix = &s.mix;
     let province = user.weighted_users_index.is_multiple_of(2);
@@ -737,6 +789,7 @@ fn uuid_v4() -> String {
 }
 
 async fn team_sync(user: &mut GooseUser) -> TransactionResult {
+    still_running().await?;
     let mix = &settings().mix;
     think(mix.think.team_sync).await?;
     let visits: Vec<serde_json::Value> = {
@@ -768,10 +821,65 @@ async fn team_sync(user: &mut GooseUser) -> TransactionResult {
 
 /// The baseline: the same reading think time, against the static copy of a lesson page.
 async fn static_page(user: &mut GooseUser) -> TransactionResult {
+    still_running().await?;
     let s = settings();
     think(s.mix.think.lesson_part).await?;
     get(user, &s.static_path, "baseline: GET static lesson copy (nginx)").await?;
     Ok(())
+}
+
+/// Response times (ms) and failures by request name, of the requests sent while every user was
+/// running: after the last one started and before the run's end. goose's own figures (the first
+/// table) include the ramp-up, when thousands of logins (argon2) arrive within minutes.
+type Steady = BTreeMap<String, (Vec<u64>, usize)>;
+
+fn steady() -> &'static Mutex<Steady> {
+    static STEADY: OnceLock<Mutex<Steady>> = OnceLock::new();
+    STEADY.get_or_init(Mutex::default)
+}
+
+fn steady_record(sent: f64, name: &str, ms: u64, success: bool) {
+    let (Some(stop), Some(started)) = (stop_at(), started_at()) else { return };
+    if sent >= started && sent < stop {
+        let mut map = steady().lock().unwrap_or_else(|e| e.into_inner());
+        let entry = map.entry(name.to_owned()).or_default();
+        entry.0.push(ms);
+        entry.1 += usize::from(!success);
+    }
+}
+
+/// The second table: the steady state, from [`steady_record`].
+fn steady_summary() -> String {
+    let map = steady().lock().unwrap_or_else(|e| e.into_inner());
+    let seconds = match (stop_at(), started_at()) {
+        (Some(stop), Some(started)) => (stop.min(unix_now()) - started).max(1.0),
+        _ => return "steady state: not reached (not every user started)\n".into(),
+    };
+    let mut out = format!(
+        "\nsteady state ({seconds:.0} s with every user running):\n{:<66} {:>9} {:>8} {:>7} {:>7} {:>7} {:>7} {:>7}\n",
+        "request", "count", "req/s", "fails", "p50 ms", "p95 ms", "p99 ms", "max ms"
+    );
+    let (mut all, mut fails) = (0, 0);
+    for (name, (times, failed)) in map.iter() {
+        let mut times = times.clone();
+        times.sort_unstable();
+        let at = |p: f64| times[(((times.len() as f64) * p).ceil() as usize).clamp(1, times.len()) - 1];
+        all += times.len();
+        fails += failed;
+        out += &format!(
+            "{:<66} {:>9} {:>8.1} {:>7} {:>7} {:>7} {:>7} {:>7}\n",
+            name.chars().take(66).collect::<String>(),
+            times.len(),
+            times.len() as f64 / seconds,
+            failed,
+            at(0.50),
+            at(0.95),
+            at(0.99),
+            times.last().copied().unwrap_or(0)
+        );
+    }
+    out += &format!("steady state, all requests: {all} = {:.1} req/s; failed: {fails}\n", all as f64 / seconds);
+    out
 }
 
 /// Per request name: count, throughput, failures and p50/p95/p99/max from goose's histograms.
@@ -863,7 +971,7 @@ async fn main() -> Result<(), GooseError> {
             )
     };
     let metrics = attack.execute().await?;
-    let text = summary(&metrics);
+    let text = summary(&metrics) + &steady_summary();
     match env_opt("PEAK_SUMMARY") {
         Some(path) => std::fs::write(&path, &text).map_err(|e| GooseError::InvalidOption {
             option: "PEAK_SUMMARY".into(),
