@@ -28,6 +28,8 @@ struct Entry<V> {
     at: Option<Instant>,
     value: Option<Arc<V>>,
     building: Building,
+    /// Moves at each [`Memo::expire`]: a build that started before it is kept but not fresh.
+    generation: u64,
 }
 
 impl<K: Eq + Hash + Clone, V> Memo<K, V> {
@@ -35,18 +37,25 @@ impl<K: Eq + Hash + Clone, V> Memo<K, V> {
         Self { ttl, entries: Mutex::new(HashMap::new()) }
     }
 
-    /// The value of `key`, fresh or expired, and the lock that rebuilds it.
-    fn look(&self, key: &K) -> (Known<V>, Building) {
+    /// The value of `key`, fresh or expired, the lock that rebuilds it, and its generation.
+    fn look(&self, key: &K) -> (Known<V>, Building, u64) {
         let mut map = self.entries.lock().unwrap_or_else(|e| e.into_inner());
-        let entry = map.entry(key.clone()).or_insert_with(|| Entry { at: None, value: None, building: Arc::default() });
+        let entry = map.entry(key.clone()).or_insert_with(|| Entry {
+            at: None,
+            value: None,
+            building: Arc::default(),
+            generation: 0,
+        });
         let value = entry.value.clone().map(|v| (v, entry.at.is_some_and(|at| at.elapsed() < self.ttl)));
-        (value, entry.building.clone())
+        (value, entry.building.clone(), entry.generation)
     }
 
-    fn put(&self, key: &K, value: Arc<V>) {
+    /// Keeps `value`, built from what the database held at `generation`: fresh only if nothing
+    /// expired the key since (the build may have read the database before the change).
+    fn put(&self, key: &K, value: Arc<V>, generation: u64) {
         let mut map = self.entries.lock().unwrap_or_else(|e| e.into_inner());
         if let Some(entry) = map.get_mut(key) {
-            entry.at = Some(Instant::now());
+            entry.at = (entry.generation == generation).then(Instant::now);
             entry.value = Some(value);
         }
     }
@@ -59,7 +68,7 @@ impl<K: Eq + Hash + Clone, V> Memo<K, V> {
         F: FnOnce() -> Fut,
         Fut: Future<Output = Result<V, E>>,
     {
-        let (known, building) = self.look(&key);
+        let (known, building, _) = self.look(&key);
         if let Some((value, true)) = &known {
             return Ok(value.clone());
         }
@@ -71,11 +80,12 @@ impl<K: Eq + Hash + Clone, V> Memo<K, V> {
             },
         };
         // Another caller may have rebuilt it while this one waited.
-        if let (Some((value, true)), _) = self.look(&key) {
-            return Ok(value);
-        }
+        let generation = match self.look(&key) {
+            (Some((value, true)), _, _) => return Ok(value),
+            (_, _, generation) => generation,
+        };
         let built = Arc::new(build().await?);
-        self.put(&key, built.clone());
+        self.put(&key, built.clone(), generation);
         Ok(built)
     }
 
@@ -84,6 +94,7 @@ impl<K: Eq + Hash + Clone, V> Memo<K, V> {
         let mut map = self.entries.lock().unwrap_or_else(|e| e.into_inner());
         if let Some(entry) = map.get_mut(key) {
             entry.at = None;
+            entry.generation += 1;
         }
     }
 }
@@ -107,11 +118,11 @@ mod tests {
         assert_eq!(*memo.get(2, build).await.unwrap(), 4);
     }
 
-    #[tokio::test]
-    async fn callers_during_a_rebuild_get_the_expired_value_and_do_not_build() {
-        let memo: Arc<Memo<u8, usize>> = Arc::new(Memo::new(Duration::from_secs(60)));
-        memo.get(1, || async { Ok::<_, ()>(1) }).await.unwrap();
-        memo.expire(&1);
+    /// A build of `value` for key 1 that has started and waits for `release`.
+    async fn slow_build(
+        memo: &Arc<Memo<u8, usize>>,
+        value: usize,
+    ) -> (tokio::task::JoinHandle<Result<Arc<usize>, ()>>, Arc<tokio::sync::Notify>) {
         let (started, release) = (Arc::new(tokio::sync::Notify::new()), Arc::new(tokio::sync::Notify::new()));
         let slow = {
             let (memo, started, release) = (memo.clone(), started.clone(), release.clone());
@@ -119,17 +130,38 @@ mod tests {
                 memo.get(1, || async move {
                     started.notify_one();
                     release.notified().await;
-                    Ok::<_, ()>(2)
+                    Ok::<_, ()>(value)
                 })
                 .await
             })
         };
         started.notified().await;
+        (slow, release)
+    }
+
+    #[tokio::test]
+    async fn callers_during_a_rebuild_get_the_expired_value_and_do_not_build() {
+        let memo: Arc<Memo<u8, usize>> = Arc::new(Memo::new(Duration::from_secs(60)));
+        memo.get(1, || async { Ok::<_, ()>(1) }).await.unwrap();
+        memo.expire(&1);
+        let (slow, release) = slow_build(&memo, 2).await;
         let during = memo.get(1, || async { Ok::<_, ()>(99) }).await.unwrap();
         assert_eq!(*during, 1, "served the expired value, no second build");
         release.notify_one();
         assert_eq!(*slow.await.unwrap().unwrap(), 2);
         assert_eq!(*memo.get(1, || async { Ok::<_, ()>(99) }).await.unwrap(), 2);
+    }
+
+    #[tokio::test]
+    async fn an_expiry_during_a_build_makes_the_next_caller_build_again() {
+        let memo: Arc<Memo<u8, usize>> = Arc::new(Memo::new(Duration::from_secs(60)));
+        let (slow, release) = slow_build(&memo, 1).await;
+        // The build read the database before this change: its value must not count as fresh.
+        memo.expire(&1);
+        release.notify_one();
+        assert_eq!(*slow.await.unwrap().unwrap(), 1);
+        assert_eq!(*memo.get(1, || async { Ok::<_, ()>(2) }).await.unwrap(), 2);
+        assert_eq!(*memo.get(1, || async { Ok::<_, ()>(3) }).await.unwrap(), 2);
     }
 
     #[tokio::test]
