@@ -25,8 +25,12 @@ impl Drop for Server {
     }
 }
 
+/// The server under measurement: this build's, or another build's binary named by `HOCVUSO_BIN`
+/// (to measure two builds with the same bench).
+#[allow(clippy::disallowed_methods)] // the harness's own setting
 pub fn hocvuso(dir: &std::path::Path, url: &str) -> Command {
-    let mut command = Command::new(env!("CARGO_BIN_EXE_hocvuso"));
+    let bin = std::env::var_os("HOCVUSO_BIN").unwrap_or_else(|| env!("CARGO_BIN_EXE_hocvuso").into());
+    let mut command = Command::new(bin);
     command
         .current_dir(dir)
         .env("DATABASE_URL", url)

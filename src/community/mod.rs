@@ -8,6 +8,7 @@ pub mod rights;
 pub mod teams;
 pub mod visits;
 pub mod visits_pages;
+mod visits_write;
 
 // Issue 22, corrections and exports: staff correct or delete a mistaken record; lists as CSV/XLSX.
 pub mod ambassadors_manage;

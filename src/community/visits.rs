@@ -1,5 +1,5 @@
 //! Door-to-door visits of the community tech teams (IV.6.5): what a visit holds, how it is checked,
-//! and the one writer that stores them.
+//! and the one writer that stores them (`visits_write`).
 //!
 //! Each visit carries an id made on the phone (a UUID). The same id with the same content (the
 //! SHA-256 of its canonical form) is a harmless resend: nothing is written again. The same id with
@@ -8,20 +8,16 @@
 //! account) moved onto the person's facts, source `team_visit`, and the counters in the same
 //! transaction (`tracking::counters`), and an audit entry per visit and per person changed.
 
-use std::collections::hash_map::Entry as MapEntry;
-use std::collections::{BTreeSet, HashMap, HashSet};
+use std::collections::{BTreeSet, HashSet};
 
 use chrono::NaiveDate;
-use futures::future::BoxFuture;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
-use sqlx::QueryBuilder;
 
-use crate::domain::time::{now, today};
+use crate::domain::time::today;
 use crate::on_pool;
 use crate::store::Store;
 use crate::store::batch::Batcher;
-use crate::tracking::counters;
 use crate::web::error::AppError;
 use crate::web::scope::UnitScope;
 
@@ -115,7 +111,7 @@ pub enum Outcome {
 pub type Writer = Batcher<NewVisit, Outcome>;
 
 pub fn start(store: Store) -> Writer {
-    Batcher::start(store, BATCH, "visits", write_batch)
+    Batcher::start_direct(store, BATCH, "visits", super::visits_write::write_batch, super::visits_write::write_sqlite)
 }
 
 fn bad(code: &'static str, message: &str) -> AppError {
@@ -323,147 +319,6 @@ fn new_visit(
         by: account.to_owned(),
         address: address.map(str::to_owned),
     }
-}
-
-fn write_batch<'a>(store: &'a Store, visits: &'a [NewVisit]) -> BoxFuture<'a, sqlx::Result<Vec<Outcome>>> {
-    Box::pin(write_visits(store, visits))
-}
-
-const INSERT_VISITS: &str = "INSERT INTO team_visit (id, team_id, commune_code, village_code, household_code, \
-     visited_on, done, still_needed, next_visit_on, content_hash, recorded_by, recorded_at) ";
-const INSERT_PRESENT: &str = "INSERT INTO team_visit_person (visit_id, person_id, vneid_level2, bank_account) ";
-const INSERT_AUDIT: &str = "INSERT INTO audit_log (at, account_id, action, person_id, unit_code, detail, address) ";
-const SET_LEVEL: &str = "UPDATE person SET vneid_level = 2, vneid_level_source = 'team_visit', vneid_level_at = ";
-const SET_BANK: &str = "UPDATE person SET bank_account = 1, bank_source = 'team_visit', bank_at = ";
-
-/// An audit entry of the batch: by, person, unit, detail, address, action.
-type AuditRow<'a> = (&'a str, Option<i64>, &'a str, String, Option<&'a str>, &'static str);
-
-/// Rows per multi-row statement: under SQLite's 32,766 parameters with the widest row (12 columns).
-const CHUNK: usize = 500;
-
-/// A batch in a handful of statements: the new visits in one insert, the hashes of ids already
-/// stored in one read, the people present in one insert, the facts in two updates between one read
-/// and one settle of the counters, the audit entries in one insert.
-async fn write_visits(store: &Store, visits: &[NewVisit]) -> sqlx::Result<Vec<Outcome>> {
-    let mut first: HashMap<&str, &NewVisit> = HashMap::with_capacity(visits.len());
-    let offered: Vec<&NewVisit> = visits
-        .iter()
-        .filter(|v| match first.entry(&v.id) {
-            MapEntry::Vacant(place) => {
-                place.insert(v);
-                true
-            }
-            MapEntry::Occupied(_) => false,
-        })
-        .collect();
-    let at = now();
-    on_pool!(store, pool => {
-        let mut tx = pool.begin_with(store.begin_write()).await?;
-        let mut stored: HashSet<String> = HashSet::new();
-        for chunk in offered.chunks(CHUNK) {
-            let mut insert = QueryBuilder::new(INSERT_VISITS);
-            insert.push_values(chunk, |mut row, v| {
-                row.push_bind(&v.id).push_bind(v.team).push_bind(&v.commune).push_bind(&v.village)
-                    .push_bind(&v.household).push_bind(&v.visited_on).push_bind(v.done).push_bind(&v.still_needed)
-                    .push_bind(&v.next_visit_on).push_bind(&v.content_hash).push_bind(&v.by).push_bind(at);
-            });
-            insert.push(" ON CONFLICT (id) DO NOTHING RETURNING id");
-            stored.extend(insert.build_query_scalar::<String>().fetch_all(&mut *tx).await?);
-        }
-        let known: Vec<&str> = offered.iter().map(|v| v.id.as_str()).filter(|id| !stored.contains(*id)).collect();
-        let mut existing: HashMap<String, String> = HashMap::new();
-        for chunk in known.chunks(CHUNK) {
-            let mut read = QueryBuilder::new("SELECT id, content_hash FROM team_visit WHERE id IN (");
-            let mut ids = read.separated(", ");
-            for id in chunk {
-                ids.push_bind(*id);
-            }
-            read.push(")");
-            existing.extend(read.build_query_as::<(String, String)>().fetch_all(&mut *tx).await?);
-        }
-        let new: Vec<&NewVisit> = offered.iter().copied().filter(|v| stored.contains(&v.id)).collect();
-        let present: Vec<(&str, &Present)> =
-            new.iter().flat_map(|v| v.present.iter().map(move |p| (v.id.as_str(), p))).collect();
-        for chunk in present.chunks(CHUNK) {
-            let mut insert = QueryBuilder::new(INSERT_PRESENT);
-            insert.push_values(chunk, |mut row, (visit, p)| {
-                row.push_bind(*visit).push_bind(p.person).push_bind(i64::from(p.vneid_level2))
-                    .push_bind(i64::from(p.bank_account));
-            });
-            insert.build().execute(&mut *tx).await?;
-        }
-        let level: Vec<i64> = present.iter().filter(|(_, p)| p.vneid_level2).map(|(_, p)| p.person).collect();
-        let bank: Vec<i64> = present.iter().filter(|(_, p)| p.bank_account).map(|(_, p)| p.person).collect();
-        let mut changed: Vec<(i64, &'static str)> = Vec::new();
-        if !level.is_empty() || !bank.is_empty() {
-            let people: Vec<i64> = level.iter().chain(&bank).copied().collect();
-            let mut conn: crate::tracking::Conn = (&mut *tx).into();
-            let snapshot = counters::before(&mut conn, &people).await?;
-            for (ids, set, unknown, what) in [
-                (&level, SET_LEVEL, "(vneid_level IS NULL OR vneid_level < 2)", "vneid_level"),
-                (&bank, SET_BANK, "(bank_account IS NULL OR bank_account = 0)", "bank_account"),
-            ] {
-                for chunk in ids.chunks(CHUNK) {
-                    let mut update = QueryBuilder::new(set);
-                    update.push_bind(at).push(" WHERE erased_at IS NULL AND ").push(unknown).push(" AND id IN (");
-                    let mut list = update.separated(", ");
-                    for id in chunk {
-                        list.push_bind(*id);
-                    }
-                    update.push(") RETURNING id");
-                    let ids: Vec<i64> = update.build_query_scalar().fetch_all(&mut *tx).await?;
-                    changed.extend(ids.into_iter().map(|id| (id, what)));
-                }
-            }
-            let mut conn: crate::tracking::Conn = (&mut *tx).into();
-            counters::settle(&mut conn, snapshot).await?;
-        }
-        // One entry per visit stored, and one per person whose facts it changed.
-        let visit_of: HashMap<i64, &NewVisit> =
-            new.iter().flat_map(|v| v.present.iter().map(move |p| (p.person, *v))).collect();
-        let mut entries: Vec<AuditRow<'_>> = new
-            .iter()
-            .map(|v| {
-                let detail = serde_json::json!({"visit": v.id, "team": v.team, "present": v.present.len(), "done": v.done});
-                (v.by.as_str(), None, v.village.as_str(), detail.to_string(), v.address.as_deref(), "visit.record")
-            })
-            .collect();
-        for (person, what) in &changed {
-            if let Some(v) = visit_of.get(person) {
-                let detail = serde_json::json!({*what: if *what == "vneid_level" { 2 } else { 1 }, "source": "team_visit", "visit": v.id});
-                entries.push((v.by.as_str(), Some(*person), v.village.as_str(), detail.to_string(), v.address.as_deref(), "person.digital_facts"));
-            }
-        }
-        for chunk in entries.chunks(CHUNK) {
-            let mut insert = QueryBuilder::new(INSERT_AUDIT);
-            insert.push_values(chunk, |mut row, (by, person, unit, detail, address, action)| {
-                row.push_bind(at).push_bind(*by).push_bind(*action).push_bind(*person).push_bind(*unit)
-                    .push_bind(detail).push_bind(*address);
-            });
-            insert.build().execute(&mut *tx).await?;
-        }
-        tx.commit().await?;
-        Ok(visits
-            .iter()
-            .map(|v| {
-                let f = first[v.id.as_str()];
-                if stored.contains(&v.id) {
-                    if std::ptr::eq(f, v) {
-                        Outcome::Stored
-                    } else if f.content_hash == v.content_hash {
-                        Outcome::Duplicate
-                    } else {
-                        Outcome::Conflict
-                    }
-                } else if existing.get(&v.id) == Some(&v.content_hash) {
-                    Outcome::Duplicate
-                } else {
-                    Outcome::Conflict
-                }
-            })
-            .collect())
-    })
 }
 
 /// A visit as the team's pages list it.

@@ -5,7 +5,6 @@
 //! A statement id is the idempotency key: the same id with the same content is a harmless retry
 //! (counted once); with different content it is a conflict.
 
-use std::collections::hash_map::Entry;
 use std::collections::{HashMap, HashSet};
 
 use futures::future::BoxFuture;
@@ -13,7 +12,7 @@ use sqlx::QueryBuilder;
 
 use crate::on_pool;
 use crate::store::Store;
-use crate::store::batch::Batcher;
+use crate::store::batch::{Batcher, firsts};
 
 /// Most records written in one transaction.
 const BATCH: usize = 512;
@@ -95,20 +94,7 @@ fn write_batch<'a>(store: &'a Store, records: &'a [Record]) -> BoxFuture<'a, sql
 /// database): the new statements in one insert, the hashes of ids already stored in one read, and
 /// the progress rows in one upsert per run of distinct learner-lesson pairs.
 async fn write_records(store: &Store, records: &[Record]) -> sqlx::Result<Vec<Outcome>> {
-    // The first record of each id is the one offered for insert; a later one in the same batch is
-    // a retry or a conflict of that one.
-    let mut first: HashMap<&str, &Statement> = HashMap::with_capacity(records.len());
-    let offered: Vec<&Statement> = records
-        .iter()
-        .map(|r| &r.statement)
-        .filter(|s| match first.entry(&s.id) {
-            Entry::Vacant(place) => {
-                place.insert(s);
-                true
-            }
-            Entry::Occupied(_) => false,
-        })
-        .collect();
+    let (offered, first) = firsts(records.iter().map(|r| &r.statement), |s| s.id.as_str());
     on_pool!(store, pool => {
         let mut tx = pool.begin().await?;
         let mut insert = QueryBuilder::new(INSERT_STATEMENTS);

@@ -5,8 +5,8 @@
 //! through channels; for a point read that takes SQLite a few microseconds, the thread hand-offs
 //! cost several times the read (BENCHMARKS.md, profile of the lesson page). In WAL mode a reader
 //! never waits for a writer, so a read here holds the async worker no longer than the read itself.
-//! Writes stay on sqlx: their cost is the disk flush, and one transaction code path serves both
-//! backends.
+//! Writes stay on sqlx (their cost is the disk flush, and one transaction code path serves both
+//! backends), except for the batch writers whose batches are many statements (`store::batch`).
 
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
@@ -51,6 +51,23 @@ impl Direct {
         )?;
         conn.busy_timeout(READ_BUSY_TIMEOUT)?;
         conn.pragma_update(None, "query_only", true)?;
+        conn.pragma_update(None, "cache_size", -4096)?;
+        conn.set_prepared_statement_cache_capacity(STATEMENTS_KEPT);
+        Ok(conn)
+    }
+
+    /// A connection of a batch writer's own (`store::batch`), with the settings of sqlx's connections
+    /// (`store::sqlite_options`): FULL sync, so that an acknowledged write survives a power cut;
+    /// foreign keys on; the same wait for the write lock, which it shares with sqlx's writers. The
+    /// file is in WAL mode already: sqlx opened it first.
+    pub fn writer(&self) -> rusqlite::Result<Connection> {
+        let conn = Connection::open_with_flags(
+            &self.path,
+            OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX | OpenFlags::SQLITE_OPEN_URI,
+        )?;
+        conn.busy_timeout(super::SQLITE_BUSY_TIMEOUT)?;
+        conn.pragma_update(None, "synchronous", "full")?;
+        conn.pragma_update(None, "foreign_keys", true)?;
         conn.pragma_update(None, "cache_size", -4096)?;
         conn.set_prepared_statement_cache_capacity(STATEMENTS_KEPT);
         Ok(conn)
@@ -131,7 +148,7 @@ macro_rules! direct_row {
 pub struct Error(rusqlite::Error);
 
 impl Error {
-    fn wrap(e: rusqlite::Error) -> sqlx::Error {
+    pub(crate) fn wrap(e: rusqlite::Error) -> sqlx::Error {
         sqlx::Error::Database(Box::new(Self(e)))
     }
 }

@@ -3,7 +3,7 @@
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
-use super::facts::{self, Conn, Located};
+use super::facts::{Conn, CountRow, Ledger, Located};
 use crate::domain::indicators::{Numerator, PersonFacts, Population, contributions, household_counts, targets};
 use crate::domain::unit::PROVINCE_CODE;
 use crate::on_conn;
@@ -16,11 +16,11 @@ pub struct Before {
 }
 
 /// Reads the facts of `ids` before the caller changes them.
-pub async fn before(conn: &mut Conn<'_>, ids: &[i64]) -> sqlx::Result<Before> {
+pub async fn before(conn: &mut impl Ledger, ids: &[i64]) -> sqlx::Result<Before> {
     let mut ids = ids.to_vec();
     ids.sort_unstable();
     ids.dedup();
-    let people = if ids.is_empty() { HashMap::new() } else { facts::read(conn, &ids).await? };
+    let people = if ids.is_empty() { HashMap::new() } else { conn.facts(&ids).await? };
     Ok(Before { ids, people })
 }
 
@@ -61,11 +61,11 @@ fn person_deltas(deltas: &mut Deltas, at: &Located, sign: i64) {
 
 /// Reads the facts again and moves the counters by the difference. Households whose count of
 /// learners went from 0 to 1 or back move the household indicator's numerator.
-pub async fn settle(conn: &mut Conn<'_>, before: Before) -> sqlx::Result<()> {
+pub async fn settle(conn: &mut impl Ledger, before: Before) -> sqlx::Result<()> {
     if before.ids.is_empty() {
         return Ok(());
     }
-    let after = facts::read(conn, &before.ids).await?;
+    let after = conn.facts(&before.ids).await?;
     settle_to(conn, before, after).await
 }
 
@@ -73,7 +73,7 @@ pub async fn settle(conn: &mut Conn<'_>, before: Before) -> sqlx::Result<()> {
 /// each person's facts before it): no second read. The certificate issue's batches, whose only
 /// change is a profile bit or two per holder.
 pub async fn settle_applied(
-    conn: &mut Conn<'_>,
+    conn: &mut impl Ledger,
     before: Before,
     apply: impl Fn(i64, &mut PersonFacts),
 ) -> sqlx::Result<()> {
@@ -89,7 +89,7 @@ pub async fn settle_applied(
     settle_to(conn, before, after).await
 }
 
-async fn settle_to(conn: &mut Conn<'_>, before: Before, after: HashMap<i64, Located>) -> sqlx::Result<()> {
+async fn settle_to(conn: &mut impl Ledger, before: Before, after: HashMap<i64, Located>) -> sqlx::Result<()> {
     let mut deltas = Deltas::new();
     let mut households: BTreeSet<(String, (String, String))> = BTreeSet::new();
     for id in &before.ids {
@@ -120,7 +120,7 @@ async fn settle_to(conn: &mut Conn<'_>, before: Before, after: HashMap<i64, Loca
         .collect();
     if !household_indicators.is_empty() {
         for (village, household) in households {
-            let now = facts::learners(conn, &village, &household).await?;
+            let now = conn.learners(&village, &household).await?;
             let counted = |people: &HashMap<i64, Located>| {
                 people.values().filter(|l| l.facts.learned && l.household == household && l.village == village).count()
                     as i64
@@ -166,11 +166,10 @@ const ON_CONFLICT_ORGANISATION: &str = " ON CONFLICT (organisation_code, year, i
      numerator = organisation_indicator_count.numerator + excluded.numerator, \
      denominator = organisation_indicator_count.denominator + excluded.denominator";
 
-/// One statement per table for the whole change (a certificate moves up to 2 years × 4 indicators × 3
-/// units and an organisation): the write paths' budgets count round trips. Keys are distinct, so
-/// PostgreSQL's upsert touches each row once; in key order, so two writers lock rows in the same order.
-async fn write(conn: &mut Conn<'_>, deltas: Deltas) -> sqlx::Result<()> {
-    let (mut units, mut organisations) = (Vec::new(), Vec::new());
+/// Keys are distinct, so PostgreSQL's upsert touches each row once; in key order, so two writers lock
+/// rows in the same order.
+async fn write(conn: &mut impl Ledger, deltas: Deltas) -> sqlx::Result<()> {
+    let (mut units, mut organisations): (Vec<CountRow>, Vec<CountRow>) = (Vec::new(), Vec::new());
     for ((holder, year, code), (n, d)) in deltas {
         if n == 0 && d == 0 {
             continue;
@@ -180,25 +179,11 @@ async fn write(conn: &mut Conn<'_>, deltas: Deltas) -> sqlx::Result<()> {
             Holder::Organisation(o) => organisations.push((o, year, code, n, d)),
         }
     }
-    upsert(conn, &units, UPSERT_UNIT, ON_CONFLICT_UNIT).await?;
-    upsert(conn, &organisations, UPSERT_ORGANISATION, ON_CONFLICT_ORGANISATION).await
-}
-
-async fn upsert(
-    conn: &mut Conn<'_>,
-    rows: &[(String, i64, &'static str, i64, i64)],
-    insert: &'static str,
-    on_conflict: &'static str,
-) -> sqlx::Result<()> {
-    for chunk in rows.chunks(500) {
-        on_conn!(conn, c => {
-            let mut q = sqlx::QueryBuilder::new(insert);
-            q.push_values(chunk, |mut row, (holder, year, code, n, d)| {
-                row.push_bind(holder).push_bind(*year).push_bind(*code).push_bind(*n).push_bind(*d);
-            });
-            q.push(on_conflict);
-            q.build().execute(c).await?;
-        });
+    if !units.is_empty() {
+        conn.add(&units, UPSERT_UNIT, ON_CONFLICT_UNIT).await?;
+    }
+    if !organisations.is_empty() {
+        conn.add(&organisations, UPSERT_ORGANISATION, ON_CONFLICT_ORGANISATION).await?;
     }
     Ok(())
 }
