@@ -238,6 +238,11 @@ async fn attempts_per_day_are_limited_by_the_administrators_setting() {
         competences.sort();
         competences.dedup();
         assert_eq!((items.len(), competences.len()), (8, 8));
+        // Each drawn item counts one showing, and no other item does.
+        let ids: Vec<String> = items.iter().map(|i| format!("'{}'", i["id"].as_str().unwrap())).collect();
+        let shown = format!("SELECT COUNT(*) FROM item WHERE exposure = 1 AND id IN ({})", ids.join(", "));
+        assert_eq!(db.scalar(&shown), 8);
+        assert_eq!(db.scalar("SELECT COALESCE(SUM(exposure), 0) FROM item"), 8);
         let home = browser.get("/kiem-tra").await;
         assert!(home.body.contains("còn 0 lượt"), "{}", home.body);
         let refused = browser.post("/kiem-tra/nguoi_dan/bat-dau", &[("csrf", &home.csrf())]).await;
