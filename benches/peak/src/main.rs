@@ -478,6 +478,11 @@ async fn log_in_vneid(user: &mut GooseUser) -> TransactionResult {
     else {
         return Ok(());
     };
+    if !path_of(&interaction).starts_with("/interaction/") {
+        // The provider still holds this phone's session from an earlier login (the platform's logout
+        // ends its own session only) and sends it straight back with a code, as VNeID would.
+        return vneid_callback(user, &interaction).await;
+    }
     let interaction = format!("{provider}{}", path_of(&interaction));
     call(user, GooseMethod::Get, &interaction, "vneid provider: GET /interaction/{uid}", &[200], Body::None).await?;
     // A citizen number of the shape the platform accepts: Phú Thọ's prefix 025, the century-and-sex
@@ -502,10 +507,15 @@ async fn log_in_vneid(user: &mut GooseUser) -> TransactionResult {
     else {
         return Ok(());
     };
+    vneid_callback(user, &callback).await
+}
+
+/// The platform's VNeID callback, where it redeems the code and checks the ID token.
+async fn vneid_callback(user: &mut GooseUser, callback: &str) -> TransactionResult {
     let (_, next, _) = call(
         user,
         GooseMethod::Get,
-        &path_of(&callback),
+        &path_of(callback),
         "vneid: GET /dang-nhap/vneid/callback (code, ID token)",
         &[303],
         Body::None,
