@@ -112,9 +112,35 @@ async fn through_provider(browser: &Browser, cccd: &str, level: &str) -> String 
     let form = browser.post(&uid_path, &[("cccd", cccd), ("level", level), ("name", "Nguyễn Văn An")]).await;
     let mut next = form.next.expect("the provider redirects after the form");
     while !next.contains("/dang-nhap/vneid/callback") {
-        next = browser.get(&next).await.next.expect("a redirect chain to the callback");
+        let page = browser.get(&next).await;
+        next = match page.next {
+            Some(next) => next,
+            // After ending another person's session (below) the provider asks for the login again.
+            None if next.contains("/interaction/") => {
+                let form = browser.post(&next, &[("cccd", cccd), ("level", level), ("name", "Nguyễn Văn An")]).await;
+                form.next.expect("the provider redirects after the form")
+            }
+            // Another person's session at the provider: it ends that one first, behind a
+            // "Continue" button (a form that submits itself when JavaScript runs).
+            None => end_previous_session(browser, &page.body).await,
+        };
     }
     next
+}
+
+/// Presses the provider's "Continue" on its page that ends the previous person's session there;
+/// returns where the provider then sends the browser.
+async fn end_previous_session(browser: &Browser, page: &str) -> String {
+    let attribute = |html: &str, name: &str| -> String {
+        let after = html.split(&format!("{name}=\"")).nth(1).unwrap_or_else(|| panic!("no {name} in {page}"));
+        after.split('"').next().unwrap().to_owned()
+    };
+    let form = page.split("<form").nth(1).unwrap_or_else(|| panic!("neither a redirect nor a form: {page}"));
+    let action = attribute(form, "action");
+    assert!(action.ends_with("/session/end/confirm"), "{action}");
+    let xsrf = attribute(form.split("name=\"xsrf\"").nth(1).unwrap(), "value");
+    let ended = browser.post(&action, &[("xsrf", xsrf.as_str()), ("logout", "yes")]).await;
+    ended.next.unwrap_or_else(|| panic!("the provider answered {} {}", ended.status, ended.body))
 }
 
 fn counts(db: &TestDb) -> (i64, i64) {
@@ -171,6 +197,26 @@ async fn a_full_login_links_the_registry_person_and_a_replay_is_refused() {
         let callback = through_provider(&again, "025090123456", "2").await;
         assert_eq!(again.get(&callback).await.status, StatusCode::SEE_OTHER);
         assert_eq!(s.db.scalar("SELECT count(*) FROM account"), 1);
+    }
+}
+
+/// On a shared phone the next person's VNeID login is their own: the platform asks the provider to
+/// authenticate again (`prompt=login`), so the previous person's session there signs nobody in.
+#[tokio::test]
+async fn after_a_logout_the_next_vneid_login_on_the_same_phone_authenticates_again() {
+    for db in TestDb::all() {
+        let s = setup(db, None).await;
+        let phone = Browser::new(&s.base);
+        let first = through_provider(&phone, "025090123456", "2").await;
+        assert_eq!(phone.get(&first).await.status, StatusCode::SEE_OTHER);
+        phone.accept_notice().await;
+        let page = phone.get("/tai-khoan").await;
+        let out = phone.post("/dang-xuat", &[("csrf", &page.csrf())]).await;
+        assert_eq!(out.status, StatusCode::SEE_OTHER, "{}", out.body);
+        // `through_provider` checks that the provider shows its login form again.
+        let second = through_provider(&phone, "025091234567", "2").await;
+        assert_eq!(phone.get(&second).await.status, StatusCode::SEE_OTHER);
+        assert_eq!(s.db.scalar("SELECT count(*) FROM account"), 2, "the second person has an account of their own");
     }
 }
 

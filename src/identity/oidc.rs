@@ -146,7 +146,11 @@ pub async fn start(
     let (challenge, verifier) = PkceCodeChallenge::new_random_sha256();
     let mut request = client
         .authorize_url(CoreAuthenticationFlow::AuthorizationCode, CsrfToken::new_random, Nonce::new_random)
-        .set_pkce_challenge(challenge);
+        .set_pkce_challenge(challenge)
+        // Phones are shared here (a family's one phone, a community class, a one-stop desk): after
+        // one person logs out, the next one's VNeID login must not ride on the first one's session
+        // at the provider.
+        .add_prompt(CoreAuthPrompt::Login);
     for scope in vneid.config.scopes.iter().filter(|s| *s != "openid") {
         request = request.add_scope(Scope::new(scope.clone()));
     }

@@ -486,8 +486,11 @@ async fn log_in_vneid(user: &mut GooseUser) -> TransactionResult {
     let interaction = format!("{provider}{}", path_of(&interaction));
     call(user, GooseMethod::Get, &interaction, "vneid provider: GET /interaction/{uid}", &[200], Body::None).await?;
     // A citizen number of the shape the platform accepts: Phú Thọ's prefix 025, the century-and-sex
-    // digit of a woman born in the 1900s, then the year and a serial.
-    let cccd = format!("0251{:08}", rand::rng().random_range(0u32..100_000_000));
+    // digit of a woman born in the 1900s, then the year and a serial. One per virtual learner: the
+    // platform asks VNeID to authenticate again at every login (`prompt=login`), and a phone that
+    // logs in again is the same person's, not another one's (which would make the provider end the
+    // first person's session there first).
+    let cccd = format!("0251{:08}", user.weighted_users_index % 100_000_000);
     let form = [("cccd".into(), cccd), ("name".into(), "Người Học Thử".into()), ("level".into(), "2".into())];
     let (_, Some(back), _) = call(
         user,
