@@ -124,6 +124,19 @@ impl Direct {
             Ok(out)
         })
     }
+
+    /// Every row of a query built at run time, whose parameters are numbered in order (`$1`, `$2`, …).
+    pub fn all_numbered<T>(
+        &self,
+        sql: &str,
+        values: &[rusqlite::types::Value],
+        map: impl FnMut(&rusqlite::Row<'_>) -> rusqlite::Result<T>,
+    ) -> sqlx::Result<Vec<T>> {
+        let names: Vec<String> = (1..=values.len()).map(|i| format!("${i}")).collect();
+        let params: Vec<(&str, &dyn ToSql)> =
+            names.iter().map(String::as_str).zip(values.iter().map(|v| v as &dyn ToSql)).collect();
+        self.all(sql, &params, map)
+    }
 }
 
 /// `Type::from_direct(&rusqlite::Row)`, for a struct whose fields are named as its query's columns
