@@ -66,7 +66,11 @@ query="SELECT p.id, p.full_name, p.birth_year, p.village_code, u.name, p.househo
 stats() { sort -n | awk '{a[NR] = $1 * 1000} END {
   p95 = int(NR * 0.95) + 1; if (p95 > NR) p95 = NR
   printf "median %.1f ms, p95 %.1f ms, max %.1f ms (%d runs)\n", a[int(NR / 2) + 1], a[p95], a[NR], NR }'; }
+cpu() { awk '{print $14 + $15}' "/proc/$server/stat"; }
+ticks=$(getconf CLK_TCK)
+c0=$(cpu)
 for _ in $(seq "$runs"); do curl -s -b "$jar" -o /dev/null -w '%{time_total}\n' "$url"; done | stats | sed 's/^/platform, HTTP export:        /'
+echo "platform, server CPU:         $(( ($(cpu) - c0) * 1000 / ticks / runs )) ms per export"
 # SQLite alone: the same query twice in one sqlite3 shell, rows discarded, the second run timed (its
 # page cache warm, as the server's is).
 sqlite_once() {
