@@ -40,12 +40,8 @@ printf 'rừng cọ đồi chè 2025\n' | "$bin" user add --login bench.xa --rol
 server=$!
 for _ in $(seq 100); do curl -sf "$base/healthz" >/dev/null && break; sleep 0.1; done
 jar="$work/cookies"
-csrf() { grep -o 'name="csrf" value="[0-9a-f]*"' | head -1 | sed 's/.*value="//; s/"//'; }
-token=$(curl -s -c "$jar" -b "$jar" "$base/dang-nhap" | csrf)
-curl -s -o /dev/null -c "$jar" -b "$jar" --data-urlencode "login=bench.xa" --data-urlencode "password=rừng cọ đồi chè 2025" \
-  --data-urlencode "csrf=$token" "$base/dang-nhap"
-token=$(curl -s -c "$jar" -b "$jar" "$base/dong-y" | csrf)
-[ -n "$token" ] && curl -s -o /dev/null -c "$jar" -b "$jar" --data "dong_y=co&csrf=$token" "$base/dong-y"
+. benches/common/login.sh
+browser_login "$base" "$jar" bench.xa "rừng cọ đồi chè 2025"
 
 url="$base/quan-ly/don-vi/$commune/can-ho-tro.csv"
 status=$(curl -s -b "$jar" -o "$work/export.csv" -w '%{http_code}' "$url")

@@ -33,12 +33,8 @@ for _ in $(seq 50); do curl -sf "$base/healthz" >/dev/null && break; sleep 0.1; 
 
 # Log in as a browser does: the pre-session cookie and its CSRF token, then the privacy notice.
 jar="$work/cookies"
-csrf() { grep -o 'name="csrf" value="[0-9a-f]*"' | head -1 | sed 's/.*value="//; s/"//'; }
-token=$(curl -s -c "$jar" -b "$jar" "$base/dang-nhap" | csrf)
-curl -s -o /dev/null -c "$jar" -b "$jar" --data-urlencode "login=bench.hoc" --data-urlencode "password=rừng cọ đồi chè 2025" \
-  --data-urlencode "csrf=$token" "$base/dang-nhap"
-token=$(curl -s -c "$jar" -b "$jar" "$base/dong-y" | csrf)
-curl -s -o /dev/null -c "$jar" -b "$jar" --data "dong_y=co&csrf=$token" "$base/dong-y"
+. benches/common/login.sh
+browser_login "$base" "$jar" bench.hoc "rừng cọ đồi chè 2025"
 session=$(awk '$6 == "hv_session" { print $7 }' "$jar")
 [ -n "$session" ] || { echo "login failed"; exit 1; }
 

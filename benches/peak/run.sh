@@ -215,12 +215,8 @@ fi
 
 # 3. The baseline's page: a learner's lesson page as the server sends it, copied for nginx.
 jar="$work/cookies"
-csrf() { grep -o 'name="csrf" value="[0-9a-f]*"' | head -1 | sed 's/.*value="//; s/"//'; }
-token=$(curl -s -c "$jar" -b "$jar" "$base/dang-nhap" | csrf)
-curl -s -o /dev/null -c "$jar" -b "$jar" --data-urlencode "login=peak.hv0" --data-urlencode "password=$learner_password" \
-  --data-urlencode "csrf=$token" "$base/dang-nhap"
-token=$(curl -s -c "$jar" -b "$jar" "$base/dong-y" | csrf)
-[ -n "$token" ] && curl -s -o /dev/null -c "$jar" -b "$jar" --data "dong_y=co&csrf=$token" "$base/dong-y"
+. "$root/benches/common/login.sh"
+browser_login "$base" "$jar" peak.hv0 "$learner_password"
 mkdir -p "$work/static"
 # nginx's workers run as www-data: the work folder is mktemp's 0700 (403 Forbidden otherwise).
 chmod 755 "$work" "$work/static"
