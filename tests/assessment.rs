@@ -2,7 +2,7 @@
 //! exam over HTTP, the public check of a certificate, and an outside verifier (Node's crypto and the
 //! JCS reference library, `tests/certificates/verify.mjs`) checking the signature, on both databases.
 
-mod common;
+use crate::common;
 
 use common::exam::*;
 use common::web::{Browser, account, serve};

@@ -3,7 +3,7 @@
 //! points to human help; stored questions carry no citizen or phone numbers; the JSON API wants
 //! JSON; editors' FAQ entries answer; recommendations skip what the learner masters.
 
-mod common;
+use crate::common;
 
 use common::exam::{learner, take};
 use common::web::{Browser, account, serve};

@@ -2,7 +2,7 @@
 //! OpenAI-compatible chat API: its answer is used when it comes; an error, an unreadable reply or a
 //! time-out falls back to the passages. Off by default.
 
-mod common;
+use crate::common;
 
 use std::sync::{Arc, Mutex};
 use std::time::Duration;

@@ -2,7 +2,7 @@
 //! outside the role's commune. What the declaration allows must answer; what it refuses must answer
 //! 401, 403, 404 or a redirect to the login page, and never show the people of the other commune.
 
-mod common;
+use crate::common;
 
 use common::web::{Browser, Page, account};
 use common::*;

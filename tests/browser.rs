@@ -5,7 +5,7 @@
 //! package-lock.json) driving Debian's `/usr/bin/chromium`, with `pdftoppm` and `zbarimg` to read the
 //! QR code; `scripts/test` installs them all.
 
-mod common;
+use crate::common;
 
 use std::path::Path;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};

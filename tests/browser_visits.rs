@@ -3,7 +3,7 @@
 //! database it needs, then what it left: exactly the two visits saved offline, once each, the first
 //! content kept after a changed resend, and the volunteer's fix of it as a visit of its own.
 
-mod common;
+use crate::common;
 
 use std::path::Path;
 use std::time::Duration;

@@ -2,7 +2,7 @@
 //! fewer than 5 mentees shows in the commune's compliance list, and stops showing at 5; the mentor's
 //! page lists the mentees and who is stuck; a one-stop staff member logs hours and a citizen helped.
 
-mod common;
+use crate::common;
 
 use common::web::{Browser, logged_in, serve};
 use common::*;

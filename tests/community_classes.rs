@@ -4,7 +4,7 @@
 //! fed from real records; the digital-family rule through a lesson completed and an erasure, both over
 //! HTTP; consent.
 
-mod common;
+use crate::common;
 
 use base64::Engine;
 use common::web::{Browser, account, serve};

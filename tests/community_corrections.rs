@@ -5,7 +5,7 @@
 //! the commune's visits, attendance and mentors as CSV and XLSX; registers and deregisters a digital
 //! ambassador. Every change is audited; another commune's officer is refused.
 
-mod common;
+use crate::common;
 
 use common::community::{counters, post_visit, team};
 use common::web::{Browser, account, logged_in, serve};

@@ -1,7 +1,7 @@
 //! `hocvuso demo` fills the community models of the demo commune (issue 22, part A), on both
 //! databases, and runs again over its own database (the wipe clears them first).
 
-mod common;
+use crate::common;
 
 use common::*;
 

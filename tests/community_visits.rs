@@ -4,7 +4,7 @@
 //! 409; what a visit confirms lands on the person's facts (source `team_visit`) with counters that a
 //! full rebuild agrees with; scope, audit, and the person's download and erasure.
 
-mod common;
+use crate::common;
 
 use common::community::{counters, post_visit, team};
 use common::web::{Browser, logged_in, serve};

@@ -1,7 +1,7 @@
 //! Durability: an import killed mid-write leaves nothing behind; a backup restores into a new
 //! database with the same contents. Both backends.
 
-mod common;
+use crate::common;
 
 use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};

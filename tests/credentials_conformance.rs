@@ -4,7 +4,7 @@
 //! page or the command line, sets the certificate's bit in the signed Bitstring Status List (read by
 //! Node's zlib, its signature checked by `verify.mjs`), on both databases.
 
-mod common;
+use crate::common;
 
 use std::collections::BTreeSet;
 use std::path::Path;

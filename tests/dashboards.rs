@@ -2,7 +2,7 @@
 //! over a small imported population whose figures are computed here by hand; quarterly snapshots
 //! taken once per quarter however often they are asked for.
 
-mod common;
+use crate::common;
 
 use common::web::{Browser, account, serve};
 use common::*;

@@ -1,6 +1,6 @@
 //! `hocvuso demo` and the database URL rules, through the command line.
 
-mod common;
+use crate::common;
 
 use std::os::unix::fs::PermissionsExt;
 

@@ -1,7 +1,7 @@
 //! The content editor over HTTP: write, preview, publish, edit again (a new version while a learner
 //! keeps the one they started), unpublish; uploads checked by type and size; media served in ranges.
 
-mod common;
+use crate::common;
 
 use common::web::{Browser, Page, account};
 use common::*;

@@ -1,6 +1,6 @@
 //! The HTTP interface: `app()` driven with `oneshot`, on both backends, plus the real binary on a real listener.
 
-mod common;
+use crate::common;
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpStream;

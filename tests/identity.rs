@@ -1,7 +1,7 @@
 //! Local accounts, sessions, CSRF, login rate limits, the audit log and erasure, over HTTP on a real
 //! listener, on both databases.
 
-mod common;
+use crate::common;
 
 use common::web::{Browser, account, serve};
 use common::*;

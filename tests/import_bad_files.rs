@@ -1,7 +1,7 @@
 //! Bad files: each is refused with a report naming the row, the column and why, and the database
 //! stays exactly as it was. Run against SQLite and PostgreSQL.
 
-mod common;
+use crate::common;
 
 use common::*;
 

@@ -1,6 +1,6 @@
 //! Roster imports through the command line, against SQLite and PostgreSQL.
 
-mod common;
+use crate::common;
 
 use common::*;
 

@@ -1,7 +1,7 @@
 //! Learning through the interfaces people use: `hocvuso content import` on the command line, and
 //! the learner's and editor's pages over HTTP, on both databases.
 
-mod common;
+use crate::common;
 
 use common::web::{Browser, Page, account};
 use common::*;

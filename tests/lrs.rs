@@ -1,7 +1,7 @@
 //! The learning record store as outside content sees it: the xAPI 1.0.3 statements resource over
 //! HTTP with basic credentials made by `hocvuso xapi client`, on both databases.
 
-mod common;
+use crate::common;
 
 use common::*;
 use reqwest::StatusCode;

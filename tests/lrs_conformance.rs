@@ -1,7 +1,7 @@
 //! The learning record store against the rules of xAPI 1.0.3 (issue 24), one test per rule,
 //! through HTTP on both databases; and the privacy deviation (account actors only).
 
-mod common;
+use crate::common;
 
 use common::*;
 use reqwest::{Method, StatusCode};

@@ -2,7 +2,7 @@
 //! indicators API show only figures that passed the disclosure control, built once for the whole province, and no
 //! hidden figure can be worked out from what they publish together.
 
-mod common;
+use crate::common;
 
 use std::collections::HashMap;
 

@@ -4,7 +4,7 @@
 //! the data change; scope (a commune submits only its own report, an agency updates only its tasks);
 //! the responsibility matrix and the rankings.
 
-mod common;
+use crate::common;
 
 use std::path::{Path, PathBuf};
 use std::process::Command;

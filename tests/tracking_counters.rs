@@ -2,7 +2,7 @@
 //! rows (property test, both databases), and a small hand-made population gives, through the JSON
 //! API, the figures computed here by hand.
 
-mod common;
+use crate::common;
 
 use common::web::{Browser, account, serve};
 use common::*;

@@ -3,7 +3,7 @@
 //! once, and the VNeID outbox is delivered exactly once while one of the servers is killed
 //! (SIGKILL) in the middle of a delivery. PostgreSQL only: one SQLite file is one server's.
 
-mod common;
+use crate::common;
 
 use std::collections::HashMap;
 use std::net::SocketAddr;

@@ -2,7 +2,7 @@
 //! selects are exactly the rows its `covers` rule admits — people by commune, village and agency,
 //! and units of any level by their code.
 
-mod common;
+use crate::common;
 
 use std::collections::BTreeSet;
 

@@ -2,7 +2,7 @@
 //! hand-known ages, facts and households; the exports (XLSX read back, CSV with BOM and neutralised
 //! formulas); the unit scope; the structural rules page.
 
-mod common;
+use crate::common;
 
 use std::io::Cursor;
 

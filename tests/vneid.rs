@@ -3,7 +3,7 @@
 //! each (expired, wrong audience, wrong issuer, signed by another key, no nonce), made by the
 //! harness's tampering proxy and a second provider instance.
 
-mod common;
+use crate::common;
 
 use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, Stdio};

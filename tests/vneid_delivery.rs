@@ -4,7 +4,7 @@
 //! contract is judged by: for every certificate exactly one accepted request, and no request after
 //! the platform recorded it delivered.
 
-mod common;
+use crate::common;
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
