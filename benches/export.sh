@@ -2,7 +2,7 @@
 # Benchmark: a commune's "who needs help" CSV export (GET /quan-ly/don-vi/{commune}/can-ho-tro.csv,
 # the adults not yet passed) for its commune officer, at the size of the province, on SQLite; next
 # to, in the same run, SQLite alone reading the same rows (the sqlite3 shell, rows discarded, its
-# page cache warm): what the platform adds over the read itself.
+# page cache warm): what the platform adds over the read itself. Also the same rows as an XLSX workbook.
 #   benches/export.sh [PEOPLE] [RUNS]        (default 4000000 30)
 # The registry is generated and imported (nobody has learned yet, so the list is every adult of the
 # commune: the longest it gets); the commune is the registry's largest.
@@ -47,6 +47,9 @@ url="$base/quan-ly/don-vi/$commune/can-ho-tro.csv"
 status=$(curl -s -b "$jar" -o "$work/export.csv" -w '%{http_code}' "$url")
 [ "$status" = 200 ] || { echo "the export answered $status"; tail "$work/serve.log"; exit 1; }
 echo "export: $(( $(wc -l <"$work/export.csv") - 1 )) rows, $(du -k "$work/export.csv" | cut -f1) KiB"
+status=$(curl -s -b "$jar" -o "$work/export.xlsx" -w '%{http_code}' "${url%.csv}.xlsx")
+[ "$status" = 200 ] || { echo "the XLSX export answered $status"; tail "$work/serve.log"; exit 1; }
+echo "export as XLSX: $(du -k "$work/export.xlsx" | cut -f1) KiB"
 
 # The list's own query (src/tracking/visit.rs, `fetch`, the list of adults not passed, oldest
 # first), as the server runs it for a commune officer.
@@ -67,6 +70,10 @@ ticks=$(getconf CLK_TCK)
 c0=$(cpu)
 for _ in $(seq "$runs"); do curl -s -b "$jar" -o /dev/null -w '%{time_total}\n' "$url"; done | stats | sed 's/^/platform, HTTP export:        /'
 echo "platform, server CPU:         $(( ($(cpu) - c0) * 1000 / ticks / runs )) ms per export"
+# The same rows as an XLSX workbook (written on a blocking thread, as the CSV is).
+c0=$(cpu)
+for _ in $(seq "$runs"); do curl -s -b "$jar" -o /dev/null -w '%{time_total}\n' "${url%.csv}.xlsx"; done | stats | sed 's/^/platform, HTTP export, XLSX:  /'
+echo "platform, server CPU, XLSX:   $(( ($(cpu) - c0) * 1000 / ticks / runs )) ms per export"
 # SQLite alone: the same query twice in one sqlite3 shell, rows discarded, the second run timed (its
 # page cache warm, as the server's is).
 sqlite_once() {

@@ -100,7 +100,7 @@ async fn visits(state: &AppState, ctx: &Ctx, staff: &Staff, unit: &str, format: 
             ]
         })
         .collect();
-    download(format, &format!("luot-tham-{unit}"), &Table { header: &VISIT_HEADER, rows, numbers: &[4] })
+    download(format, &format!("luot-tham-{unit}"), Table { header: &VISIT_HEADER, rows, numbers: &[4] }).await
 }
 
 const ATTENDANCE_HEADER: [&str; 6] = ["Lớp", "Ngày học", "Họ tên", "Năm sinh", "Thôn", "Cách điểm danh"];
@@ -142,7 +142,7 @@ async fn attendance(
             ]
         })
         .collect();
-    download(format, &format!("diem-danh-{unit}"), &Table { header: &ATTENDANCE_HEADER, rows, numbers: &[3] })
+    download(format, &format!("diem-danh-{unit}"), Table { header: &ATTENDANCE_HEADER, rows, numbers: &[3] }).await
 }
 
 const MENTOR_HEADER: [&str; 5] =
@@ -164,7 +164,7 @@ async fn mentors(state: &AppState, ctx: &Ctx, staff: &Staff, unit: &str, format:
             ]
         })
         .collect();
-    download(format, &format!("dai-su-so-{unit}"), &Table { header: &MENTOR_HEADER, rows, numbers: &[1, 2, 3] })
+    download(format, &format!("dai-su-so-{unit}"), Table { header: &MENTOR_HEADER, rows, numbers: &[1, 2, 3] }).await
 }
 
 /// The two handlers of one export: CSV and XLSX.

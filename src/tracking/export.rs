@@ -40,11 +40,16 @@ pub struct Table<'a> {
 }
 
 /// The table as `{stem}.csv` or `{stem}.xlsx`, never cached.
-pub fn download(format: Format, stem: &str, table: &Table<'_>) -> Result<Response, AppError> {
-    let body = match format {
-        Format::Csv => csv(table)?,
-        Format::Xlsx => xlsx(table).map_err(|e| AppError::Internal(anyhow::anyhow!("xlsx: {e}")))?,
-    };
+///
+/// A commune's list is tens of thousands of rows: they are written out on a blocking thread, so
+/// that the server's async workers (two on two cores) go on answering everyone else meanwhile.
+pub async fn download(format: Format, stem: &str, table: Table<'static>) -> Result<Response, AppError> {
+    let body = tokio::task::spawn_blocking(move || match format {
+        Format::Csv => csv(&table),
+        Format::Xlsx => xlsx(&table).map_err(|e| AppError::Internal(anyhow::anyhow!("xlsx: {e}"))),
+    })
+    .await
+    .map_err(|e| AppError::Internal(e.into()))??;
     Ok((
         StatusCode::OK,
         [

@@ -527,7 +527,7 @@ async fn export(
         })
         .collect();
     let table = Table { header: &EXPORT_HEADER, rows, numbers: &[1] };
-    download(format, &format!("can-ho-tro-{}-{unit}", list.code()), &table)
+    download(format, &format!("can-ho-tro-{}-{unit}", list.code()), table).await
 }
 
 /// The list as CSV.
