@@ -12,7 +12,8 @@ people="${1:-4000000}"
 runs="${2:-30}"
 command -v sqlite3 >/dev/null || { apt-get update -qq && apt-get install -y -qq sqlite3 >/dev/null; }
 
-cargo build --release --locked -q --bins
+# With the benches, as the other harnesses build it: one release build for all of them.
+cargo build --release --locked -q --bins --benches
 bin="${HOCVUSO_BIN:-$PWD/target/release/hocvuso}"
 work="$(mktemp -d /tmp/hocvuso-bench.XXXXXX)"
 server=""
