@@ -55,9 +55,9 @@ echo "export as XLSX: $(du -k "$work/export.xlsx" | cut -f1) KiB"
 # The list's own query (src/tracking/visit.rs, `fetch`, the list of adults not passed, oldest
 # first), as the server runs it for a commune officer.
 year=$(date +%Y)
-query="SELECT p.id, p.full_name, p.birth_year, p.village_code, (SELECT u.name FROM unit u WHERE u.code = p.village_code),
-  p.household_code, p.phone, p.learned_at, p.passed_groups, p.certified_groups, p.vneid_confirmed_at, p.vneid_level,
-  p.bank_account FROM person p
+query="SELECT p.id, p.full_name, p.birth_year, p.village_code, u.name, p.household_code, p.phone, p.learned_at,
+  p.passed_groups, p.certified_groups, p.vneid_confirmed_at, p.vneid_level, p.bank_account
+  FROM person p LEFT JOIN unit u ON u.code = p.village_code
   WHERE p.erased_at IS NULL AND p.birth_year <= $(( year - 18 )) AND p.passed_groups = 0
   AND (p.village_code IN (SELECT code FROM unit WHERE parent_code IN ('$commune')))
   ORDER BY p.birth_year, p.id;"
