@@ -10,15 +10,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 people="${1:-4000000}"
 runs="${2:-30}"
-command -v sqlite3 >/dev/null || { apt-get update -qq && apt-get install -y -qq sqlite3 >/dev/null; }
-
-# With the benches, as the other harnesses build it: one release build for all of them.
-cargo build --release --locked -q --bins --benches
-bin="${HOCVUSO_BIN:-$PWD/target/release/hocvuso}"
-work="$(mktemp -d /tmp/hocvuso-bench.XXXXXX)"
-server=""
-trap '[ -n "$server" ] && kill "$server" 2>/dev/null; rm -rf "$work"' EXIT
-export HOCVUSO_DATA_KEY=6b1f0c2d3e4f5a6b7c8d9e0f1a2b3c4d5e6f708192a3b4c5d6e7f8091a2b3c4d
+. benches/common/prelude.sh
+needs sqlite3
 export DATABASE_URL="sqlite://$work/hocvuso.db"
 export RUST_LOG=hocvuso=warn
 port=18192

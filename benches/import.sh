@@ -9,14 +9,8 @@ cd "$(dirname "$0")/.."
 people="${1:-4000000}"
 which="${2:-both}"
 pg_admin="${HOCVUSO_TEST_DATABASE_URL:-postgres://postgres@127.0.0.1:5432/postgres}"
-command -v sqlite3 >/dev/null || { apt-get update -qq && apt-get install -y -qq sqlite3 >/dev/null; }
-
-# With the benches, so that the binary and `cargo bench` share one build (dev-dependencies unify features).
-cargo build --release --locked -q --bins --benches
-bin="$PWD/target/release/hocvuso"
-work="$(mktemp -d /tmp/hocvuso-bench.XXXXXX)"
-trap 'rm -rf "$work"' EXIT
-export HOCVUSO_DATA_KEY=6b1f0c2d3e4f5a6b7c8d9e0f1a2b3c4d5e6f708192a3b4c5d6e7f8091a2b3c4d
+. benches/common/prelude.sh
+needs sqlite3
 now() { date +%s.%N; }
 rate() { python3 -c "import sys; n,t=float(sys.argv[1]),float(sys.argv[2]); print(f'{n/t:,.0f}')" "$1" "$2"; }
 ratio() { python3 -c "import sys; print(f'{float(sys.argv[1])/float(sys.argv[2]):.2f}')" "$1" "$2"; }

@@ -8,17 +8,9 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 seconds="${1:-10}"
 lesson="${2:-cai-dat-vneid}"
-command -v wrk >/dev/null || { apt-get update -qq && apt-get install -y -qq wrk >/dev/null; }
-command -v sqlite3 >/dev/null || { apt-get update -qq && apt-get install -y -qq sqlite3 >/dev/null; }
-
-# With the benches, so that the binary and `cargo bench` share one build (dev-dependencies unify features).
-cargo build --release --locked -q --bins --benches
-bin="$PWD/target/release/hocvuso"
+. benches/common/prelude.sh
+needs wrk sqlite3
 cache="$PWD/target/bench-content"
-work="$(mktemp -d /tmp/hocvuso-bench.XXXXXX)"
-server=""
-trap '[ -n "$server" ] && kill "$server" 2>/dev/null; rm -rf "$work"' EXIT
-export HOCVUSO_DATA_KEY=6b1f0c2d3e4f5a6b7c8d9e0f1a2b3c4d5e6f708192a3b4c5d6e7f8091a2b3c4d
 export HOCVUSO_MEDIA_URL="$cache/media"
 export DATABASE_URL="sqlite://$work/bench.db"
 port=18181

@@ -15,17 +15,11 @@ people="${1:-4000000}"
 runs="${2:-10}"
 indexes="${LIST_INDEXES:-person_not_passed person_household_learned person_digital_gap}"
 pg_admin="${HOCVUSO_TEST_DATABASE_URL:-postgres://postgres@127.0.0.1:5432/postgres}"
-command -v sqlite3 >/dev/null || { apt-get update -qq && apt-get install -y -qq sqlite3 >/dev/null; }
-
-# With the benches, as the other harnesses build it: one release build for all of them.
-cargo build --release --locked -q --bins --benches
-bin="${HOCVUSO_BIN:-$PWD/target/release/hocvuso}"
-work="$(mktemp -d /tmp/hocvuso-bench.XXXXXX)"
+. benches/common/prelude.sh
+needs sqlite3
 db="hocvuso_lists_$$"
 pg_url="${pg_admin%/*}/$db"
-server=""
-trap '[ -n "$server" ] && kill "$server" 2>/dev/null; psql -Xq "$pg_admin" -c "DROP DATABASE IF EXISTS $db WITH (FORCE)" 2>/dev/null; rm -rf "$work"' EXIT
-export HOCVUSO_DATA_KEY=6b1f0c2d3e4f5a6b7c8d9e0f1a2b3c4d5e6f708192a3b4c5d6e7f8091a2b3c4d
+at_exit 'psql -Xq "$pg_admin" -c "DROP DATABASE IF EXISTS $db WITH (FORCE)"'
 export RUST_LOG=hocvuso=warn
 port=18193
 base="http://127.0.0.1:$port"
