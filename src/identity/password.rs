@@ -1,7 +1,11 @@
-//! Passwords: argon2id with the crate's defaults (OWASP's m=19 MiB, t=2, p=1), on a blocking thread.
+//! Passwords: argon2id with the crate's defaults (OWASP's m=19 MiB, t=2, p=1), on a blocking thread,
+//! a bounded number at a time.
+
+use std::sync::LazyLock;
 
 use argon2::Argon2;
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString, rand_core::OsRng};
+use tokio::sync::Semaphore;
 
 pub const MIN_LENGTH: usize = 10;
 
@@ -41,7 +45,7 @@ impl NewPassword {
     }
 
     pub async fn hash(self) -> anyhow::Result<String> {
-        tokio::task::spawn_blocking(move || {
+        in_turn(move || {
             let salt = SaltString::generate(&mut OsRng);
             Argon2::default()
                 .hash_password(self.0.as_bytes(), &salt)
@@ -55,7 +59,7 @@ impl NewPassword {
 /// Checks a password against a stored hash. With no hash, a dummy is checked so that a missing
 /// account takes as long to refuse as a wrong password.
 pub async fn verify(password: String, stored: Option<String>) -> bool {
-    tokio::task::spawn_blocking(move || {
+    in_turn(move || {
         let stored = stored.unwrap_or_else(|| DUMMY_HASH.to_owned());
         PasswordHash::new(&stored)
             .is_ok_and(|hash| Argon2::default().verify_password(password.as_bytes(), &hash).is_ok())
@@ -63,6 +67,22 @@ pub async fn verify(password: String, stored: Option<String>) -> bool {
     })
     .await
     .unwrap_or(false)
+}
+
+/// How many argon2id computations run at once: every core but one, at least one. Unbounded, a burst
+/// of logins (the peak day's morning, 40 a second) took every core, each hash on its own blocking
+/// thread with its own 19 MiB, and every other request waited behind them; bounded, logins queue
+/// for their turn and one core stays with the pages. BENCHMARKS.md, "argon2 a bounded number at a time".
+static HASHING: LazyLock<Semaphore> = LazyLock::new(|| Semaphore::new(turns()));
+
+fn turns() -> usize {
+    std::thread::available_parallelism().map_or(1, |n| n.get()).saturating_sub(1).max(1)
+}
+
+/// Runs `work` on a blocking thread once one of the [`HASHING`] turns is free.
+async fn in_turn<T: Send + 'static>(work: impl FnOnce() -> T + Send + 'static) -> anyhow::Result<T> {
+    let _turn = HASHING.acquire().await?;
+    Ok(tokio::task::spawn_blocking(work).await?)
 }
 
 /// The argon2id hash of a random string nobody knows.
@@ -101,5 +121,29 @@ mod tests {
         }
         let (raw, _) = NewPassword::generate(Some("-"));
         assert!(!raw.contains('-') && raw.len() == 32, "{raw}");
+    }
+
+    /// More callers than turns at once: never more running than there are turns. The work sleeps
+    /// so that, unbounded, every caller would be running at the same moment.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn no_more_hashes_at_once_than_turns() {
+        use std::sync::Arc;
+        use std::sync::atomic::{AtomicUsize, Ordering};
+        let running = Arc::new(AtomicUsize::new(0));
+        let most = Arc::new(AtomicUsize::new(0));
+        let callers = (0..turns() + 3).map(|_| {
+            let (running, most) = (running.clone(), most.clone());
+            tokio::spawn(in_turn(move || {
+                let now = running.fetch_add(1, Ordering::SeqCst) + 1;
+                most.fetch_max(now, Ordering::SeqCst);
+                std::thread::sleep(std::time::Duration::from_millis(50));
+                running.fetch_sub(1, Ordering::SeqCst);
+            }))
+        });
+        for caller in callers.collect::<Vec<_>>() {
+            caller.await.unwrap().unwrap();
+        }
+        let most = most.load(Ordering::SeqCst);
+        assert!((1..=turns()).contains(&most), "{most} ran at once with {} turns", turns());
     }
 }
