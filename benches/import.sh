@@ -8,7 +8,6 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 people="${1:-4000000}"
 which="${2:-both}"
-pg_admin="${HOCVUSO_TEST_DATABASE_URL:-postgres://postgres@127.0.0.1:5432/postgres}"
 . benches/common/prelude.sh
 needs sqlite3
 now() { date +%s.%N; }

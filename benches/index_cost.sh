@@ -9,7 +9,6 @@ cd "$(dirname "$0")/.."
 index="${1:-person_not_passed}"
 people="${2:-4000000}"
 rounds="${3:-2}"
-pg_admin="${HOCVUSO_TEST_DATABASE_URL:-postgres://postgres@127.0.0.1:5432/postgres}"
 [[ "$index" =~ ^[a-z_]+$ ]] || { echo "an index name, in lower case: $index" >&2; exit 2; }
 . benches/common/prelude.sh
 needs sqlite3
@@ -19,23 +18,12 @@ at_exit 'psql -Xq "$pg_admin" -c "DROP DATABASE IF EXISTS $db WITH (FORCE)"'
 now() { date +%s.%N; }
 
 echo "machine: $(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg); people: $people; index: $index"
-"$bin" generate units --out "$work/units.csv" 2>/dev/null
-"$bin" generate organisations --out "$work/orgs.csv" 2>/dev/null
-"$bin" generate people --count "$people" --out "$work/people.csv" 2>/dev/null
+generate_roster "$people"
 
 # One import into a new registry of BACKEND, with or without the index; prints the seconds.
 import_once() {
   local backend=$1 variant=$2
-  if [ "$backend" = sqlite ]; then
-    rm -f "$work"/r.db*
-    export DATABASE_URL="sqlite://$work/r.db"
-  else
-    PGOPTIONS="-c client_min_messages=warning" psql -Xq "$pg_admin" -c "DROP DATABASE IF EXISTS $db WITH (FORCE)" -c "CREATE DATABASE $db"
-    export DATABASE_URL="$pg_url"
-  fi
-  "$bin" migrate >/dev/null 2>&1
-  "$bin" import units "$work/units.csv" >/dev/null 2>&1
-  "$bin" import organisations "$work/orgs.csv" >/dev/null 2>&1
+  new_registry "$backend" "$db"
   if [ "$variant" = without ]; then
     if [ "$backend" = sqlite ]; then sqlite3 "$work/r.db" "DROP INDEX $index"; else psql -Xq "$DATABASE_URL" -c "DROP INDEX $index"; fi
   fi

@@ -14,7 +14,6 @@ cd "$(dirname "$0")/.."
 people="${1:-4000000}"
 runs="${2:-10}"
 indexes="${LIST_INDEXES:-person_not_passed person_household_learned person_digital_gap}"
-pg_admin="${HOCVUSO_TEST_DATABASE_URL:-postgres://postgres@127.0.0.1:5432/postgres}"
 . benches/common/prelude.sh
 needs sqlite3
 db="hocvuso_lists_$$"
@@ -25,9 +24,7 @@ port=18193
 base="http://127.0.0.1:$port"
 
 echo "machine: $(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg); people: $people; indexes: $indexes"
-"$bin" generate units --seed 20 --out "$work/units.csv" 2>/dev/null
-"$bin" generate organisations --seed 20 --out "$work/orgs.csv" 2>/dev/null
-"$bin" generate people --count "$people" --seed 20 --out "$work/people.csv" 2>/dev/null
+generate_roster "$people"
 
 mid_plan="UPDATE person SET
   learned_at = CASE WHEN substr(household_code, length(household_code), 1) IN ('0', '1') THEN NULL ELSE 1735689600 + id END,
@@ -76,15 +73,7 @@ measure() {
 
 . benches/common/login.sh
 for backend in sqlite postgres; do
-  if [ "$backend" = sqlite ]; then
-    export DATABASE_URL="sqlite://$work/r.db"
-  else
-    PGOPTIONS="-c client_min_messages=warning" psql -Xq "$pg_admin" -c "DROP DATABASE IF EXISTS $db WITH (FORCE)" -c "CREATE DATABASE $db"
-    export DATABASE_URL="$pg_url"
-  fi
-  "$bin" migrate >/dev/null 2>&1
-  "$bin" import units "$work/units.csv" >/dev/null 2>&1
-  "$bin" import organisations "$work/orgs.csv" >/dev/null 2>&1
+  new_registry "$backend" "$db"
   "$bin" import people "$work/people.csv" >/dev/null 2>&1
   sql "$mid_plan" >/dev/null
   if [ "$backend" = sqlite ]; then sql "ANALYZE" >/dev/null; else sql "VACUUM ANALYZE person" >/dev/null; fi

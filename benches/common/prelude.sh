@@ -7,6 +7,10 @@
 #   work     a new temporary folder, removed at exit, with the server `$server` (if a script started one)
 #            stopped and every command given to `at_exit` run first
 #   HOCVUSO_DATA_KEY   the benches' fixed data key
+# and offers:
+#   generate_roster PEOPLE    the generated tree, organisations and PEOPLE people (seed 20) in $work
+#   new_registry BACKEND [DB] a new registry with that tree and those organisations, DATABASE_URL set to it:
+#                             sqlite, $work/r.db; postgres, the database DB made anew on $pg_admin
 needs() {
   local missing=() command
   for command in "$@"; do command -v "$command" >/dev/null || missing+=("$command"); done
@@ -27,3 +31,24 @@ bench_cleanup() {
 }
 trap bench_cleanup EXIT
 export HOCVUSO_DATA_KEY=6b1f0c2d3e4f5a6b7c8d9e0f1a2b3c4d5e6f708192a3b4c5d6e7f8091a2b3c4d
+
+pg_admin="${HOCVUSO_TEST_DATABASE_URL:-postgres://postgres@127.0.0.1:5432/postgres}"
+
+generate_roster() {
+  "$bin" generate units --seed 20 --out "$work/units.csv" 2>/dev/null
+  "$bin" generate organisations --seed 20 --out "$work/orgs.csv" 2>/dev/null
+  "$bin" generate people --count "$1" --seed 20 --out "$work/people.csv" 2>/dev/null
+}
+
+new_registry() {
+  if [ "$1" = sqlite ]; then
+    rm -f "$work"/r.db*
+    export DATABASE_URL="sqlite://$work/r.db"
+  else
+    PGOPTIONS="-c client_min_messages=warning" psql -Xq "$pg_admin" -c "DROP DATABASE IF EXISTS $2 WITH (FORCE)" -c "CREATE DATABASE $2"
+    export DATABASE_URL="${pg_admin%/*}/$2"
+  fi
+  "$bin" migrate >/dev/null 2>&1
+  "$bin" import units "$work/units.csv" >/dev/null 2>&1
+  "$bin" import organisations "$work/orgs.csv" >/dev/null 2>&1
+}
