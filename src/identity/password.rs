@@ -1,7 +1,7 @@
 //! Passwords: argon2id with the crate's defaults (OWASP's m=19 MiB, t=2, p=1), on a blocking thread,
 //! a bounded number at a time.
 
-use std::sync::LazyLock;
+use std::sync::{Arc, LazyLock};
 
 use argon2::Argon2;
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString, rand_core::OsRng};
@@ -73,16 +73,22 @@ pub async fn verify(password: String, stored: Option<String>) -> bool {
 /// of logins (the peak day's morning, 40 a second) took every core, each hash on its own blocking
 /// thread with its own 19 MiB, and every other request waited behind them; bounded, logins queue
 /// for their turn and one core stays with the pages. BENCHMARKS.md, "argon2 a bounded number at a time".
-static HASHING: LazyLock<Semaphore> = LazyLock::new(|| Semaphore::new(turns()));
+static HASHING: LazyLock<Arc<Semaphore>> = LazyLock::new(|| Arc::new(Semaphore::new(turns())));
 
 fn turns() -> usize {
     std::thread::available_parallelism().map_or(1, |n| n.get()).saturating_sub(1).max(1)
 }
 
-/// Runs `work` on a blocking thread once one of the [`HASHING`] turns is free.
+/// Runs `work` on a blocking thread once one of the [`HASHING`] turns is free. The turn goes with
+/// the work: a request dropped mid-hash (its client gone) does not free a turn while its hash runs on.
 async fn in_turn<T: Send + 'static>(work: impl FnOnce() -> T + Send + 'static) -> anyhow::Result<T> {
-    let _turn = HASHING.acquire().await?;
-    Ok(tokio::task::spawn_blocking(work).await?)
+    let turn = HASHING.clone().acquire_owned().await?;
+    Ok(tokio::task::spawn_blocking(move || {
+        let result = work();
+        drop(turn);
+        result
+    })
+    .await?)
 }
 
 /// The argon2id hash of a random string nobody knows.
@@ -123,25 +129,37 @@ mod tests {
         assert!(!raw.contains('-') && raw.len() == 32, "{raw}");
     }
 
-    /// More callers than turns at once: never more running than there are turns. The work sleeps
-    /// so that, unbounded, every caller would be running at the same moment.
+    /// More callers than turns at once, every other one dropped mid-hash (its client gone): never
+    /// more running than there are turns. The work sleeps so that, unbounded, every caller would be
+    /// running at the same moment.
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn no_more_hashes_at_once_than_turns() {
-        use std::sync::Arc;
         use std::sync::atomic::{AtomicUsize, Ordering};
+        use std::time::Duration;
         let running = Arc::new(AtomicUsize::new(0));
         let most = Arc::new(AtomicUsize::new(0));
-        let callers = (0..turns() + 3).map(|_| {
-            let (running, most) = (running.clone(), most.clone());
-            tokio::spawn(in_turn(move || {
-                let now = running.fetch_add(1, Ordering::SeqCst) + 1;
-                most.fetch_max(now, Ordering::SeqCst);
-                std::thread::sleep(std::time::Duration::from_millis(50));
-                running.fetch_sub(1, Ordering::SeqCst);
-            }))
-        });
-        for caller in callers.collect::<Vec<_>>() {
-            caller.await.unwrap().unwrap();
+        let callers: Vec<_> = (0..turns() + 3)
+            .map(|_| {
+                let (running, most) = (running.clone(), most.clone());
+                tokio::spawn(in_turn(move || {
+                    let now = running.fetch_add(1, Ordering::SeqCst) + 1;
+                    most.fetch_max(now, Ordering::SeqCst);
+                    std::thread::sleep(Duration::from_millis(50));
+                    running.fetch_sub(1, Ordering::SeqCst);
+                }))
+            })
+            .collect();
+        tokio::time::sleep(Duration::from_millis(10)).await;
+        for (i, caller) in callers.into_iter().enumerate() {
+            if i % 2 == 0 {
+                caller.abort();
+            } else {
+                caller.await.unwrap().unwrap();
+            }
+        }
+        // The dropped callers' work runs on: wait for it before reading the count.
+        while running.load(Ordering::SeqCst) > 0 {
+            tokio::time::sleep(Duration::from_millis(10)).await;
         }
         let most = most.load(Ordering::SeqCst);
         assert!((1..=turns()).contains(&most), "{most} ran at once with {} turns", turns());
